@@ -1,0 +1,30 @@
+"""Exception hierarchy.
+
+One root, :class:`SurrogateNASError`, so callers (the CLI above all) can tell a
+user's mistake from a bug. Each subclass also inherits the matching built-in,
+so ``except ValueError`` keeps working for library users.
+"""
+
+
+class SurrogateNASError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class InputDataError(SurrogateNASError, ValueError):
+    """A value given by the user is malformed: an arch string, a table, an option."""
+
+
+class DatasetError(SurrogateNASError, FileNotFoundError):
+    """A dataset is unknown, missing or not in the expected layout."""
+
+
+class StorageError(SurrogateNASError, RuntimeError):
+    """The architecture database cannot be opened or used."""
+
+
+class SchemaVersionError(StorageError):
+    """The database was written by another schema version."""
+
+
+class NotFittedError(SurrogateNASError, AttributeError):
+    """A predictor was used before ``fit``."""
