@@ -1,0 +1,133 @@
+"""Schema versioning: create on first open, refuse a foreign version, upgrade in steps.
+
+The ``meta`` table holds ``schema_version``. A migration is a function that
+takes an open connection and moves the schema from version ``v`` to ``v + 1``;
+:data:`MIGRATIONS` maps ``v`` to that function. :func:`upgrade_schema` applies
+the steps in order, each in its own transaction together with its version bump,
+so an interrupted upgrade leaves the database at a consistent version.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.engine import Connection
+
+from surrogate_nas.errors import SchemaVersionError, StorageError
+from surrogate_nas.storage.engine import build_engine, display_url, session_scope
+from surrogate_nas.storage.schema import SCHEMA_VERSION, meta, metadata
+
+Migration = Callable[[Connection], None]
+
+MIGRATIONS: dict[int, Migration] = {}
+"""``from_version -> step`` bringing the schema to ``from_version + 1``. Empty at version 1."""
+
+_VERSION_KEY = "schema_version"
+
+
+def read_version(conn: Connection) -> int | None:
+    """The stored schema version, or None when the database has no ``meta`` table."""
+    if not inspect(conn).has_table(meta.name):
+        return None
+    value = conn.execute(select(meta.c.value).where(meta.c.key == _VERSION_KEY)).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def _write_version(conn: Connection, version: int) -> None:
+    updated = conn.execute(meta.update().where(meta.c.key == _VERSION_KEY).values(value=str(version)))
+    if updated.rowcount == 0:
+        conn.execute(meta.insert().values(key=_VERSION_KEY, value=str(version)))
+
+
+def _create(conn: Connection, url: str) -> int:
+    ours = {t for t in metadata.tables if t != meta.name}
+    present = ours & set(inspect(conn).get_table_names())
+    if present:
+        raise StorageError(
+            f"database {url!r} has tables {sorted(present)} but no schema version; "
+            "it was not created by surrogate-nas"
+        )
+    metadata.create_all(conn)
+    _write_version(conn, SCHEMA_VERSION)
+    return SCHEMA_VERSION
+
+
+def _mismatch(url: str, found: int) -> SchemaVersionError:
+    if found > SCHEMA_VERSION:
+        return SchemaVersionError(
+            f"database {url!r} has schema version {found}, newer than this surrogate-nas "
+            f"(version {SCHEMA_VERSION}); install a newer surrogate-nas to use it"
+        )
+    return SchemaVersionError(
+        f"database {url!r} has schema version {found}, this surrogate-nas uses version "
+        f"{SCHEMA_VERSION}; run `surrogate-nas db upgrade --db {url}` to upgrade it"
+    )
+
+
+def ensure_schema(engine: Engine) -> int:
+    """Create the schema on an empty database, or check the version of an existing one.
+
+    Raises:
+        SchemaVersionError: the database carries another schema version.
+        StorageError: the database holds our tables without a version.
+    """
+    url = engine.url.render_as_string(hide_password=True)
+    with session_scope(engine, write=True) as conn:
+        found = read_version(conn)
+        if found is None:
+            found = _create(conn, url)
+    if found != SCHEMA_VERSION:
+        raise _mismatch(url, found)
+    return found
+
+
+def upgrade_schema(
+    url: str,
+    migrations: Mapping[int, Migration] | None = None,
+    target: int = SCHEMA_VERSION,
+) -> tuple[int | None, int]:
+    """Bring the database at ``url`` to schema version ``target``.
+
+    Returns:
+        ``(before, after)``: the version found (None when the database had no
+        schema and was created at :data:`SCHEMA_VERSION`) and the version reached.
+
+    Args:
+        url: any SQLAlchemy URL.
+        migrations: ``from_version -> step`` registry; :data:`MIGRATIONS` by default.
+        target: version to reach; this release's :data:`SCHEMA_VERSION` by default.
+
+    Raises:
+        SchemaVersionError: the database is newer than ``target`` or a step is missing.
+        StorageError: the database cannot be opened.
+
+    Example:
+        >>> upgrade_schema("sqlite:///runs/nas.db")  # doctest: +SKIP
+        (1, 1)
+    """
+    steps = MIGRATIONS if migrations is None else migrations
+    shown = display_url(url)
+    engine = build_engine(url)
+    try:
+        with session_scope(engine, write=True) as conn:
+            version = read_version(conn)
+            if version is None:
+                return None, _create(conn, shown)
+        before = version
+        if version > target:
+            raise _mismatch(shown, version)
+        while version < target:
+            step = steps.get(version)
+            if step is None:
+                raise SchemaVersionError(
+                    f"database {shown!r} is at schema version {version} and no migration to "
+                    f"version {version + 1} is registered; it cannot be upgraded by this surrogate-nas"
+                )
+            with session_scope(engine, write=True) as conn:
+                step(conn)
+                _write_version(conn, version + 1)
+            version += 1
+        return before, version
+    finally:
+        engine.dispose()

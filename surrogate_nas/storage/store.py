@@ -1,0 +1,432 @@
+"""The architecture database: who trains what, and what came out.
+
+:class:`ArchitectureStore` is the only way the rest of the package touches the
+database. Workers :meth:`~ArchitectureStore.claim` an (architecture, setting)
+pair before training it and :meth:`~ArchitectureStore.finish` it afterwards;
+the unique key on the canonical architecture and the setting guarantees that
+no function is ever trained twice for the same setting, across processes and
+hosts. Reads return frozen records, never ORM rows.
+
+Example:
+    >>> store = open_store("sqlite:///runs/nas.db")  # doctest: +SKIP
+    >>> eid = store.claim(cell, "cifar10", NetworkConfig(), TrainConfig(), seed=0)  # doctest: +SKIP
+    >>> if eid is not None:  # doctest: +SKIP
+    ...     store.finish(eid, train(cell, ...))
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from surrogate_nas.cell import Cell
+from surrogate_nas.errors import InputDataError, StorageError
+from surrogate_nas.records import Evaluation, NetworkConfig, Status, TrainConfig, TrainResult
+from surrogate_nas.storage import catalog
+from surrogate_nas.storage.engine import BUSY_TIMEOUT_S, build_engine, session_scope
+from surrogate_nas.storage.export import evaluations_frame, resolve_format, write_frame
+from surrogate_nas.storage.migrations import ensure_schema
+from surrogate_nas.storage.records import (
+    SearchInfo,
+    SearchTrial,
+    curve_to_json,
+    evaluation_from_row,
+    utcnow,
+)
+from surrogate_nas.storage.schema import SCHEMA_VERSION, architectures, evaluations, searches
+from surrogate_nas.storage.workers import is_dead, worker_id
+
+DEFAULT_STALE_AFTER_S = 6 * 3600.0
+_METRICS = ("valid_acc", "test_acc")
+
+ev = evaluations
+ar = architectures
+
+
+class ArchitectureStore:
+    """Evaluations, features and searches in one SQL database.
+
+    Args:
+        url: any SQLAlchemy URL; ``sqlite:///path/to/file.db`` for a local file.
+        stale_after: seconds after which a RUNNING claim is presumed abandoned
+            and may be taken over, even if its worker cannot be checked.
+        busy_timeout_s: how long SQLite waits for a lock per attempt.
+
+    Attributes:
+        url: the database URL with any password hidden, safe to print and log.
+
+    Raises:
+        StorageError: the URL is unusable.
+        SchemaVersionError: the database carries another schema version.
+    """
+
+    def __init__(
+        self, url: str, stale_after: float = DEFAULT_STALE_AFTER_S, busy_timeout_s: float = BUSY_TIMEOUT_S
+    ) -> None:
+        if not stale_after >= 0:
+            raise InputDataError(f"stale_after must be >= 0 seconds, got {stale_after}")
+        self.stale_after = float(stale_after)
+        self._engine = build_engine(url, busy_timeout_s)
+        self.url = self._engine.url.render_as_string(hide_password=True)
+        try:
+            self.schema_version = ensure_schema(self._engine)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    @property
+    def worker(self) -> str:
+        """This process as ``host:pid`` (read each time, so it stays right in a forked child)."""
+        return worker_id()
+
+    @contextmanager
+    def session(self, write: bool = False) -> Iterator[Connection]:
+        """A transaction on this store's database; see :func:`~.engine.session_scope`."""
+        with session_scope(self._engine, write=write) as conn:
+            yield conn
+
+    def close(self) -> None:
+        """Release all pooled connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> "ArchitectureStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ArchitectureStore({self.url!r})"
+
+    # -- claims ----------------------------------------------------------------
+    def claim(
+        self,
+        cell: Cell,
+        dataset: str,
+        network: NetworkConfig,
+        train: TrainConfig,
+        seed: int,
+        space: str = "nb201",
+        params_ref: int | None = None,
+        flops_ref: int | None = None,
+    ) -> int | None:
+        """Reserve the training of ``cell`` under this setting for this worker.
+
+        Returns:
+            The id of a RUNNING evaluation now owned by this worker, or None when
+            an evaluation of the same canonical architecture and setting is
+            finished or being run by a live worker. A RUNNING evaluation whose
+            worker died, or older than ``stale_after``, is taken over.
+        """
+        if not isinstance(cell, Cell):
+            raise InputDataError(f"claim needs a Cell, got {type(cell).__name__}; parse strings with parse_cell")
+        setting = _setting(cell.canonical_key, dataset, network, train.epochs, seed)
+        now = utcnow()
+        with self.session(write=True) as conn:
+            arch_id = catalog.ensure_architecture(conn, cell, space, params_ref, flops_ref)
+            fresh = {
+                "architecture_id": arch_id,
+                "train_config": asdict(train),
+                "status": Status.RUNNING.value,
+                "worker": self.worker,
+                "created_at": now,
+                **_CLEARED,
+            }
+            row = conn.execute(
+                select(ev.c.id, ev.c.status, ev.c.worker, ev.c.created_at).where(*_match(setting))
+            ).first()
+            if row is None:
+                try:
+                    with conn.begin_nested():
+                        return conn.execute(ev.insert().values(**setting, **fresh)).inserted_primary_key[0]
+                except IntegrityError:
+                    return None
+            if self._holds(row.status, row.worker, row.created_at, now):
+                return None
+            taken = conn.execute(
+                ev.update()
+                .where(ev.c.id == row.id, ev.c.status == Status.RUNNING.value, ev.c.worker == row.worker)
+                .values(**fresh)
+            )
+            return row.id if taken.rowcount == 1 else None
+
+    def _holds(self, status: str, worker: str, created_at: datetime, now: datetime) -> bool:
+        """Whether an existing row keeps its setting: finished, or running and live."""
+        if status != Status.RUNNING.value:
+            return True
+        return not is_dead(worker) and now - created_at < timedelta(seconds=self.stale_after)
+
+    def finish(self, evaluation_id: int, result: TrainResult) -> bool:
+        """Store the outcome of a claimed evaluation.
+
+        Returns:
+            True when written; False when the evaluation had already been
+            finished (by a worker that took over a claim presumed stale).
+
+        Raises:
+            InputDataError: ``result`` is still RUNNING or is for another architecture.
+            StorageError: no evaluation has this id (it was released).
+        """
+        status = Status(result.status)
+        if not status.finished:
+            raise InputDataError(f"finish needs a finished result (ok/diverged/failed), got {status.value!r}")
+        with self.session(write=True) as conn:
+            row = conn.execute(select(ev.c.canonical_key, ev.c.status).where(ev.c.id == evaluation_id)).first()
+            if row is None:
+                raise StorageError(f"no evaluation with id {evaluation_id} to finish; was it released?")
+            if row.canonical_key != result.canonical_key:
+                raise InputDataError(
+                    f"evaluation {evaluation_id} is for canonical key {row.canonical_key!r}, "
+                    f"the result is for {result.canonical_key!r}"
+                )
+            done = conn.execute(
+                ev.update()
+                .where(ev.c.id == evaluation_id, ev.c.status == Status.RUNNING.value)
+                .values(
+                    status=status.value,
+                    valid_acc=result.valid_acc,
+                    test_acc=result.test_acc,
+                    train_losses=curve_to_json(result.train_losses),
+                    valid_accs=curve_to_json(result.valid_accs),
+                    train_seconds=result.train_seconds,
+                    params=result.params,
+                    flops=result.flops,
+                    device=result.device,
+                    message=result.message or "",
+                    finished_at=utcnow(),
+                )
+            )
+            return done.rowcount == 1
+
+    def set_mlflow_run_id(self, evaluation_id: int, run_id: str) -> None:
+        """Link an evaluation to the MLflow run that logged it."""
+        with self.session(write=True) as conn:
+            res = conn.execute(ev.update().where(ev.c.id == evaluation_id).values(mlflow_run_id=str(run_id)))
+            if res.rowcount == 0:
+                raise StorageError(f"no evaluation with id {evaluation_id}")
+
+    def release(self, evaluation_id: int) -> bool:
+        """Delete a RUNNING evaluation (on interrupt); True if one was deleted."""
+        with self.session(write=True) as conn:
+            res = conn.execute(
+                ev.delete().where(ev.c.id == evaluation_id, ev.c.status == Status.RUNNING.value)
+            )
+            return res.rowcount == 1
+
+    # -- reads -----------------------------------------------------------------
+    def evaluations(
+        self,
+        dataset: str | None = None,
+        status: Status | str | None = None,
+        channels: int | None = None,
+        cells_per_stage: int | None = None,
+        epochs: int | None = None,
+        seed: int | None = None,
+    ) -> list[Evaluation]:
+        """Stored evaluations matching every given filter, oldest first."""
+        query = _joined().where(
+            *_filters(dataset, status, channels, cells_per_stage, epochs, seed)
+        ).order_by(ev.c.id)
+        with self.session() as conn:
+            return [evaluation_from_row(r) for r in conn.execute(query).mappings()]
+
+    def evaluation(self, evaluation_id: int) -> Evaluation | None:
+        """One evaluation by id, or None."""
+        with self.session() as conn:
+            row = conn.execute(_joined().where(ev.c.id == evaluation_id)).mappings().first()
+        return None if row is None else evaluation_from_row(row)
+
+    def evaluated_keys(self, dataset: str, network: NetworkConfig, epochs: int, seed: int) -> set[str]:
+        """Canonical keys already finished, or running by a live worker, for this setting."""
+        query = select(ev.c.canonical_key, ev.c.status, ev.c.worker, ev.c.created_at).where(
+            ev.c.dataset == dataset,
+            ev.c.channels == int(network.channels),
+            ev.c.cells_per_stage == int(network.cells_per_stage),
+            ev.c.epochs == int(epochs),
+            ev.c.seed == int(seed),
+        )
+        now = utcnow()
+        with self.session() as conn:
+            rows = conn.execute(query).all()
+        return {r.canonical_key for r in rows if self._holds(r.status, r.worker, r.created_at, now)}
+
+    def top(
+        self,
+        k: int,
+        dataset: str | None = None,
+        metric: str = "valid_acc",
+        channels: int | None = None,
+        cells_per_stage: int | None = None,
+        epochs: int | None = None,
+        seed: int | None = None,
+    ) -> list[Evaluation]:
+        """The ``k`` finished-ok evaluations with the highest ``metric`` (valid_acc or test_acc)."""
+        if metric not in _METRICS:
+            raise InputDataError(f"metric must be one of {', '.join(_METRICS)}, got {metric!r}")
+        if int(k) < 1:
+            raise InputDataError(f"k must be >= 1, got {k}")
+        column = ev.c[metric]
+        query = (
+            _joined()
+            .where(*_filters(dataset, Status.OK, channels, cells_per_stage, epochs, seed), column.is_not(None))
+            .order_by(column.desc(), ev.c.id)
+            .limit(int(k))
+        )
+        with self.session() as conn:
+            return [evaluation_from_row(r) for r in conn.execute(query).mappings()]
+
+    def stats(self) -> dict:
+        """Counts by status and dataset, plus architectures, searches, schema version and URL."""
+        with self.session() as conn:
+            by_status = dict(conn.execute(select(ev.c.status, func.count()).group_by(ev.c.status)).all())
+            by_dataset = dict(conn.execute(select(ev.c.dataset, func.count()).group_by(ev.c.dataset)).all())
+            n_arch = conn.execute(select(func.count()).select_from(ar)).scalar_one()
+            n_search = conn.execute(select(func.count()).select_from(searches)).scalar_one()
+        return {
+            "url": self.url,
+            "schema_version": SCHEMA_VERSION,
+            "evaluations": sum(by_status.values()),
+            "by_status": {s.value: int(by_status.get(s.value, 0)) for s in Status},
+            "by_dataset": {k: int(v) for k, v in sorted(by_dataset.items())},
+            "architectures": int(n_arch),
+            "searches": int(n_search),
+        }
+
+    def dataframe(self, **filters) -> pd.DataFrame:
+        """Evaluations as a DataFrame (see :mod:`~.export`); ``filters`` as in :meth:`evaluations`."""
+        return evaluations_frame(self.evaluations(**filters))
+
+    def export(self, path: str | Path, fmt: str | None = None, **filters) -> int:
+        """Write evaluations to CSV or Parquet, chosen by ``fmt`` or the extension; return the row count.
+
+        Raises:
+            InputDataError: the format is neither csv nor parquet.
+        """
+        resolve_format(path, fmt)
+        frame = self.dataframe(**filters)
+        write_frame(frame, path, fmt)
+        return len(frame)
+
+    # -- features and searches (see catalog) -------------------------------------
+    def get_features(self, name: str, keys: list[str]) -> dict[str, float]:
+        """Cached values of feature ``name`` for those of ``keys`` that have one."""
+        with self.session() as conn:
+            return catalog.get_features(conn, name, keys)
+
+    def put_features(self, name: str, values: dict[str, float]) -> None:
+        """Insert or overwrite feature ``name`` for each key in ``values``."""
+        with self.session(write=True) as conn:
+            catalog.put_features(conn, name, values)
+
+    def get_or_create_search(self, name: str, config: dict) -> int:
+        """The id of search ``name``, created with ``config`` if new.
+
+        Raises:
+            InputDataError: a search of this name exists with a different config.
+        """
+        with self.session(write=True) as conn:
+            return catalog.get_or_create_search(conn, name, config)
+
+    def search(self, name: str) -> SearchInfo | None:
+        """The search called ``name``, or None."""
+        with self.session() as conn:
+            return catalog.find_search(conn, name)
+
+    def searches(self) -> list[SearchInfo]:
+        """All searches, oldest first."""
+        with self.session() as conn:
+            return catalog.list_searches(conn)
+
+    def add_trial(
+        self,
+        search_id: int,
+        step: int,
+        arch: str | Cell,
+        values: dict,
+        evaluation_id: int | None = None,
+        cost_seconds: float | None = None,
+    ) -> int:
+        """Record that search ``search_id`` tried ``arch``; a repeat returns the first trial's id."""
+        with self.session(write=True) as conn:
+            return catalog.add_trial(conn, search_id, step, str(arch), values, evaluation_id, cost_seconds)
+
+    def trials(self, search_id: int) -> list[SearchTrial]:
+        """Trials of a search in step order."""
+        with self.session() as conn:
+            return catalog.list_trials(conn, search_id)
+
+
+def open_store(url: str, stale_after: float = DEFAULT_STALE_AFTER_S) -> ArchitectureStore:
+    """Open (creating if needed) the architecture database at ``url``.
+
+    Raises:
+        StorageError: the URL is unusable (bad scheme, unwritable path, missing driver).
+        SchemaVersionError: the database carries another schema version.
+    """
+    return ArchitectureStore(url, stale_after=stale_after)
+
+
+_CLEARED = {
+    "valid_acc": None,
+    "test_acc": None,
+    "train_losses": None,
+    "valid_accs": None,
+    "train_seconds": None,
+    "params": None,
+    "flops": None,
+    "device": None,
+    "message": "",
+    "mlflow_run_id": None,
+    "finished_at": None,
+}
+
+
+def _setting(key: str, dataset: str, network: NetworkConfig, epochs: int, seed: int) -> dict:
+    if not isinstance(dataset, str) or not dataset:
+        raise InputDataError(f"dataset must be a non-empty name, got {dataset!r}")
+    return {
+        "canonical_key": key,
+        "dataset": dataset,
+        "channels": int(network.channels),
+        "cells_per_stage": int(network.cells_per_stage),
+        "epochs": int(epochs),
+        "seed": int(seed),
+    }
+
+
+def _match(setting: dict) -> list:
+    return [ev.c[name] == value for name, value in setting.items()]
+
+
+def _joined():
+    return select(ev, ar.c.arch, ar.c.space, ar.c.params_ref, ar.c.flops_ref).join(
+        ar, ev.c.architecture_id == ar.c.id
+    )
+
+
+def _filters(dataset, status, channels, cells_per_stage, epochs, seed) -> list:
+    out = []
+    if status is not None:
+        try:
+            out.append(ev.c.status == Status(status).value)
+        except ValueError as exc:
+            choices = ", ".join(s.value for s in Status)
+            raise InputDataError(f"status must be one of {choices}, got {status!r}") from exc
+    for column, value in (
+        ("dataset", dataset),
+        ("channels", channels),
+        ("cells_per_stage", cells_per_stage),
+        ("epochs", epochs),
+        ("seed", seed),
+    ):
+        if value is not None:
+            out.append(ev.c[column] == value)
+    return out
