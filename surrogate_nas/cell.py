@@ -155,7 +155,7 @@ def parse_cell(text: str) -> Cell:
 
 @lru_cache(maxsize=1)
 def all_cells() -> tuple[Cell, ...]:
-    """All 15,625 cells, in NAS-Bench-201 ``op_code`` order (edge 0 most significant)."""
+    """All 15,625 cells, ordered by ``op_indices`` (edge 0 most significant; not the NAS-Bench-201 index)."""
     return tuple(Cell(ops) for ops in itertools.product(OPS, repeat=N_EDGES))
 
 

@@ -1,0 +1,65 @@
+"""Entry point, shared options and the one place user errors become exit code 2."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from surrogate_nas.errors import SurrogateNASError
+
+DEFAULT_DB = "sqlite:///surrogate-nas.db"
+
+
+def default_db() -> str:
+    return os.environ.get("SURROGATE_NAS_DB", DEFAULT_DB)
+
+
+db_option = click.option(
+    "--db", "db_url", default=default_db, show_default="$SURROGATE_NAS_DB or " + DEFAULT_DB,
+    help="SQLAlchemy URL of the architecture database (sqlite:///file.db, postgresql://...).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="surrogate-nas")
+def cli() -> None:
+    """Neural architecture search driven by surrogate models.
+
+    Train architectures for real (seed), compare performance predictors (compare),
+    run Bayesian search (search) and browse everything in MLflow (ui).
+    """
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user mistakes print one line on stderr and exit with code 2."""
+    _register_commands()
+    try:
+        cli.main(args=argv, prog_name="surrogate-nas", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("interrupted: finished evaluations are stored; rerun the same command to continue", err=True)
+        return 130
+    except click.ClickException as exc:
+        click.echo(f"error: {_one_line(exc.format_message())}", err=True)
+        return 2
+    except SurrogateNASError as exc:
+        click.echo(f"error: {_one_line(str(exc))}", err=True)
+        return 2
+    return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _register_commands() -> None:
+    # Imported here so `surrogate-nas --help` stays fast and commands stay independent modules.
+    from surrogate_nas.pipelines.cli import db_cmd, quickstart_cmd, seed_cmd, ui_cmd  # noqa: F401
+
+
+if __name__ == "__main__":
+    sys.exit(main())

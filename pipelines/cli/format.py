@@ -1,0 +1,30 @@
+"""Plain-text tables for terminal output (no extra dependency)."""
+
+from __future__ import annotations
+
+import click
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.2f}" if abs(v) < 1e6 else f"{v:.3g}"
+    return str(v)
+
+
+def format_table(rows: list[dict], max_width: int = 96) -> str:
+    if not rows:
+        return "(nothing)"
+    cols = list(rows[0])
+    cells = [[_cell(r.get(c)) for c in cols] for r in rows]
+    cells = [[v if len(v) <= max_width else v[: max_width - 1] + "~" for v in row] for row in cells]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
+    sep = "  ".join("-" * w for w in widths)
+    body = ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join([line, sep, *body])
+
+
+def print_table(rows: list[dict]) -> None:
+    click.echo(format_table(rows))

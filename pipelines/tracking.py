@@ -1,0 +1,156 @@
+"""MLflow tracking: one parent run per command, one nested run per trained architecture.
+
+Everything goes through an explicit :class:`mlflow.tracking.MlflowClient`
+(no global active-run state), and metrics go in batches: per-step
+``log_metric`` calls against a SQLite store cost one transaction each.
+
+The default store is ``sqlite:///mlruns/mlflow.db`` with artifacts under
+``mlruns/artifacts`` (MLflow 3.17+ refuses the plain ``./mlruns`` file store);
+``MLFLOW_TRACKING_URI`` overrides it, e.g. to point at a tracking server.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from surrogate_nas.errors import StorageError
+from surrogate_nas.records import TrainResult
+
+DEFAULT_STORE_DIR = "mlruns"
+EXPERIMENT = "surrogate-nas"
+_BATCH = 900  # MLflow accepts at most 1000 entities per log_batch call
+
+
+def tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI`` if set, else the project's local SQLite store."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    store = Path(DEFAULT_STORE_DIR).resolve()
+    return f"sqlite:///{store / 'mlflow.db'}"
+
+
+def artifact_root() -> str:
+    """Where a new experiment keeps its artifacts when the store is local."""
+    return (Path(DEFAULT_STORE_DIR).resolve() / "artifacts").as_uri()
+
+
+@dataclass(frozen=True)
+class RunRef:
+    run_id: str
+    experiment_id: str
+
+
+class Tracker:
+    """Thin, explicit wrapper over ``MlflowClient`` for the runs this tool writes."""
+
+    def __init__(self, uri: str | None = None, experiment: str = EXPERIMENT):
+        import mlflow  # deferred: importing mlflow costs seconds, and not every command needs it
+        from mlflow.tracking import MlflowClient
+
+        self.uri = uri or tracking_uri()
+        if self.uri.startswith("sqlite:///"):
+            Path(self.uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        self._mlflow = mlflow
+        self.client = MlflowClient(tracking_uri=self.uri)
+        self.experiment_id = self._experiment(experiment)
+
+    def _experiment(self, name: str) -> str:
+        # Two processes may create the store or the experiment at the same moment; the loser retries.
+        last: Exception | None = None
+        for attempt in range(5):
+            try:
+                exp = self.client.get_experiment_by_name(name)
+                if exp is not None:
+                    return exp.experiment_id
+                location = artifact_root() if self.uri.startswith("sqlite:") else None
+                return self.client.create_experiment(name, artifact_location=location)
+            except Exception as exc:  # noqa: BLE001 - MLflow raises several unrelated types here
+                last = exc
+                time.sleep(0.5 * (attempt + 1))
+        raise StorageError(f"cannot use MLflow tracking store {self.uri}: {last}")
+
+    # -- runs ----------------------------------------------------------------
+    def start_run(self, name: str, params: dict | None = None, tags: dict | None = None,
+                  parent: RunRef | None = None) -> RunRef:
+        all_tags = dict(tags or {})
+        if parent is not None:
+            all_tags["mlflow.parentRunId"] = parent.run_id
+        run = self.client.create_run(self.experiment_id, run_name=name, tags={k: str(v) for k, v in all_tags.items()})
+        ref = RunRef(run.info.run_id, self.experiment_id)
+        if params:
+            self.log(ref, params=params)
+        return ref
+
+    def end_run(self, ref: RunRef, status: str = "FINISHED") -> None:
+        self.client.set_terminated(ref.run_id, status=status)
+
+    def log(self, ref: RunRef, metrics: dict | None = None, params: dict | None = None,
+            tags: dict | None = None, step: int = 0) -> None:
+        """Log scalars, params and tags in as few batches as possible."""
+        self.log_series(ref, {k: [(step, v)] for k, v in (metrics or {}).items() if v is not None},
+                        params=params, tags=tags)
+
+    def log_series(self, ref: RunRef, series: dict[str, list[tuple[int, float]]],
+                   params: dict | None = None, tags: dict | None = None) -> None:
+        """Log whole metric curves ``{key: [(step, value), ...]}`` in batches."""
+        from mlflow.entities import Metric, Param, RunTag
+
+        now = int(time.time() * 1000)
+        metrics = [Metric(k, float(v), now, int(s)) for k, pts in series.items() for s, v in pts]
+        ps = [Param(k, str(v)) for k, v in (params or {}).items()]
+        ts = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+        for i in range(0, max(len(metrics), 1), _BATCH):
+            chunk = metrics[i:i + _BATCH]
+            self.client.log_batch(ref.run_id, metrics=chunk, params=ps if i == 0 else [],
+                                  tags=ts if i == 0 else [])
+
+    def log_artifact(self, ref: RunRef, path: str | Path, folder: str | None = None) -> None:
+        self.client.log_artifact(ref.run_id, str(path), artifact_path=folder)
+
+    # -- the record of one training run ------------------------------------
+    def log_training(self, result: TrainResult, parent: RunRef | None, space: str = "nb201") -> RunRef:
+        """One nested run for one trained architecture; returns its reference."""
+        ref = self.start_run(
+            name=f"{result.dataset}-{result.canonical_key[:40]}",
+            parent=parent,
+            tags={"canonical_key": result.canonical_key, "status": result.status.value, "kind": "training"},
+        )
+        series = {
+            "train_loss": list(enumerate(result.train_losses, start=1)),
+            "valid_acc_curve": list(enumerate(result.valid_accs, start=1)),
+        }
+        finals = {
+            "valid_acc": result.valid_acc,
+            "test_acc": result.test_acc,
+            "params": result.params,
+            "flops": result.flops,
+            "train_seconds": result.train_seconds,
+        }
+        for k, v in finals.items():
+            if v is not None:
+                series[k] = [(0, v)]
+        params = {
+            "arch": result.arch,
+            "space": space,
+            "dataset": result.dataset,
+            "epochs": result.train.epochs,
+            "seed": result.seed,
+            "C": result.network.channels,
+            "N": result.network.cells_per_stage,
+            "batch_size": result.train.batch_size,
+            "learning_rate": result.train.learning_rate,
+            "device": result.device,
+        }
+        self.log_series(ref, series, params=params)
+        self.end_run(ref, "FINISHED" if result.status.value == "ok" else "FAILED")
+        return ref
+
+    def ui_hint(self) -> str:
+        """The command that opens this store in the MLflow UI."""
+        if self.uri.startswith(("http://", "https://")):
+            return f"open {self.uri}"
+        return "surrogate-nas ui   (or: mlflow ui --backend-store-uri " + self.uri + ")"
