@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# Tests train many tiny networks, often in parallel subprocesses on 2 cores; torch's
+# default of one thread per core then spends its time waiting on itself.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 CLI = shutil.which("surrogate-nas") or str(Path(sys.executable).parent / "surrogate-nas")
 
 

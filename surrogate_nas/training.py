@@ -1,0 +1,206 @@
+"""Train one architecture: a pure function from (cell, configs, data, seed) to a result.
+
+The run seeds its own forked copy of torch's generators and shuffles with a
+private ``torch.Generator``, so it neither depends on nor disturbs the
+caller's random state: the same inputs on the same device give the same
+curve. Mini-batches are slices of tensors already on the device; the only
+host syncs are one per epoch (loss and accuracy).
+
+Failures are results, not exceptions: a non-finite training loss ends the run
+as :attr:`Status.DIVERGED`, any other error as :attr:`Status.FAILED` with its
+message. Bad arguments (a device that is not there, a malformed cell or shape)
+are still raised as :class:`~surrogate_nas.errors.InputDataError` before
+training starts.
+
+Example:
+    >>> from surrogate_nas.cell import Cell
+    >>> from surrogate_nas.datasets import load_dataset
+    >>> from surrogate_nas.records import NetworkConfig, TrainConfig
+    >>> r = train(Cell(("nor_conv_3x3",) * 6), NetworkConfig(8, 1), TrainConfig(epochs=1),
+    ...           load_dataset("digits"), seed=0, device="cpu")
+    >>> r.status.value, len(r.valid_accs)
+    ('ok', 1)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from surrogate_nas.cell import Cell
+from surrogate_nas.cost import count_flops, count_params
+from surrogate_nas.datasets import Dataset
+from surrogate_nas.device import resolve_device
+from surrogate_nas.errors import InputDataError
+from surrogate_nas.network import build_network
+from surrogate_nas.records import NetworkConfig, Status, TrainConfig, TrainResult
+
+EVAL_BATCH_SIZE = 1024
+"""Images per forward pass when measuring accuracy (no gradients, so larger is fine)."""
+
+
+class _Diverged(Exception):
+    """Internal: the training loss stopped being finite."""
+
+
+def train(
+    cell: Cell,
+    network: NetworkConfig,
+    config: TrainConfig,
+    dataset: Dataset,
+    seed: int,
+    device: str = "auto",
+) -> TrainResult:
+    """Train ``cell`` on ``dataset`` and report accuracies, curves and costs.
+
+    SGD with Nesterov momentum and weight decay, learning rate annealed to 0
+    by a per-step cosine schedule, cross-entropy loss.
+
+    Args:
+        cell: the architecture.
+        network: width ``C`` and cells per stage ``N``.
+        config: epochs, batch size and optimiser settings.
+        dataset: splits from :func:`~surrogate_nas.datasets.load_dataset`.
+        seed: seeds weight initialisation and shuffling.
+        device: ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda[:i]"``, ``"mps"``.
+
+    Returns:
+        A :class:`TrainResult`; accuracies are top-1 % (0-100). ``train_losses``
+        and ``valid_accs`` have one entry per completed epoch; when the run
+        diverges or fails they hold the epochs before, and ``valid_acc`` /
+        ``test_acc`` are None.
+
+    Raises:
+        InputDataError: unknown or absent device, malformed cell, configs or dataset.
+    """
+    dev = resolve_device(device)
+    if not isinstance(dataset, Dataset):
+        raise InputDataError(f"dataset must be a Dataset from load_dataset, got {type(dataset).__name__}")
+    if not isinstance(network, NetworkConfig) or not isinstance(config, TrainConfig):
+        raise InputDataError("network must be a NetworkConfig and config a TrainConfig")
+    params = count_params(cell, network, dataset.input_shape, dataset.num_classes)
+    flops = count_flops(cell, network, dataset.input_shape, dataset.num_classes)
+
+    losses: list[float] = []
+    valid_accs: list[float] = []
+    status, message, valid_acc, test_acc = Status.OK, "", None, None
+    start = time.perf_counter()
+    try:
+        with _reproducible(dev, int(seed)):
+            data = dataset.to(dev)
+            net = build_network(cell, network, dataset.input_shape, dataset.num_classes).to(dev)
+            generator = torch.Generator(device=dev)
+            generator.manual_seed(int(seed))
+            _fit(net, data, config, generator, losses, valid_accs)
+            valid_acc = valid_accs[-1]
+            test_acc = accuracy(net, data.x_test, data.y_test)
+    except KeyboardInterrupt:
+        raise
+    except _Diverged as exc:
+        status, message = Status.DIVERGED, str(exc)
+    except Exception as exc:  # a failed run is a result to record, never a crash
+        status, message = Status.FAILED, f"{type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - start
+
+    return TrainResult(
+        arch=cell.to_string(),
+        canonical_key=cell.canonical_key,
+        dataset=dataset.name,
+        network=network,
+        train=config,
+        seed=int(seed),
+        status=status,
+        valid_acc=valid_acc,
+        test_acc=test_acc,
+        train_losses=tuple(losses),
+        valid_accs=tuple(valid_accs),
+        train_seconds=seconds,
+        params=params,
+        flops=flops,
+        device=str(dev),
+        message=message,
+    )
+
+
+def _fit(
+    net: nn.Module,
+    data: Dataset,
+    config: TrainConfig,
+    generator: torch.Generator,
+    losses: list[float],
+    valid_accs: list[float],
+) -> None:
+    """Run the epochs, appending each epoch's mean training loss and valid accuracy."""
+    x, y = data.x_train, data.y_train
+    n, batch = len(y), int(config.batch_size)
+    if n == 0:
+        raise ValueError(f"dataset {data.name!r} has an empty training split")
+    starts = list(range(0, n, batch))
+    if len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()  # BatchNorm cannot train on a final batch of one image
+    steps = int(config.epochs) * len(starts)
+
+    momentum = float(config.momentum)
+    optimiser = torch.optim.SGD(
+        net.parameters(),
+        lr=float(config.learning_rate),
+        momentum=momentum,
+        weight_decay=float(config.weight_decay),
+        nesterov=momentum > 0,
+    )
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=steps)
+
+    for epoch in range(1, int(config.epochs) + 1):
+        net.train()
+        order = torch.randperm(n, generator=generator, device=x.device)
+        total = torch.zeros((), device=x.device)
+        seen = 0
+        for s in starts:
+            idx = order[s : s + batch]
+            loss = F.cross_entropy(net(x[idx]), y[idx])
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += loss.detach() * len(idx)
+            seen += len(idx)
+        epoch_loss = float(total / seen)
+        if not math.isfinite(epoch_loss):
+            raise _Diverged(f"training loss became {epoch_loss} in epoch {epoch}")
+        losses.append(epoch_loss)
+        valid_accs.append(accuracy(net, data.x_valid, data.y_valid))
+
+
+def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Top-1 accuracy in % (0-100) of ``net`` in eval mode; 0.0 for an empty split."""
+    if len(y) == 0:
+        return 0.0
+    net.eval()
+    correct = torch.zeros((), dtype=torch.int64, device=y.device)
+    with torch.no_grad():
+        for s in range(0, len(y), EVAL_BATCH_SIZE):
+            logits = net(x[s : s + EVAL_BATCH_SIZE])
+            correct += (logits.argmax(dim=1) == y[s : s + EVAL_BATCH_SIZE]).sum()
+    return 100.0 * int(correct) / len(y)
+
+
+@contextlib.contextmanager
+def _reproducible(dev: torch.device, seed: int):
+    """Seed a forked copy of torch's generators and make cuDNN deterministic, then restore both."""
+    cudnn = torch.backends.cudnn
+    saved = (cudnn.deterministic, cudnn.benchmark)
+    devices = []
+    if dev.type == "cuda":
+        devices = [dev.index if dev.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=devices):
+        cudnn.deterministic, cudnn.benchmark = True, False
+        try:
+            torch.manual_seed(seed)
+            yield
+        finally:
+            cudnn.deterministic, cudnn.benchmark = saved
