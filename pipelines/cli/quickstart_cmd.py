@@ -1,30 +1,84 @@
-"""``surrogate-nas quickstart``: the main job on the embedded default (digits, CPU)."""
+"""``surrogate-nas quickstart``: the whole pipeline on the embedded default (digits, CPU).
+
+1. seed a small database by training sampled architectures for real;
+2. compare the predictors on that database;
+3. run a multi-objective Bayesian search (accuracy vs params) that scores every
+   candidate with the surrogate and trains only the top ones;
+4. show the best architectures, the Pareto front and where to look next.
+
+Every step uses the project's database and MLflow store, and rerunning the
+command resumes: the seed step only tops the database up, the search resumes
+by name.
+"""
 
 from __future__ import annotations
+
+import time
 
 import click
 
 from surrogate_nas.datasets import load_dataset
-from surrogate_nas.records import TrainConfig
+from surrogate_nas.records import NetworkConfig, TrainConfig
 from surrogate_nas.storage import open_store
-from surrogate_nas.pipelines.cli.app import cli, db_option
-from surrogate_nas.pipelines.cli.seed_cmd import print_seed_summary, run_seed_job
+from surrogate_nas.pipelines.cli.app import cli, db_option, threads_option
+from surrogate_nas.pipelines.cli.compare_cmd import log_comparison
+from surrogate_nas.pipelines.cli.format import print_table
+from surrogate_nas.pipelines.cli.search_cmd import run_and_report
+from surrogate_nas.pipelines.cli.seed_cmd import run_seed_job
+from surrogate_nas.pipelines.compare import compare_predictors, summarize
+from surrogate_nas.pipelines.db_table import table_from_store
+from surrogate_nas.pipelines.search_job import SearchSpec
 from surrogate_nas.pipelines.seeding import SeedPlan
 from surrogate_nas.pipelines.tracking import Tracker
 
+PREDICTORS = ["xgb", "gp", "rf", "params", "mean"]
+
 
 @cli.command("quickstart")
-@click.option("-n", "--num-archs", "n", type=click.IntRange(min=1), default=12, show_default=True)
+@click.option("--seed-archs", type=click.IntRange(min=8), default=16, show_default=True,
+              help="Architectures in the seed database.")
+@click.option("--budget", type=click.IntRange(min=1), default=12, show_default=True,
+              help="Trainings the Bayesian search may spend.")
 @click.option("--epochs", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("-C", "--channels", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--device", default="auto", show_default=True)
+@threads_option
 @db_option
-def quickstart_command(n: int, epochs: int, device: str, db_url: str) -> None:
-    """Seed a small digits database and log it to MLflow (about a minute on 2 CPU cores)."""
-    plan = SeedPlan(dataset="digits", channels=(8,), cells_per_stage=(1,), train=TrainConfig(epochs=epochs),
-                    seed=0, n=n, device=device)
+def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int, device: str, db_url: str) -> None:
+    """Seed, compare predictors, Bayesian search and Pareto front on digits (a few minutes on 2 CPU cores)."""
+    start = time.perf_counter()
+    network, train = NetworkConfig(channels, 1), TrainConfig(epochs=epochs)
     data = load_dataset("digits", seed=0)
     store = open_store(db_url)
     tracker = Tracker()
-    click.echo(f"step 1/1: training {n} sampled architectures on digits ({epochs} epochs each)")
-    report = run_seed_job(plan, data, store, tracker, name="quickstart-seed")
-    print_seed_summary(report, store, tracker)
+
+    have = len(store.evaluations(dataset="digits", channels=channels, cells_per_stage=1, epochs=epochs, seed=0))
+    todo = max(0, seed_archs - have)
+    click.echo(f"[1/3] seed: {have} architectures already trained on digits; training {todo} more "
+               f"(C={channels}, N=1, {epochs} epochs)")
+    if todo:
+        plan = SeedPlan(dataset="digits", channels=(channels,), cells_per_stage=(1,), train=train, seed=0,
+                        n=todo, device=device)
+        run_seed_job(plan, data, store, tracker, name="quickstart-seed")
+
+    table = table_from_store(store, dataset="digits", channels=channels, cells_per_stage=1, epochs=epochs)
+    test_size = max(4, len(table) // 3)
+    train_size = len(table) - test_size
+    click.echo(f"\n[2/3] compare predictors on the database: {len(table)} architectures, "
+               f"train on {train_size}, test on {test_size}, 3 seeds")
+    rows = compare_predictors(table, PREDICTORS, [train_size], 3, test_size=test_size)
+    summary = summarize(rows)
+    print_table(summary.to_dict("records"))
+    log_comparison(tracker, table, rows, summary, PREDICTORS, [train_size], 3, test_size)
+
+    click.echo(f"\n[3/3] Bayesian search (GP surrogate, qLogNEHVI, accuracy vs params): scores every "
+               f"untrained candidate, trains only the top 4 per step, {budget} trainings")
+    spec = SearchSpec(benchmark="digits", strategy="bo", surrogate="gp", objectives=("accuracy", "params"),
+                      budget=budget, batch_size=4, seed=0, name=f"quickstart-C{channels}-{epochs}ep",
+                      epochs=epochs, channels=channels, cells_per_stage=1, device=device)
+    run_and_report(spec, store, None, tracker)
+
+    click.echo(f"\ndone in {time.perf_counter() - start:.0f}s. The database {store.url} holds "
+               f"{store.stats()['evaluations']} evaluations.")
+    click.echo(f"next: {tracker.ui_hint()}  |  surrogate-nas db top  |  "
+               "surrogate-nas search --benchmark nb201-cifar10 --budget 100")

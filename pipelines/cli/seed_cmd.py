@@ -9,7 +9,7 @@ from surrogate_nas.cell import Cell
 from surrogate_nas.datasets import DATASETS, load_dataset
 from surrogate_nas.records import TrainConfig
 from surrogate_nas.storage import open_store
-from surrogate_nas.pipelines.cli.app import cli, db_option
+from surrogate_nas.pipelines.cli.app import cli, db_option, threads_option
 from surrogate_nas.pipelines.cli.format import print_table
 from surrogate_nas.pipelines.seeding import SeedPlan, SeedReport, seed_architectures
 from surrogate_nas.pipelines.tracking import Tracker
@@ -41,6 +41,7 @@ def int_list(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling and training seed.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:K.")
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
+@threads_option
 @db_option
 def seed_command(dataset, data_dir, n, archs, epochs, channels, cells_per_stage, batch_size, lr, seed, device,
                  no_mlflow, db_url) -> None:

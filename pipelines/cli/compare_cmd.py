@@ -1,0 +1,99 @@
+"""``surrogate-nas compare``: NASLib's predictor comparison on a named benchmark, a CSV or the database."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from surrogate_nas.errors import InputDataError
+from surrogate_nas.storage import open_store
+from surrogate_nas.tables import NAMED_BENCHMARKS, BenchmarkTable, load_benchmark
+from surrogate_nas.pipelines.cli.app import cli, db_option
+from surrogate_nas.pipelines.cli.format import print_table
+from surrogate_nas.pipelines.compare import compare_predictors, plot_scatter, plot_tau_vs_size, summarize
+from surrogate_nas.pipelines.db_table import table_from_store
+from surrogate_nas.pipelines.tracking import Tracker
+
+
+def csv_list(kind=str):
+    def parse(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            items = [kind(v.strip()) for v in str(value).split(",") if v.strip()]
+        except ValueError:
+            raise click.BadParameter(f"expected a comma-separated list, got {value!r}") from None
+        if not items:
+            raise click.BadParameter("the list is empty")
+        return items
+    return parse
+
+
+def resolve_benchmark(name: str, metric: str | None, db_url: str) -> BenchmarkTable:
+    """A named table, a user CSV, or ``db`` / ``db:DATASET`` for the project's database."""
+    if name == "db" or name.startswith("db:"):
+        dataset = name.split(":", 1)[1] if ":" in name else None
+        return table_from_store(open_store(db_url), dataset=dataset, metric=metric or "valid_acc")
+    if name not in NAMED_BENCHMARKS and not name.endswith(".csv") and not Path(name).exists():
+        raise InputDataError(f"unknown benchmark {name!r}; expected one of {', '.join(NAMED_BENCHMARKS)}, "
+                             "db, db:DATASET or a path to a .csv file")
+    return load_benchmark(name, metric)
+
+
+@cli.command("compare")
+@click.option("--benchmark", required=True, help="nb201-cifar10, nb201-cifar100, ..., a CSV path, or db[:DATASET].")
+@click.option("--metric", default=None, help="Target column (default: the benchmark's own).")
+@click.option("--predictors", "names", default="xgb,gp,rf,params,mean", callback=csv_list(), show_default=True)
+@click.option("--train-sizes", default="56,135,500", callback=csv_list(int), show_default=True)
+@click.option("--seeds", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--test-size", type=click.IntRange(min=2), default=200, show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="Per-seed rows as CSV.")
+@click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
+@db_option
+def compare_command(benchmark, metric, names, train_sizes, seeds, test_size, output, no_mlflow, db_url) -> None:
+    """Compare predictors: Kendall tau, Spearman, precision@10, calibration, timings."""
+    if min(train_sizes) < 2:
+        raise click.BadParameter("train sizes must be >= 2", param_hint="--train-sizes")
+    table = resolve_benchmark(benchmark, metric, db_url)
+    total = len(names) * len(train_sizes) * seeds
+    with tqdm(total=total, desc="fitting predictors", unit="fit", dynamic_ncols=True) as bar:
+        rows = compare_predictors(table, names, train_sizes, seeds, test_size=test_size,
+                                  progress=lambda *_: bar.update(1))
+    summary = summarize(rows)
+    click.echo(f"\n{table.name}: target {table.target}, {len(table)} architectures, test size {test_size}")
+    print_table(summary.to_dict("records"))
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        rows.to_csv(output, index=False)
+        click.echo(f"\nper-seed rows: {output}")
+    if not no_mlflow:
+        tracker = Tracker()
+        log_comparison(tracker, table, rows, summary, names, train_sizes, seeds, test_size)
+        click.echo(f"logged to MLflow: {tracker.ui_hint()}")
+
+
+def log_comparison(tracker: Tracker, table, rows, summary, names, train_sizes, seeds, test_size) -> None:
+    """One MLflow run: parameters, mean metrics per predictor (step = train size), CSV and plots."""
+    run = tracker.start_run(f"compare-{table.name}", params={
+        "benchmark": table.name, "metric": table.target, "predictors": ",".join(names),
+        "train_sizes": ",".join(map(str, train_sizes)), "seeds": seeds, "test_size": test_size,
+    }, tags={"kind": "compare"})
+    series: dict[str, list[tuple[int, float]]] = {}
+    means = rows.groupby(["predictor", "train_size"]).mean(numeric_only=True).reset_index()
+    for rec in means.to_dict("records"):
+        for metric in ("kendall_tau", "spearman", "precision_at_10", "coverage_90", "fit_seconds"):
+            if metric in rec:
+                series.setdefault(f"{metric}.{rec['predictor']}", []).append((int(rec["train_size"]), rec[metric]))
+    tracker.log_series(run, series)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "compare.csv"
+        rows.to_csv(csv, index=False)
+        summary.to_csv(Path(tmp) / "summary.csv", index=False)
+        plot_tau_vs_size(rows, Path(tmp) / "kendall_tau_vs_train_size.png")
+        plot_scatter(table, names, max(train_sizes), Path(tmp) / "predicted_vs_true.png", test_size=test_size)
+        for f in sorted(Path(tmp).iterdir()):
+            tracker.log_artifact(run, f)
+    tracker.end_run(run)
