@@ -1,0 +1,145 @@
+"""Named, packaged NAS-Bench-201 tables and user CSVs behind one loader.
+
+    >>> t = load_benchmark("nb201-cifar10")
+    >>> len(t), round(t.optimum, 4)
+    (15625, 91.6067)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from surrogate_nas.errors import InputDataError
+from surrogate_nas.tables.table import ARCH_COLUMN, BenchmarkTable, table_from_frame
+
+_NB201_FILE = "nb201_benchmark.csv.gz"
+_NB201_DROPPED = ("edge_1_0", "edge_2_0", "edge_2_1", "edge_3_0", "edge_3_1", "edge_3_2", "op_code", "unique_str")
+
+
+@dataclass(frozen=True)
+class NamedBenchmark:
+    """Which packaged file a named benchmark reads and which columns play which role."""
+
+    file: str
+    target: str
+    test_column: str | None
+    cost_column: str | None
+    size_column: str | None
+    description: str
+
+
+NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
+    "nb201-cifar10": NamedBenchmark(
+        _NB201_FILE,
+        "cifar10_valid_acc_200ep",
+        "cifar10_test_acc_200ep",
+        "train_time_s_cifar10",
+        "params_mb_cifar10",
+        "NAS-Bench-201 CIFAR-10, 200 epochs: search on x-valid, report ori-test",
+    ),
+    "nb201-cifar100": NamedBenchmark(
+        _NB201_FILE,
+        "cifar100_valid_acc_200ep",
+        "cifar100_test_acc_200ep",
+        "train_time_s_cifar100",
+        "params_mb_cifar100",
+        "NAS-Bench-201 CIFAR-100, 200 epochs: search on x-valid, report x-test",
+    ),
+    "nb201-cifar10-12ep": NamedBenchmark(
+        _NB201_FILE,
+        "cifar10_valid_acc_12ep",
+        "cifar10_test_acc_12ep",
+        "est_train_time_s_cifar10_12ep",
+        "params_mb_cifar10",
+        "NAS-Bench-201 CIFAR-10, separate 12-epoch schedule (low fidelity)",
+    ),
+    "nb201-cifar100-12ep": NamedBenchmark(
+        _NB201_FILE,
+        "cifar100_valid_acc_12ep",
+        "cifar100_test_acc_12ep",
+        "est_train_time_s_cifar100_12ep",
+        "params_mb_cifar100",
+        "NAS-Bench-201 CIFAR-100, separate 12-epoch schedule (low fidelity)",
+    ),
+}
+"""Packaged benchmarks by name. Column meanings: ``tables/data/PROVENANCE.md``."""
+
+
+def data_file(filename: str):
+    """A :mod:`importlib.resources` handle to a file shipped in ``surrogate_nas/tables/data``."""
+    return resources.files("surrogate_nas.tables").joinpath("data", filename)
+
+
+def load_benchmark(name_or_csv: str, metric: str | None = None) -> BenchmarkTable:
+    """Load a named benchmark (see :data:`NAMED_BENCHMARKS`) or a user CSV.
+
+    Args:
+        name_or_csv: A key of :data:`NAMED_BENCHMARKS`, or the path of a CSV (``.csv`` or
+            ``.csv.gz``) with an ``arch`` column of NAS-Bench-201 strings and metric columns.
+        metric: Overrides the target; any numeric column may be named. For a CSV it may be
+            omitted only if the file has exactly one numeric column.
+
+    Returns:
+        The table. Named tables are cached in-process and shared: do not mutate ``frame``.
+
+    Raises:
+        InputDataError: Unknown name and no such file, or a malformed CSV; messages name the
+            line and column at fault.
+    """
+    name_or_csv = str(name_or_csv)
+    if name_or_csv in NAMED_BENCHMARKS:
+        return _load_named(name_or_csv, metric)
+    return load_csv(name_or_csv, metric)
+
+
+def load_csv(path: str | Path, metric: str | None = None, **roles: str | None) -> BenchmarkTable:
+    """Load a user CSV; ``roles`` may set ``test_column``, ``cost_column``, ``size_column``.
+
+    Rows are named in messages by file line (the header is line 1).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputDataError(
+            f"no benchmark file {str(path)!r} and no named benchmark of that name; "
+            f"expected a CSV path or one of: {', '.join(NAMED_BENCHMARKS)}"
+        )
+    try:
+        frame = pd.read_csv(path, skip_blank_lines=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputDataError(f"{path}: not a readable CSV: {first}") from None
+    return table_from_frame(str(path), frame, metric, row_label=lambda i: f"line {i + 2}", **roles)
+
+
+@lru_cache(maxsize=None)
+def _load_named(name: str, metric: str | None) -> BenchmarkTable:
+    spec = NAMED_BENCHMARKS[name]
+    frame = _packaged_frame(spec.file)
+    return table_from_frame(
+        name,
+        frame,
+        spec.target if metric is None else metric,
+        test_column=spec.test_column,
+        cost_column=spec.cost_column,
+        size_column=spec.size_column,
+    )
+
+
+@lru_cache(maxsize=None)
+def _packaged_frame(filename: str) -> pd.DataFrame:
+    raw = data_file(filename).read_bytes()
+    frame = pd.read_csv(io.BytesIO(raw), compression="gzip", dtype={"op_code": str})
+    frame = frame.drop(columns=[c for c in _NB201_DROPPED if c in frame.columns])
+    frame = frame.rename(columns={"arch_str": ARCH_COLUMN})
+    # NB201 records no 12-epoch training time; per-epoch cost does not depend on the
+    # schedule, so 12/200 of the 200-epoch time estimates it (see PROVENANCE.md).
+    for ds in ("cifar10", "cifar100"):
+        frame[f"est_train_time_s_{ds}_12ep"] = frame[f"train_time_s_{ds}"] * (12 / 200)
+    return frame
