@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,22 @@ def artifact_root() -> str:
     return (Path(DEFAULT_STORE_DIR).resolve() / "artifacts").as_uri()
 
 
+@contextmanager
+def _exclusive(path: Path):
+    """An inter-process lock on ``path`` (a no-op where ``fcntl`` is missing, e.g. Windows)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - non-POSIX
+        yield
+        return
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @dataclass(frozen=True)
 class RunRef:
     run_id: str
@@ -52,11 +69,18 @@ class Tracker:
         from mlflow.tracking import MlflowClient
 
         self.uri = uri or tracking_uri()
-        if self.uri.startswith("sqlite:///"):
-            Path(self.uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         self._mlflow = mlflow
-        self.client = MlflowClient(tracking_uri=self.uri)
-        self.experiment_id = self._experiment(experiment)
+        if self.uri.startswith("sqlite:///"):
+            folder = Path(self.uri[len("sqlite:///"):]).parent
+            folder.mkdir(parents=True, exist_ok=True)
+            # MLflow creates its tables when the client is built; two processes doing that at
+            # once on a new SQLite file collide ("table ... already exists"), so take turns.
+            with _exclusive(folder / ".surrogate-nas-init.lock"):
+                self.client = MlflowClient(tracking_uri=self.uri)
+                self.experiment_id = self._experiment(experiment)
+        else:
+            self.client = MlflowClient(tracking_uri=self.uri)
+            self.experiment_id = self._experiment(experiment)
 
     def _experiment(self, name: str) -> str:
         # Two processes may create the store or the experiment at the same moment; the loser retries.

@@ -13,7 +13,15 @@ from surrogate_nas.storage import open_store
 from surrogate_nas.tables import NAMED_BENCHMARKS, BenchmarkTable, load_benchmark
 from surrogate_nas.pipelines.cli.app import cli, db_option
 from surrogate_nas.pipelines.cli.format import print_table
-from surrogate_nas.pipelines.compare import compare_predictors, plot_scatter, plot_tau_vs_size, summarize
+from surrogate_nas.predictors.features import featurize
+from surrogate_nas.predictors.registry import make_predictor
+from surrogate_nas.pipelines.compare import (
+    compare_predictors,
+    plot_scatter,
+    plot_tau_vs_size,
+    split_train_test,
+    summarize,
+)
 from surrogate_nas.pipelines.db_table import table_from_store
 from surrogate_nas.pipelines.tracking import Tracker
 
@@ -93,7 +101,19 @@ def log_comparison(tracker: Tracker, table, rows, summary, names, train_sizes, s
         rows.to_csv(csv, index=False)
         summary.to_csv(Path(tmp) / "summary.csv", index=False)
         plot_tau_vs_size(rows, Path(tmp) / "kendall_tau_vs_train_size.png")
-        plot_scatter(table, names, max(train_sizes), Path(tmp) / "predicted_vs_true.png", test_size=test_size)
+        scatter_plots(table, names, max(train_sizes), test_size, Path(tmp))
         for f in sorted(Path(tmp).iterdir()):
             tracker.log_artifact(run, f)
     tracker.end_run(run)
+
+
+def scatter_plots(table: BenchmarkTable, names, train_size: int, test_size: int, folder: Path) -> None:
+    """Predicted against true on the seed-0 split of the largest train size, one plot per predictor."""
+    cells, y = table.cells(), table.values()
+    train, test = split_train_test([c.canonical_key for c in cells], train_size, test_size, seed=0)
+    for name in names:
+        kind, predictor = make_predictor(name)
+        X = featurize(cells, kind)
+        mean, std = predictor.fit(X[train], y[train]).predict(X[test])
+        plot_scatter(y[test], mean, folder / f"predicted_vs_true_{name}.png", std=std,
+                     title=f"{name}, n={train_size}, {table.name}")

@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from surrogate_nas.cell import Cell
 from surrogate_nas.datasets import DATASETS, load_dataset
+from surrogate_nas.device import resolve_device
 from surrogate_nas.records import TrainConfig
 from surrogate_nas.storage import open_store
 from surrogate_nas.pipelines.cli.app import cli, db_option, threads_option
@@ -50,6 +51,7 @@ def seed_command(dataset, data_dir, n, archs, epochs, channels, cells_per_stage,
     plan = SeedPlan(dataset=dataset, channels=channels, cells_per_stage=cells_per_stage,
                     train=TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=lr),
                     seed=seed, n=n, cells=cells, device=device)
+    resolve_device(device)
     data = load_dataset(dataset, data_dir, seed=seed)
     store = open_store(db_url)
     tracker = None if no_mlflow else Tracker()

@@ -43,7 +43,7 @@ def test_seed_trains_stores_and_logs_then_adds_new_architectures(workdir):
     curve = client.get_metric_history(child.info.run_id, "valid_acc_curve")
     assert [m.step for m in curve] == [1, 2]
 
-    run_cli("seed", *FAST, "-n", "3", check=True)
+    run_cli("seed", *FAST, "-n", "3", "--epochs", "2", check=True)
     keys = [e.canonical_key for e in store.evaluations()]
     assert len(keys) == 6 and len(set(keys)) == 6
 

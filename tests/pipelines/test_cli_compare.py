@@ -1,0 +1,85 @@
+"""``surrogate-nas compare``, ``fit`` and ``predict`` as real subprocesses."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from conftest import run_cli
+from surrogate_nas.tables import load_benchmark
+
+REQUIRED = {"predictor", "train_size", "seed", "kendall_tau", "spearman", "fit_seconds"}
+
+
+def _subset_csv(path, n=300):
+    frame = load_benchmark("nb201-cifar10").frame.sample(n, random_state=0)
+    frame[["arch", "cifar10_valid_acc_200ep", "params_mb_cifar10"]].rename(
+        columns={"cifar10_valid_acc_200ep": "acc", "params_mb_cifar10": "params"}).to_csv(path, index=False)
+    return path
+
+
+def test_compare_on_a_named_benchmark_writes_csv_and_logs_mlflow(workdir):
+    proc = run_cli("compare", "--benchmark", "nb201-cifar10", "--predictors", "xgb,gp,mean",
+                   "--train-sizes", "20,40", "--seeds", "2", "--test-size", "60", "--output", "out.csv", check=True)
+    rows = pd.read_csv(workdir / "out.csv")
+    assert REQUIRED <= set(rows.columns)
+    assert len(rows) == 3 * 2 * 2
+    assert set(rows.predictor) == {"xgb", "gp", "mean"}
+    assert "kendall" in proc.stdout.lower()
+    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+    exp = client.get_experiment_by_name("surrogate-nas")
+    (run,) = client.search_runs([exp.experiment_id])
+    names = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert "compare.csv" in names and any(n.endswith(".png") for n in names)
+    assert len([n for n in names if n.endswith(".png")]) >= 2
+    assert any(k.startswith("kendall_tau.") for k in run.data.metrics)
+
+
+def test_compare_on_a_user_csv_works_the_same(workdir):
+    _subset_csv(workdir / "mine.csv")
+    run_cli("compare", "--benchmark", "mine.csv", "--metric", "acc", "--predictors", "xgb,mean",
+            "--train-sizes", "30", "--seeds", "2", "--test-size", "50", "--output", "o.csv", "--no-mlflow",
+            check=True)
+    rows = pd.read_csv(workdir / "o.csv")
+    assert REQUIRED <= set(rows.columns) and len(rows) == 4
+
+
+def test_bad_tables_name_row_and_column(workdir):
+    path = _subset_csv(workdir / "bad.csv", n=50)
+    frame = pd.read_csv(path)
+    common = ["--predictors", "mean", "--train-sizes", "10", "--seeds", "1", "--test-size", "10", "--no-mlflow"]
+
+    proc = run_cli("compare", "--benchmark", "bad.csv", "--metric", "nope", *common)
+    assert proc.returncode == 2 and "nope" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+    frame.loc[3, "arch"] = "|nor_conv_3x3~0|+|oops~0|none~1|+|none~0|none~1|none~2|"
+    frame.to_csv(path, index=False)
+    proc = run_cli("compare", "--benchmark", "bad.csv", "--metric", "acc", *common)
+    assert proc.returncode == 2 and "arch" in proc.stderr and "line 5" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+    frame = pd.read_csv(_subset_csv(workdir / "bad2.csv", n=50))
+    frame["acc"] = frame["acc"].astype(object)
+    frame.loc[7, "acc"] = "n/a"
+    frame.to_csv(workdir / "bad2.csv", index=False)
+    proc = run_cli("compare", "--benchmark", "bad2.csv", "--metric", "acc", *common)
+    assert proc.returncode == 2 and "acc" in proc.stderr and "n/a" in proc.stderr
+
+    proc = run_cli("compare", "--benchmark", "missing.csv", "--metric", "acc", *common)
+    assert proc.returncode == 2 and "missing.csv" in proc.stderr
+
+
+def test_fit_then_predict(workdir):
+    _subset_csv(workdir / "mine.csv")
+    run_cli("fit", "--predictor", "xgb", "--benchmark", "mine.csv", "--metric", "acc", "--name", "mine", check=True)
+    best = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+    worst = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+    proc = run_cli("predict", "--model", "mine", best, worst, check=True)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("|")]
+    assert len(lines) == 2
+    means = [float(ln.split()[1]) for ln in lines]
+    assert means[0] > means[1]
+    bad = run_cli("predict", "--model", "mine", "|nope|")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
