@@ -11,6 +11,7 @@ The default store is ``sqlite:///mlruns/mlflow.db`` with artifacts under
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from contextlib import contextmanager
@@ -70,6 +71,7 @@ class Tracker:
 
         self.uri = uri or tracking_uri()
         self._mlflow = mlflow
+        logging.getLogger("mlflow").setLevel(logging.WARNING)  # store-creation chatter is not for users
         if self.uri.startswith("sqlite:///"):
             folder = Path(self.uri[len("sqlite:///"):]).parent
             folder.mkdir(parents=True, exist_ok=True)

@@ -62,7 +62,7 @@ class XGBEnsemble(Predictor):
         colsample_bytree: float = 0.8,
         min_child_weight: float = 1.0,
         bootstrap: bool = True,
-        n_jobs: int = 2,
+        n_jobs: int = 1,
         random_state: int = 0,
     ) -> None:
         self.n_members = n_members

@@ -14,7 +14,8 @@ from surrogate_nas.pipelines.cli.app import cli, db_option, threads_option
 from surrogate_nas.pipelines.cli.compare_cmd import csv_list, resolve_benchmark
 from surrogate_nas.pipelines.cli.format import print_table
 from surrogate_nas.pipelines.search.benchmark import benchmark_search, optimum_hits, plot_regret, summarize_regret
-from surrogate_nas.pipelines.search_job import SearchSpec, run_search_job
+from surrogate_nas.device import resolve_device
+from surrogate_nas.pipelines.search_job import SearchSpec, objective_columns, run_search_job
 from surrogate_nas.pipelines.tracking import Tracker
 
 
@@ -52,6 +53,9 @@ def search_command(benchmark, metric, strategy, surrogate, acquisition, budget, 
                       seed=seed, name=name, wall_clock_s=wall_clock, epochs=epochs, channels=channels,
                       cells_per_stage=cells_per_stage, data_dir=data_dir, device=device)
     table = None if spec.live else resolve_benchmark(benchmark, metric, db_url)
+    objective_columns(spec.objectives, table)  # validate before anything is created
+    if spec.live:
+        resolve_device(device)
     store = open_store(db_url)
     tracker = None if no_mlflow else Tracker()
     trace, search_name, new = run_and_report(spec, store, table, tracker)

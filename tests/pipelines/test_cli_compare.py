@@ -62,10 +62,10 @@ def test_bad_tables_name_row_and_column(workdir):
 
     frame = pd.read_csv(_subset_csv(workdir / "bad2.csv", n=50))
     frame["acc"] = frame["acc"].astype(object)
-    frame.loc[7, "acc"] = "n/a"
+    frame.loc[7, "acc"] = "ninety"
     frame.to_csv(workdir / "bad2.csv", index=False)
     proc = run_cli("compare", "--benchmark", "bad2.csv", "--metric", "acc", *common)
-    assert proc.returncode == 2 and "acc" in proc.stderr and "n/a" in proc.stderr
+    assert proc.returncode == 2 and "acc" in proc.stderr and "ninety" in proc.stderr and "line 9" in proc.stderr
 
     proc = run_cli("compare", "--benchmark", "missing.csv", "--metric", "acc", *common)
     assert proc.returncode == 2 and "missing.csv" in proc.stderr

@@ -1,0 +1,130 @@
+"""Bayesian optimisation: BoTorch surrogates and acquisitions over the cell space."""
+
+import numpy as np
+import pytest
+import torch
+from botorch.fit import fit_gpytorch_mll
+from botorch.models import SingleTaskGP
+from botorch.models.transforms import Standardize
+from gpytorch.mlls import ExactMarginalLogLikelihood
+
+from surrogate_nas.cell import canonical_cells
+from surrogate_nas.errors import InputDataError
+from surrogate_nas.pipelines.search.bayesopt import BayesianOptimization, copula_transform
+from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
+from surrogate_nas.pipelines.search.history import Trial
+from surrogate_nas.pipelines.search.models import PredictorModel
+from surrogate_nas.pipelines.search.pareto import pareto_mask
+from surrogate_nas.pipelines.search.runner import run_search
+from surrogate_nas.tables import load_benchmark
+
+OBJECTIVES = ["cifar10_valid_acc_200ep", "params_mb_cifar10:min"]
+
+
+@pytest.fixture(scope="module")
+def table():
+    return load_benchmark("nb201-cifar10")
+
+
+@pytest.fixture(scope="module")
+def evaluator(table):
+    return TabularEvaluator(table, OBJECTIVES)
+
+
+def small_gp(X, y):
+    """A user-supplied surrogate: any callable (X, y) -> BoTorch model."""
+    model = SingleTaskGP(torch.as_tensor(X), torch.as_tensor(y)[:, None], outcome_transform=Standardize(1))
+    fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model), optimizer_kwargs={"options": {"maxiter": 20}})
+    return model
+
+
+@pytest.mark.parametrize("name", ["bo-gp", "bo-xgb"])
+def test_bo_runs_without_repeats_and_reports_timings(evaluator, name):
+    trace = run_search(name, evaluator, budget=14, batch_size=2, seed=0)
+    f = trace.frame
+    assert len(f) == 14
+    assert f["canonical_key"].nunique() == 14
+    modelled = f[f["fit_s"] > 0]
+    assert len(modelled) >= 1
+    assert (modelled["acq_s"] > 0).all()
+
+
+@pytest.mark.parametrize("acquisition", ["logei", "ucb", "ts"])
+def test_acquisitions_pick_distinct_unseen_cells(evaluator, acquisition):
+    space = canonical_cells()
+    observed = list(space[::700])
+    history = tuple(Trial(c, o.value, o.objectives) for c, o in zip(observed, evaluator.evaluate(observed)))
+    pending = list(space[1:4])
+    bo = BayesianOptimization(surrogate=small_gp, acquisition=acquisition, n_initial=4, seed=0)
+    cells = bo.suggest(3, history, pending)
+    keys = {c.canonical_key for c in cells}
+    assert len(keys) == 3
+    assert not keys & ({t.key for t in history} | {c.canonical_key for c in pending})
+    assert bo.last_timing["fit_s"] > 0
+
+
+def test_pool_candidates_without_repeats(evaluator):
+    bo = BayesianOptimization(surrogate=small_gp, candidates="pool", pool_size=300, n_initial=4, seed=1)
+    trace = run_search(bo, evaluator, budget=10, batch_size=3)
+    assert trace.frame["canonical_key"].nunique() == 10
+
+
+def test_predictor_model_posterior_is_the_predictors_independent_normal(table):
+    from surrogate_nas.predictors.xgb import XGBEnsemble
+
+    cells = list(canonical_cells()[:60])
+    X = np.stack([c.onehot() for c in cells]).astype(np.float64)
+    y = np.array([table.lookup(c) for c in cells])
+    predictor = XGBEnsemble().fit(X, y)
+    model = PredictorModel(predictor)
+    Xq = torch.as_tensor(X[:8]).reshape(2, 4, -1)
+    post = model.posterior(Xq)
+    mean, std = predictor.predict(X[:8])
+    np.testing.assert_allclose(post.mean.reshape(-1).numpy(), mean, rtol=1e-6)
+    np.testing.assert_allclose(post.variance.reshape(-1).numpy(), np.maximum(std, 1e-6) ** 2, rtol=1e-6)
+    cov = post.distribution.covariance_matrix
+    assert cov.shape == (2, 4, 4)
+    assert torch.count_nonzero(cov - torch.diag_embed(torch.diagonal(cov, dim1=-2, dim2=-1))) == 0
+
+
+def test_copula_transform_keeps_order_and_tames_outliers():
+    y = np.array([10.0, 90.0, 91.0, 91.5, 89.0])
+    z = copula_transform(y)
+    assert list(np.argsort(z)) == list(np.argsort(y))
+    assert z.max() - z.min() < 4
+
+
+@pytest.mark.parametrize("surrogate", ["xgb", small_gp])
+def test_multi_objective_bo_hypervolume_grows_and_front_is_non_dominated(evaluator, surrogate):
+    bo = BayesianOptimization(surrogate=surrogate, objectives=OBJECTIVES, n_initial=6, seed=0)
+    trace = run_search(bo, evaluator, budget=12, batch_size=2, objectives=OBJECTIVES)
+    hv = trace.frame["hypervolume"].to_numpy()
+    assert np.all(np.diff(hv) >= -1e-9)
+    assert trace.frame["canonical_key"].nunique() == 12
+    front = trace.pareto_front()
+    Y = np.column_stack([front[OBJECTIVES[0]], -front["params_mb_cifar10"]])
+    assert pareto_mask(Y).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"surrogate": "forest"}, "unknown surrogate"),
+        ({"acquisition": "pi"}, "unknown acquisition"),
+        ({"target_transform": "log"}, "unknown target transform"),
+        ({"features": "pixels"}, "feature kind"),
+        ({"n_initial": 1}, "n_initial"),
+        ({"candidates": "some"}, "candidates"),
+    ],
+)
+def test_bad_options_are_input_errors(kwargs, match):
+    with pytest.raises(InputDataError, match=match):
+        BayesianOptimization(**kwargs)
+
+
+def test_multi_objective_without_reference_point_is_an_input_error(evaluator):
+    bo = BayesianOptimization(surrogate=small_gp, objectives=OBJECTIVES, n_initial=2)
+    space = canonical_cells()[:4]
+    history = tuple(Trial(c, o.value, o.objectives) for c, o in zip(space, evaluator.evaluate(list(space))))
+    with pytest.raises(InputDataError, match="ref_point"):
+        bo.suggest(1, history)
