@@ -12,8 +12,8 @@ Measures, on ``--table`` (default ``nb201-cifar10``, target
 * multi-objective (accuracy vs parameters): hypervolume of BO after
   ``--mo-budget`` evaluations against random search after three times that.
 
-Writes ``results/search_*.csv``, ``results/search_*.png`` and
-``docs/benchmarks_search.md``. Example::
+Writes ``docs/results/search_*.csv``, ``docs/results/search_*.png`` and its
+section of ``docs/benchmarks.md``. Example::
 
     python benchmarks/search.py --seeds 20 --budget 100 --jobs 2
 """
@@ -21,17 +21,16 @@ Writes ``results/search_*.csv``, ``results/search_*.png`` and
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import shlex
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +77,7 @@ def bo_step_timing(table_name: str, repeats: int = 3) -> pd.DataFrame:
     from surrogate_nas.pipelines.search.runner import run_search
     from surrogate_nas.tables import load_benchmark
 
-    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    torch.set_num_threads(1)  # one thread is faster for these small problems on a shared machine
     history = run_search("rs", TabularEvaluator(load_benchmark(table_name)), budget=150, seed=123).history
     rows = []
     for surrogate in ("gp", "xgb"):
@@ -109,8 +108,7 @@ def main(argv=None) -> None:
     parser.add_argument("--reuse-curves", action="store_true",
                         help="read results/search_curves.csv instead of rerunning the single-objective searches")
     parser.add_argument("--jobs", type=int, default=1, help="searches run in parallel processes")
-    parser.add_argument("--out", default=str(ROOT / "results"))
-    parser.add_argument("--doc", default=str(ROOT / "docs" / "benchmarks_search.md"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "results"))
     args = parser.parse_args(argv)
 
     from surrogate_nas.pipelines.search.benchmark import optimum_hits, plot_regret, summarize_regret
@@ -159,19 +157,13 @@ def main(argv=None) -> None:
         mo.to_csv(out / "search_mo.csv", index=False)
 
     elapsed = time.perf_counter() - started
-    _write_doc(Path(args.doc), args, table, steps, summary, test_found, hits, run_s, timing, mo, elapsed)
-    print(f"wrote {args.doc} and {out}/search_*.csv in {elapsed:.0f}s")
+    _write_doc(args, table, steps, summary, test_found, hits, run_s, timing, mo, elapsed)
+    print(f"wrote docs/benchmarks.md and {out}/search_*.csv in {elapsed:.0f}s")
 
 
-def _write_doc(path, args, table, steps, summary, test_found, hits, run_s, timing, mo, elapsed) -> None:
-    command = "python benchmarks/search.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+def _write_doc(args, table, steps, summary, test_found, hits, run_s, timing, mo, elapsed) -> None:
     lines = [
-        "# Search benchmark (generated)",
-        "",
-        f"Command: `{command}`",
-        "",
-        f"Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()} "
-        f"({os.cpu_count()} CPUs, shared), {elapsed / 60:.1f} min. Do not edit by hand; rerun the command.",
+        f"The whole script took {elapsed / 60:.1f} min on this shared machine.",
         "",
         f"Table `{table.name}`, target `{table.target}` (optimum {table.optimum:.3f}), "
         f"{args.seeds} seeds, budget {args.budget}, batch size {args.batch_size}. Regret = optimum − best "
@@ -192,7 +184,7 @@ def _write_doc(path, args, table, steps, summary, test_found, hits, run_s, timin
             f"| {strategy} | " + " | ".join(cells) + f" | {_fmt(t['mean'], t['se'])} | "
             f"{h['found_fraction']:.0%} | {h['mean_evals_to_find']:.1f} | {run_s[strategy]:.1f} |"
         )
-    lines += ["", "![regret curves](../results/search_regret.png)", "", "## One BO step", "",
+    lines += ["", "![regret curves](results/search_regret.png)", "", "## One BO step", "",
               "Fit on 150 random points, score every unseen canonical cell, pick 4 (median of 3, seconds on "
               "this machine under its current load):", "",
               "| surrogate | total | fit | acquisition |", "|---|---|---|---|"]
@@ -206,9 +198,8 @@ def _write_doc(path, args, table, steps, summary, test_found, hits, run_s, timin
         for (strategy, budget), g in mo.groupby(["strategy", "budget"], sort=False):
             se = g["hypervolume"].std(ddof=1) / np.sqrt(len(g)) if len(g) > 1 else float("nan")
             lines.append(f"| {strategy} | {budget} | {_fmt(g['hypervolume'].mean(), se)} | {g['hv_at_100'].mean():.3f} |")
-        lines += ["", "![Pareto fronts](../results/search_pareto.png)"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+        lines += ["", "![Pareto fronts](results/search_pareto.png)"]
+    write_section("search", "Search on NAS-Bench-201: Bayesian optimisation against baselines", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import time
 import click
 
 from surrogate_nas.datasets import load_dataset
-from surrogate_nas.records import NetworkConfig, TrainConfig
+from surrogate_nas.records import TrainConfig
 from surrogate_nas.storage import open_store
 from surrogate_nas.pipelines.cli.app import cli, db_option, threads_option
 from surrogate_nas.pipelines.cli.compare_cmd import log_comparison
@@ -47,7 +47,7 @@ PREDICTORS = ["xgb", "gp", "rf", "params", "mean"]
 def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int, device: str, db_url: str) -> None:
     """Seed, compare predictors, Bayesian search and Pareto front on digits (a few minutes on 2 CPU cores)."""
     start = time.perf_counter()
-    network, train = NetworkConfig(channels, 1), TrainConfig(epochs=epochs)
+    train = TrainConfig(epochs=epochs)
     data = load_dataset("digits", seed=0)
     store = open_store(db_url)
     tracker = Tracker()
