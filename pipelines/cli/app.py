@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import click
 
@@ -49,6 +50,9 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user mistakes print one line on stderr and exit with code 2."""
     _register_commands()
+    # Jitter notices from GPyTorch's Cholesky are routine on small, noisy data; keep the terminal readable.
+    warnings.filterwarnings("ignore", module="linear_operator")
+    warnings.filterwarnings("ignore", module="botorch")
     try:
         cli.main(args=argv, prog_name="surrogate-nas", standalone_mode=False)
     except click.exceptions.Abort:

@@ -72,7 +72,7 @@ def compare_command(benchmark, metric, names, train_sizes, seeds, test_size, out
                                   progress=lambda *_: bar.update(1))
     summary = summarize(rows)
     click.echo(f"\n{table.name}: target {table.target}, {len(table)} architectures, test size {test_size}")
-    print_table(summary.to_dict("records"))
+    print_table(compact_summary(summary))
     if output:
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         rows.to_csv(output, index=False)
@@ -81,6 +81,19 @@ def compare_command(benchmark, metric, names, train_sizes, seeds, test_size, out
         tracker = Tracker()
         log_comparison(tracker, table, rows, summary, names, train_sizes, seeds, test_size)
         click.echo(f"logged to MLflow: {tracker.ui_hint()}")
+
+
+def compact_summary(summary) -> list[dict]:
+    """The headline columns of :func:`summarize`, as ``mean +- se`` text, one row per predictor and size."""
+    def pm(rec, metric):
+        return f"{rec[metric + '_mean']:.3f} +- {rec[metric + '_se']:.3f}"
+
+    rows = []
+    for rec in summary.reset_index().to_dict("records"):
+        rows.append({"predictor": rec["predictor"], "n": rec["train_size"], "kendall tau": pm(rec, "kendall_tau"),
+                     "spearman": pm(rec, "spearman"), "prec@10": f"{rec['precision_at_10_mean']:.2f}",
+                     "90% cover": f"{rec['coverage_90_mean']:.2f}", "fit s": f"{rec['fit_seconds_mean']:.2f}"})
+    return rows
 
 
 def log_comparison(tracker: Tracker, table, rows, summary, names, train_sizes, seeds, test_size) -> None:
@@ -99,7 +112,7 @@ def log_comparison(tracker: Tracker, table, rows, summary, names, train_sizes, s
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "compare.csv"
         rows.to_csv(csv, index=False)
-        summary.to_csv(Path(tmp) / "summary.csv", index=False)
+        summary.reset_index().to_csv(Path(tmp) / "summary.csv", index=False)
         plot_tau_vs_size(rows, Path(tmp) / "kendall_tau_vs_train_size.png")
         scatter_plots(table, names, max(train_sizes), test_size, Path(tmp))
         for f in sorted(Path(tmp).iterdir()):

@@ -9,6 +9,10 @@ def _cell(v) -> str:
     if v is None:
         return "-"
     if isinstance(v, float):
+        if v != v:
+            return "-"
+        if v.is_integer() and abs(v) >= 1000:
+            return str(int(v))
         return f"{v:.2f}" if abs(v) < 1e6 else f"{v:.3g}"
     return str(v)
 

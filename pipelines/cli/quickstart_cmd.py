@@ -21,7 +21,7 @@ from surrogate_nas.datasets import load_dataset
 from surrogate_nas.records import TrainConfig
 from surrogate_nas.storage import open_store
 from surrogate_nas.pipelines.cli.app import cli, db_option, threads_option
-from surrogate_nas.pipelines.cli.compare_cmd import log_comparison
+from surrogate_nas.pipelines.cli.compare_cmd import compact_summary, log_comparison
 from surrogate_nas.pipelines.cli.format import print_table
 from surrogate_nas.pipelines.cli.search_cmd import run_and_report
 from surrogate_nas.pipelines.cli.seed_cmd import run_seed_job
@@ -68,7 +68,7 @@ def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int,
                f"train on {train_size}, test on {test_size}, 3 seeds")
     rows = compare_predictors(table, PREDICTORS, [train_size], 3, test_size=test_size)
     summary = summarize(rows)
-    print_table(summary.to_dict("records"))
+    print_table(compact_summary(summary))
     log_comparison(tracker, table, rows, summary, PREDICTORS, [train_size], 3, test_size)
 
     click.echo(f"\n[3/3] Bayesian search (GP surrogate, qLogNEHVI, accuracy vs params): scores every "
