@@ -10,6 +10,7 @@ evaluating (or training) anything again.
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -147,12 +148,17 @@ def run_search_job(spec: SearchSpec, store, table: BenchmarkTable | None = None,
     search_id = store.get_or_create_search(name, spec.identity())
     done = [trial_from_stored(t.arch, t.values) for t in sorted(store.trials(search_id), key=lambda t: t.step)]
 
-    parent = None
-    if tracker is not None:
-        parent = tracker.start_run(f"search-{name}", params={
-            **{k: v for k, v in asdict(spec).items() if v is not None and k != "objectives"},
-            "objectives": ",".join(spec.objectives), "search_name": name, "resumed_trials": len(done),
-        }, tags={"kind": "search", "search_name": name, "strategy": spec.strategy_label})
+    params = {**{k: v for k, v in asdict(spec).items() if v is not None and k != "objectives"},
+              "objectives": ",".join(spec.objectives), "search_name": name, "resumed_trials": len(done)}
+    tags = {"kind": "search", "search_name": name, "strategy": spec.strategy_label}
+    with (tracker.run(f"search-{name}", params=params, tags=tags) if tracker else nullcontext()) as parent:
+        trace, new = _run(spec, store, table, tracker, parent, search_id, done, objectives, on_step)
+        if tracker is not None:
+            _log_artifacts(tracker, parent, trace)
+    return trace, name, new
+
+
+def _run(spec, store, table, tracker, parent, search_id, done, objectives, on_step):
 
     recorded = {t.key for t in done}
     step = len(done)
@@ -195,21 +201,10 @@ def run_search_job(spec: SearchSpec, store, table: BenchmarkTable | None = None,
         if on_step is not None:
             on_step(info)
 
-    status = "FAILED"
-    try:
-        trace = run_search(strategy, evaluator, budget=spec.budget + len(warm),
-                           wall_clock_s=spec.wall_clock_s, batch_size=spec.batch_size, seed=spec.seed,
-                           objectives=objectives, initial=warm + done, callback=callback)
-        status = "FINISHED"
-    except KeyboardInterrupt:
-        status = "KILLED"
-        raise
-    finally:
-        if tracker is not None:
-            tracker.end_run(parent, status)
-    if tracker is not None:
-        _log_artifacts(tracker, parent, trace)
-    return trace, name, step - len(done)
+    trace = run_search(strategy, evaluator, budget=spec.budget + len(warm), wall_clock_s=spec.wall_clock_s,
+                       batch_size=spec.batch_size, seed=spec.seed, objectives=objectives, initial=warm + done,
+                       callback=callback)
+    return trace, step - len(done)
 
 
 def _warm_start(store, evaluator: LiveEvaluator, own: set[str]) -> list[Trial]:

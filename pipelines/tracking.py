@@ -15,6 +15,7 @@ import logging
 import os
 import time
 from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +111,21 @@ class Tracker:
         if params:
             self.log(ref, params=params)
         return ref
+
+    @contextmanager
+    def run(self, name: str, params: dict | None = None, tags: dict | None = None,
+            parent: RunRef | None = None) -> Iterator[RunRef]:
+        """A run that ends FINISHED, KILLED (Ctrl-C) or FAILED with the block that uses it."""
+        ref = self.start_run(name, params=params, tags=tags, parent=parent)
+        status = "FAILED"
+        try:
+            yield ref
+            status = "FINISHED"
+        except KeyboardInterrupt:
+            status = "KILLED"
+            raise
+        finally:
+            self.end_run(ref, status)
 
     def end_run(self, ref: RunRef, status: str = "FINISHED") -> None:
         self.client.set_terminated(ref.run_id, status=status)

@@ -13,16 +13,6 @@ from surrogate_nas.storage import open_store
 from surrogate_nas.tables import NAMED_BENCHMARKS, BenchmarkTable, load_benchmark
 from surrogate_nas.pipelines.cli.app import cli, db_option
 from surrogate_nas.pipelines.cli.format import print_table
-from surrogate_nas.predictors.features import featurize
-from surrogate_nas.predictors.registry import make_predictor
-from surrogate_nas.pipelines.compare import (
-    compare_predictors,
-    plot_scatter,
-    plot_tau_vs_size,
-    split_train_test,
-    summarize,
-)
-from surrogate_nas.pipelines.db_table import table_from_store
 from surrogate_nas.pipelines.tracking import Tracker
 
 
@@ -43,6 +33,8 @@ def csv_list(kind=str):
 def resolve_benchmark(name: str, metric: str | None, db_url: str) -> BenchmarkTable:
     """A named table, a user CSV, or ``db`` / ``db:DATASET`` for the project's database."""
     if name == "db" or name.startswith("db:"):
+        from surrogate_nas.pipelines.db_table import table_from_store
+
         dataset = name.split(":", 1)[1] if ":" in name else None
         return table_from_store(open_store(db_url), dataset=dataset, metric=metric or "valid_acc")
     if name not in NAMED_BENCHMARKS and not name.endswith(".csv") and not Path(name).exists():
@@ -63,6 +55,8 @@ def resolve_benchmark(name: str, metric: str | None, db_url: str) -> BenchmarkTa
 @db_option
 def compare_command(benchmark, metric, names, train_sizes, seeds, test_size, output, no_mlflow, db_url) -> None:
     """Compare predictors: Kendall tau, Spearman, precision@10, calibration, timings."""
+    from surrogate_nas.pipelines.compare import compare_predictors, summarize
+
     if min(train_sizes) < 2:
         raise click.BadParameter("train sizes must be >= 2", param_hint="--train-sizes")
     table = resolve_benchmark(benchmark, metric, db_url)
@@ -98,30 +92,35 @@ def compact_summary(summary) -> list[dict]:
 
 def log_comparison(tracker: Tracker, table, rows, summary, names, train_sizes, seeds, test_size) -> None:
     """One MLflow run: parameters, mean metrics per predictor (step = train size), CSV and plots."""
-    run = tracker.start_run(f"compare-{table.name}", params={
+    from surrogate_nas.pipelines.compare import plot_tau_vs_size
+
+    with tracker.run(f"compare-{table.name}", params={
         "benchmark": table.name, "metric": table.target, "predictors": ",".join(names),
         "train_sizes": ",".join(map(str, train_sizes)), "seeds": seeds, "test_size": test_size,
-    }, tags={"kind": "compare"})
-    series: dict[str, list[tuple[int, float]]] = {}
-    means = rows.groupby(["predictor", "train_size"]).mean(numeric_only=True).reset_index()
-    for rec in means.to_dict("records"):
-        for metric in ("kendall_tau", "spearman", "precision_at_10", "coverage_90", "fit_seconds"):
-            if metric in rec:
-                series.setdefault(f"{metric}.{rec['predictor']}", []).append((int(rec["train_size"]), rec[metric]))
-    tracker.log_series(run, series)
-    with tempfile.TemporaryDirectory() as tmp:
-        csv = Path(tmp) / "compare.csv"
-        rows.to_csv(csv, index=False)
-        summary.reset_index().to_csv(Path(tmp) / "summary.csv", index=False)
-        plot_tau_vs_size(rows, Path(tmp) / "kendall_tau_vs_train_size.png")
-        scatter_plots(table, names, max(train_sizes), test_size, Path(tmp))
-        for f in sorted(Path(tmp).iterdir()):
-            tracker.log_artifact(run, f)
-    tracker.end_run(run)
+    }, tags={"kind": "compare"}) as run:
+        series: dict[str, list[tuple[int, float]]] = {}
+        means = rows.groupby(["predictor", "train_size"]).mean(numeric_only=True).reset_index()
+        for rec in means.to_dict("records"):
+            for metric in ("kendall_tau", "spearman", "precision_at_10", "coverage_90", "fit_seconds"):
+                if metric in rec:
+                    series.setdefault(f"{metric}.{rec['predictor']}", []).append((int(rec["train_size"]), rec[metric]))
+        tracker.log_series(run, series)
+        with tempfile.TemporaryDirectory() as tmp:
+            csv = Path(tmp) / "compare.csv"
+            rows.to_csv(csv, index=False)
+            summary.reset_index().to_csv(Path(tmp) / "summary.csv", index=False)
+            plot_tau_vs_size(rows, Path(tmp) / "kendall_tau_vs_train_size.png")
+            scatter_plots(table, names, max(train_sizes), test_size, Path(tmp))
+            for f in sorted(Path(tmp).iterdir()):
+                tracker.log_artifact(run, f)
 
 
 def scatter_plots(table: BenchmarkTable, names, train_size: int, test_size: int, folder: Path) -> None:
     """Predicted against true on the seed-0 split of the largest train size, one plot per predictor."""
+    from surrogate_nas.predictors.features import featurize
+    from surrogate_nas.predictors.registry import make_predictor
+    from surrogate_nas.pipelines.compare import plot_scatter, split_train_test
+
     cells, y = table.cells(), table.values()
     train, test = split_train_test([c.canonical_key for c in cells], train_size, test_size, seed=0)
     for name in names:

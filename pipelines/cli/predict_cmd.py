@@ -7,8 +7,6 @@ import time
 import click
 
 from surrogate_nas.cell import Cell
-from surrogate_nas.predictors.features import featurize
-from surrogate_nas.predictors.registry import PREDICTORS, make_predictor
 from surrogate_nas.pipelines.cli.app import cli, db_option
 from surrogate_nas.pipelines.cli.compare_cmd import resolve_benchmark
 from surrogate_nas.pipelines.cli.format import print_table
@@ -17,7 +15,8 @@ from surrogate_nas.pipelines.tracking import Tracker
 
 
 @cli.command("fit")
-@click.option("--predictor", "kind", type=click.Choice(sorted(PREDICTORS)), default="xgb", show_default=True)
+@click.option("--predictor", "kind", default="xgb", show_default=True,
+              help="xgb, gp, rf, params, flops, synflow, nwot, mean, xgb-onehot, gp-onehot, ...")
 @click.option("--benchmark", default="db", show_default=True, help="db[:DATASET], a named table or a CSV.")
 @click.option("--metric", default=None, help="Target column (default: valid_acc, or the table's own).")
 @click.option("--name", default=None, help="Name to save it under (default: PREDICTOR-BENCHMARK).")
@@ -28,8 +27,11 @@ def fit_command(kind, benchmark, metric, name, out, no_mlflow, db_url) -> None:
     """Fit a predictor on every architecture of the database (or a table) and store it."""
     if no_mlflow and not out:
         raise click.UsageError("with --no-mlflow, give --out PATH to keep the predictor")
-    table = resolve_benchmark(benchmark, metric, db_url)
+    from surrogate_nas.predictors.features import featurize
+    from surrogate_nas.predictors.registry import make_predictor
+
     features, predictor = make_predictor(kind)
+    table = resolve_benchmark(benchmark, metric, db_url)
     start = time.perf_counter()
     predictor.fit(featurize(table.cells(), features), table.values())
     seconds = time.perf_counter() - start
@@ -55,6 +57,8 @@ def predict_command(model, archs_file, archs) -> None:
     if not texts:
         raise click.UsageError("give architecture strings as arguments or --archs-file")
     cells = [Cell.from_string(t) for t in texts]
+    from surrogate_nas.predictors.features import featurize
+
     bundle = load_bundle_file(model) if model.endswith(".pkl") else load_bundle(Tracker(), model)
     mean, std = bundle["predictor"].predict(featurize(cells, bundle["features"]))
     click.echo(f"{bundle['kind']} fitted on {bundle['n_train']} architectures of {bundle['benchmark']}, "

@@ -17,18 +17,12 @@ import time
 
 import click
 
-from surrogate_nas.datasets import load_dataset
 from surrogate_nas.records import TrainConfig
 from surrogate_nas.storage import open_store
 from surrogate_nas.pipelines.cli.app import cli, db_option, threads_option
 from surrogate_nas.pipelines.cli.compare_cmd import compact_summary, log_comparison
-from surrogate_nas.pipelines.cli.format import print_table
 from surrogate_nas.pipelines.cli.search_cmd import run_and_report
 from surrogate_nas.pipelines.cli.seed_cmd import run_seed_job
-from surrogate_nas.pipelines.compare import compare_predictors, summarize
-from surrogate_nas.pipelines.db_table import table_from_store
-from surrogate_nas.pipelines.search_job import SearchSpec
-from surrogate_nas.pipelines.seeding import SeedPlan
 from surrogate_nas.pipelines.tracking import Tracker
 
 PREDICTORS = ["xgb", "gp", "rf", "params", "mean"]
@@ -46,6 +40,13 @@ PREDICTORS = ["xgb", "gp", "rf", "params", "mean"]
 @db_option
 def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int, device: str, db_url: str) -> None:
     """Seed, compare predictors, Bayesian search and Pareto front on digits (a few minutes on 2 CPU cores)."""
+    from surrogate_nas.datasets import load_dataset
+    from surrogate_nas.pipelines.cli.format import print_table
+    from surrogate_nas.pipelines.compare import compare_predictors, summarize
+    from surrogate_nas.pipelines.db_table import table_from_store
+    from surrogate_nas.pipelines.search_job import SearchSpec
+    from surrogate_nas.pipelines.seeding import SeedPlan
+
     start = time.perf_counter()
     train = TrainConfig(epochs=epochs)
     data = load_dataset("digits", seed=0)

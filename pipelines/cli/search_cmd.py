@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from tqdm import tqdm
@@ -13,9 +14,10 @@ from surrogate_nas.storage import open_store
 from surrogate_nas.pipelines.cli.app import cli, db_option, threads_option
 from surrogate_nas.pipelines.cli.compare_cmd import csv_list, resolve_benchmark
 from surrogate_nas.pipelines.cli.format import print_table
-from surrogate_nas.pipelines.search.benchmark import benchmark_search, optimum_hits, plot_regret, summarize_regret
 from surrogate_nas.device import resolve_device
-from surrogate_nas.pipelines.search_job import SearchSpec, objective_columns, run_search_job
+
+if TYPE_CHECKING:
+    from surrogate_nas.pipelines.search_job import SearchSpec
 from surrogate_nas.pipelines.tracking import Tracker
 
 
@@ -48,6 +50,8 @@ from surrogate_nas.pipelines.tracking import Tracker
 def search_command(benchmark, metric, strategy, surrogate, acquisition, budget, wall_clock, batch_size, objectives,
                    seed, name, output, epochs, channels, cells_per_stage, data_dir, device, no_mlflow, db_url):
     """Search for the best (and lightest) architecture; only the top candidates are trained."""
+    from surrogate_nas.pipelines.search_job import SearchSpec, objective_columns
+
     spec = SearchSpec(benchmark=benchmark, strategy=strategy, surrogate=surrogate, acquisition=acquisition,
                       metric=metric, objectives=tuple(objectives), budget=budget, batch_size=batch_size,
                       seed=seed, name=name, wall_clock_s=wall_clock, epochs=epochs, channels=channels,
@@ -69,6 +73,8 @@ def search_command(benchmark, metric, strategy, surrogate, acquisition, budget, 
 
 def run_and_report(spec: SearchSpec, store, table, tracker):
     """Run the search with a progress bar, then print the best architectures (and Pareto front)."""
+    from surrogate_nas.pipelines.search_job import run_search_job
+
     what = "trainings" if spec.live else "evaluations"
     with tqdm(total=spec.budget, desc=f"{spec.strategy_label} on {spec.benchmark}", unit="arch",
               dynamic_ncols=True) as bar:
@@ -109,6 +115,8 @@ def run_and_report(spec: SearchSpec, store, table, tracker):
 @db_option
 def benchmark_search_command(benchmark, metric, strategies, budget, seeds, batch_size, output, no_mlflow, db_url):
     """Regret curves (mean +- s.e. over seeds) of several strategies on one table."""
+    from surrogate_nas.pipelines.search.benchmark import benchmark_search, optimum_hits, plot_regret, summarize_regret
+
     if benchmark in DATASETS:
         raise click.BadParameter("benchmark-search replays a table; use `search` for live training",
                                  param_hint="--benchmark")
@@ -131,17 +139,16 @@ def benchmark_search_command(benchmark, metric, strategies, budget, seeds, batch
         click.echo(f"curves: {output}")
     if not no_mlflow:
         tracker = Tracker()
-        run = tracker.start_run(f"benchmark-search-{table.name}", params={
+        with tracker.run(f"benchmark-search-{table.name}", params={
             "benchmark": table.name, "metric": table.target, "strategies": ",".join(strategies),
-            "budget": budget, "seeds": seeds, "batch_size": batch_size}, tags={"kind": "benchmark-search"})
-        means = curves.groupby(["strategy", "step"])["regret"].mean().reset_index()
-        tracker.log_series(run, {f"regret.{s}": list(zip(g["step"].astype(int), g["regret"]))
-                                 for s, g in means.groupby("strategy")})
-        with tempfile.TemporaryDirectory() as tmp:
-            curves.to_csv(Path(tmp) / "regret_curves.csv", index=False)
-            summary.to_csv(Path(tmp) / "regret_summary.csv", index=False)
-            plot_regret(curves, path=Path(tmp) / "regret.png")
-            for f in sorted(Path(tmp).iterdir()):
-                tracker.log_artifact(run, f)
-        tracker.end_run(run)
+            "budget": budget, "seeds": seeds, "batch_size": batch_size}, tags={"kind": "benchmark-search"}) as run:
+            means = curves.groupby(["strategy", "step"])["regret"].mean().reset_index()
+            tracker.log_series(run, {f"regret.{s}": list(zip(g["step"].astype(int), g["regret"]))
+                                     for s, g in means.groupby("strategy")})
+            with tempfile.TemporaryDirectory() as tmp:
+                curves.to_csv(Path(tmp) / "regret_curves.csv", index=False)
+                summary.to_csv(Path(tmp) / "regret_summary.csv", index=False)
+                plot_regret(curves, path=Path(tmp) / "regret.png")
+                for f in sorted(Path(tmp).iterdir()):
+                    tracker.log_artifact(run, f)
         click.echo(f"logged to MLflow: {tracker.ui_hint()}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import click
 from tqdm import tqdm
 
@@ -61,39 +63,24 @@ def seed_command(dataset, data_dir, n, archs, epochs, channels, cells_per_stage,
 
 def run_seed_job(plan: SeedPlan, data, store, tracker: Tracker | None, name: str) -> SeedReport:
     """Train under one MLflow parent run, with a progress bar; shared by ``seed`` and ``quickstart``."""
-    parent = None
-    if tracker is not None:
-        parent = tracker.start_run(name, params={
-            "dataset": plan.dataset, "n": plan.n, "epochs": plan.train.epochs, "seed": plan.seed,
-            "C": ",".join(map(str, plan.channels)), "N": ",".join(map(str, plan.cells_per_stage)),
-            "db": store.url,
-        }, tags={"kind": name})
-
-    def log(result, eval_id):
-        if tracker is not None:
-            ref = tracker.log_training(result, parent)
-            store.set_mlflow_run_id(eval_id, ref.run_id)
-
+    params = {"dataset": plan.dataset, "n": plan.n, "epochs": plan.train.epochs, "seed": plan.seed,
+              "C": ",".join(map(str, plan.channels)), "N": ",".join(map(str, plan.cells_per_stage)), "db": store.url}
     total = len(plan.cells) * len(plan.channels) * len(plan.cells_per_stage) if plan.cells else plan.n
-    status = "FAILED"
-    with tqdm(total=total, desc=f"training on {plan.dataset}", unit="arch", dynamic_ncols=True) as bar:
+    with (tracker.run(name, params=params, tags={"kind": name}) if tracker else nullcontext()) as parent, \
+            tqdm(total=total, desc=f"training on {plan.dataset}", unit="arch", dynamic_ncols=True) as bar:
+        def log(result, eval_id):
+            if tracker is not None:
+                store.set_mlflow_run_id(eval_id, tracker.log_training(result, parent).run_id)
+
         def progress(result):
             acc = "-" if result.valid_acc is None else f"{result.valid_acc:.1f}%"
             bar.set_postfix_str(f"last valid {acc} in {result.train_seconds:.1f}s")
             bar.update(1)
 
-        try:
-            report = seed_architectures(plan, data, store, on_result=log, progress=progress)
-            status = "FINISHED"
-        except KeyboardInterrupt:
-            status = "KILLED"
-            raise
-        finally:
-            if tracker is not None:
-                tracker.end_run(parent, status)
-    if tracker is not None:
-        tracker.log(parent, metrics={"trained": len(report.trained), "wall_seconds": report.wall_seconds,
-                                     "train_seconds": report.train_seconds})
+        report = seed_architectures(plan, data, store, on_result=log, progress=progress)
+        if tracker is not None:
+            tracker.log(parent, metrics={"trained": len(report.trained), "wall_seconds": report.wall_seconds,
+                                         "train_seconds": report.train_seconds})
     return report
 
 
