@@ -88,8 +88,7 @@ class LiveEvaluator:
                 break
             done = self._stored(cell)
             if done is not None:
-                return self._observation(done.valid_acc, done.test_acc, done.params, done.flops,
-                                         done.train_seconds or 0.0, done.status)
+                return self.from_evaluation(done)
             if time.monotonic() > deadline:
                 raise InputDataError(f"{cell} has been running in another process for over {self.wait_s:.0f}s")
             time.sleep(1.0)  # another live process is training it right now
@@ -113,6 +112,10 @@ class LiveEvaluator:
             if e.canonical_key == cell.canonical_key and e.status.finished:
                 return e
         return None
+
+    def from_evaluation(self, e: Evaluation) -> Observation:
+        """The observation a stored evaluation stands for (warm starts and cache hits)."""
+        return self._observation(e.valid_acc, e.test_acc, e.params, e.flops, e.train_seconds or 0.0, e.status)
 
     def _observation(self, valid, test, params, flops, seconds, status: Status) -> Observation:
         value = float(valid) if status is Status.OK and valid is not None else self.chance

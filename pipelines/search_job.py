@@ -124,6 +124,7 @@ def _table_column(name: str, table: BenchmarkTable) -> str:
 
 
 def trial_values(trial: Trial) -> dict:
+    """A trial as the JSON dict stored in the database (non-finite values become null)."""
     values = {k: (None if not math.isfinite(v) else v) for k, v in trial.objectives.items()}
     values["value"] = trial.value
     values["test_value"] = trial.test_value
@@ -132,6 +133,7 @@ def trial_values(trial: Trial) -> dict:
 
 
 def trial_from_stored(arch: str, values: dict) -> Trial:
+    """The inverse of :func:`trial_values`."""
     objectives = {k: (float("nan") if v is None else float(v)) for k, v in values.items()
                   if k not in ("value", "test_value", "cost_s")}
     return Trial(arch, float(values["value"]), objectives, values.get("test_value"), float(values.get("cost_s") or 0))
@@ -158,8 +160,8 @@ def run_search_job(spec: SearchSpec, store, table: BenchmarkTable | None = None,
     return trace, name, new
 
 
-def _run(spec, store, table, tracker, parent, search_id, done, objectives, on_step):
-
+def _run(spec, store, table, tracker, parent, search_id, done, objectives, on_step) -> tuple[SearchTrace, int]:
+    """Build the evaluator and strategy, record each new trial in the database, run the loop."""
     recorded = {t.key for t in done}
     step = len(done)
 
@@ -217,7 +219,7 @@ def _warm_start(store, evaluator: LiveEvaluator, own: set[str]) -> list[Trial]:
         if e.canonical_key in seen:
             continue
         seen.add(e.canonical_key)
-        obs = evaluator._observation(e.valid_acc, e.test_acc, e.params, e.flops, e.train_seconds or 0.0, e.status)
+        obs = evaluator.from_evaluation(e)
         out.append(Trial(e.arch, obs.value, obs.objectives, obs.test_value, obs.cost_s))
     return out
 
