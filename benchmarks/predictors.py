@@ -79,7 +79,7 @@ def markdown(summaries: dict, coverage: dict, sizes) -> str:
                      if (name, n) in summary.index else "" for n in sizes]  # fmt: skip
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         for name, values in ANCHORS.items():
-            name = name if bench.startswith("nb201-cifar10") else name.replace(")", ", CIFAR-10 figure)")
+            name = name if bench == "nb201-cifar10" else name.replace(")", ", CIFAR-10 figure)")
             lines.append(f"| *{name}* | " + " | ".join(f"{values.get(n, float('nan')):.3f}" for n in sizes) + " |")
         if bench in coverage:
             lines += ["", f"GP 90% predictive-interval coverage at n=135 (std includes observation noise): "
