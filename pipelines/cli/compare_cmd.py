@@ -12,7 +12,7 @@ from surrogate_nas.errors import InputDataError
 from surrogate_nas.storage import open_store
 from surrogate_nas.tables import NAMED_BENCHMARKS, BenchmarkTable, load_benchmark
 from surrogate_nas.pipelines.cli.app import cli, db_option
-from surrogate_nas.pipelines.cli.format import print_table
+from surrogate_nas.pipelines.cli.format import print_table, write_csv
 from surrogate_nas.pipelines.tracking import Tracker
 
 
@@ -68,9 +68,7 @@ def compare_command(benchmark, metric, names, train_sizes, seeds, test_size, out
     click.echo(f"\n{table.name}: target {table.target}, {len(table)} architectures, test size {test_size}")
     print_table(compact_summary(summary))
     if output:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        rows.to_csv(output, index=False)
-        click.echo(f"\nper-seed rows: {output}")
+        write_csv(rows, output, "\nper-seed rows")
     if not no_mlflow:
         tracker = Tracker()
         log_comparison(tracker, table, rows, summary, names, train_sizes, seeds, test_size)

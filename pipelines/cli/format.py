@@ -32,3 +32,12 @@ def format_table(rows: list[dict], max_width: int = 96) -> str:
 
 def print_table(rows: list[dict]) -> None:
     click.echo(format_table(rows))
+
+
+def write_csv(frame, path: str, label: str) -> None:
+    """Write ``frame`` to ``path`` (creating folders) and say where it went."""
+    from pathlib import Path
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    click.echo(f"{label}: {path}")

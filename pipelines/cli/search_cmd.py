@@ -13,7 +13,7 @@ from surrogate_nas.datasets import DATASETS
 from surrogate_nas.storage import open_store
 from surrogate_nas.pipelines.cli.app import cli, db_option, threads_option
 from surrogate_nas.pipelines.cli.compare_cmd import csv_list, resolve_benchmark
-from surrogate_nas.pipelines.cli.format import print_table
+from surrogate_nas.pipelines.cli.format import print_table, write_csv
 from surrogate_nas.device import resolve_device
 
 if TYPE_CHECKING:
@@ -64,9 +64,7 @@ def search_command(benchmark, metric, strategy, surrogate, acquisition, budget, 
     tracker = None if no_mlflow else Tracker()
     trace, search_name, new = run_and_report(spec, store, table, tracker)
     if output:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        trace.frame.to_csv(output, index=False)
-        click.echo(f"trace: {output}")
+        write_csv(trace.frame, output, "trace")
     if tracker is not None:
         click.echo(f"browse: {tracker.ui_hint()}")
 
@@ -134,9 +132,7 @@ def benchmark_search_command(benchmark, metric, strategies, budget, seeds, batch
     hits = optimum_hits(curves, within=budget)
     print_table(hits.to_dict("records"))
     if output:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        curves.to_csv(output, index=False)
-        click.echo(f"curves: {output}")
+        write_csv(curves, output, "curves")
     if not no_mlflow:
         tracker = Tracker()
         with tracker.run(f"benchmark-search-{table.name}", params={
