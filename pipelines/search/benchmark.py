@@ -14,6 +14,7 @@ import pandas as pd
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
+from surrogate_nas.pipelines.search.plotting import finish, new_axes
 from surrogate_nas.pipelines.search.runner import run_search
 from surrogate_nas.pipelines.search.strategies import STRATEGIES, make_strategy
 
@@ -108,13 +109,7 @@ def optimum_hits(curves: pd.DataFrame, within: int, tol: float = 1e-9) -> pd.Dat
 
 def plot_regret(curves: pd.DataFrame, path=None, ax=None, log: bool = True):
     """Mean regret per step with a standard-error band, one line per strategy."""
-    import matplotlib
-
-    if ax is None:
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(6, 4))
+    ax = new_axes(ax, figsize=(6, 4))
     for strategy, group in curves.groupby("strategy", sort=False):
         stats = group.groupby("step")["regret"].agg(["mean", "std", "count"])
         se = (stats["std"] / np.sqrt(stats["count"])).fillna(0.0)
@@ -124,9 +119,4 @@ def plot_regret(curves: pd.DataFrame, path=None, ax=None, log: bool = True):
         ax.set_yscale("symlog", linthresh=0.01)
     ax.set_xlabel("evaluations")
     ax.set_ylabel("regret (optimum - best so far)")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    if path is not None:
-        ax.figure.tight_layout()
-        ax.figure.savefig(path, dpi=120)
-    return ax
+    return finish(ax, path)

@@ -18,6 +18,7 @@ from botorch.utils.multi_objective.pareto import is_non_dominated
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.search.history import History, Objective, objective_matrix
+from surrogate_nas.pipelines.search.plotting import finish, new_axes
 
 
 def pareto_mask(Y: np.ndarray) -> np.ndarray:
@@ -55,22 +56,11 @@ def pareto_front(history: History, objectives: Sequence[Objective]) -> pd.DataFr
 
 def plot_pareto(fronts: dict[str, pd.DataFrame], objectives: Sequence[Objective], path=None, ax=None):
     """Plot 2-objective Pareto fronts as step lines, one per label; save to ``path`` if given."""
-    import matplotlib
-
-    if ax is None:
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(5, 4))
+    ax = new_axes(ax, figsize=(5, 4))
     x, y = objectives[1].name, objectives[0].name
     for label, front in fronts.items():
         f = front.sort_values(x)
         ax.step(f[x], f[y], where="post", marker="o", markersize=3, label=label)
     ax.set_xlabel(str(objectives[1]))
     ax.set_ylabel(str(objectives[0]))
-    ax.legend()
-    ax.grid(alpha=0.3)
-    if path is not None:
-        ax.figure.tight_layout()
-        ax.figure.savefig(path, dpi=120)
-    return ax
+    return finish(ax, path)
