@@ -28,3 +28,7 @@ class SchemaVersionError(StorageError):
 
 class NotFittedError(SurrogateNASError, AttributeError):
     """A predictor was used before ``fit``."""
+
+
+class FitError(SurrogateNASError, RuntimeError):
+    """A predictor could not be fitted to the data it was given (e.g. a GP whose likelihood optimisation fails)."""

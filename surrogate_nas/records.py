@@ -7,7 +7,8 @@ training run is a pure function of, and the value it returns.
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+import json
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from surrogate_nas.errors import InputDataError
@@ -28,20 +29,38 @@ class Status(str, enum.Enum):
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """Width and depth of the NAS-Bench-201 macro skeleton.
+    """Width and depth of a space's macro skeleton.
 
-    ``channels`` is C, the width of the first stage (doubled at each of the two
-    reductions); ``cells_per_stage`` is N. NAS-Bench-201 itself uses C=16, N=5.
+    ``channels`` is C, the width of the first stage (cell spaces double it at each
+    reduction); ``cells_per_stage`` is N, cells (or modules) between reductions.
+    NAS-Bench-201 itself uses C=16, N=5. A space that has no such knob leaves it None.
     """
 
-    channels: int = 16
-    cells_per_stage: int = 1
+    channels: int | None = 16
+    cells_per_stage: int | None = 1
 
     def __post_init__(self) -> None:
-        if int(self.channels) < 1:
-            raise InputDataError(f"channels (C) must be >= 1, got {self.channels}")
-        if int(self.cells_per_stage) < 1:
-            raise InputDataError(f"cells per stage (N) must be >= 1, got {self.cells_per_stage}")
+        for name, flag in (("channels", "channels (C)"), ("cells_per_stage", "cells per stage (N)")):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or int(value) != value or int(value) < 1:
+                raise InputDataError(f"{flag} must be an integer >= 1, got {value!r}")
+            object.__setattr__(self, name, int(value))
+
+    def to_dict(self) -> dict[str, int]:
+        """The fields that are set, as stored in the database."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def label(self) -> str:
+        """Short text such as ``C16N1`` (``fixed`` for a space without width or depth knobs)."""
+        parts = [f"{flag}{v}" for flag, v in (("C", self.channels), ("N", self.cells_per_stage)) if v is not None]
+        return "".join(parts) or "fixed"
+
+    @classmethod
+    def from_dict(cls, values: dict | None) -> "NetworkConfig":
+        values = dict(values or {})
+        return cls(channels=values.get("channels"), cells_per_stage=values.get("cells_per_stage"))
 
 
 @dataclass(frozen=True)
@@ -62,11 +81,50 @@ class TrainConfig:
         if not self.learning_rate > 0:
             raise InputDataError(f"learning rate must be > 0, got {self.learning_rate}")
 
+    def recipe(self) -> dict:
+        """Everything but ``epochs``: the settings two evaluations must share to be comparable."""
+        d = asdict(self)
+        d.pop("epochs")
+        return d
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Everything an evaluation depends on besides the architecture.
+
+    Two trainings of architectures with the same canonical key under equal settings
+    are the same evaluation: the database stores (and trains) it once.
+    """
+
+    space: str
+    dataset: str
+    network: NetworkConfig
+    train: TrainConfig
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.dataset, str) or not self.dataset:
+            raise InputDataError(f"dataset must be a non-empty name, got {self.dataset!r}")
+        if not isinstance(self.network, NetworkConfig) or not isinstance(self.train, TrainConfig):
+            raise InputDataError("a setting needs a NetworkConfig and a TrainConfig")
+        object.__setattr__(self, "seed", int(self.seed))
+
+    @property
+    def network_key(self) -> str:
+        """The network as canonical JSON (the form stored and matched in the database)."""
+        return json.dumps(self.network.to_dict(), sort_keys=True)
+
+    @property
+    def recipe_key(self) -> str:
+        """The training recipe (all but epochs) as canonical JSON."""
+        return json.dumps(self.train.recipe(), sort_keys=True)
+
 
 @dataclass(frozen=True)
 class TrainResult:
     """What one training run returns; everything needed to store and log it."""
 
+    space: str
     arch: str
     canonical_key: str
     dataset: str
@@ -92,17 +150,22 @@ class TrainResult:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """A stored evaluation as read back from the database (never an ORM row)."""
+    """A stored evaluation as read back from the database (never an ORM row).
+
+    ``params_ref``/``flops_ref`` are the architecture's size in its space's reference
+    network (comparable across datasets and settings); ``params``/``flops`` are of the
+    network that was trained.
+    """
 
     id: int
+    space: str
     arch: str
     canonical_key: str
-    space: str
     dataset: str
-    channels: int
-    cells_per_stage: int
+    network: NetworkConfig
     epochs: int
     seed: int
+    train_config: dict
     status: Status
     valid_acc: float | None
     test_acc: float | None
@@ -114,6 +177,17 @@ class Evaluation:
     device: str | None
     message: str
     mlflow_run_id: str | None
+    worker: str
     created_at: datetime
     finished_at: datetime | None = None
-    extra: dict = field(default_factory=dict)
+    heartbeat_at: datetime | None = None
+    params_ref: int | None = None
+    flops_ref: int | None = None
+
+    @property
+    def channels(self) -> int | None:
+        return self.network.channels
+
+    @property
+    def cells_per_stage(self) -> int | None:
+        return self.network.cells_per_stage

@@ -1,4 +1,4 @@
-"""Train one architecture: a pure function from (cell, configs, data, seed) to a result.
+"""Train one architecture: a pure function from (architecture, configs, data, seed) to a result.
 
 The run seeds its own forked copy of torch's generators and shuffles with a
 private ``torch.Generator``, so it neither depends on nor disturbs the
@@ -13,11 +13,12 @@ are still raised as :class:`~surrogate_nas.errors.InputDataError` before
 training starts.
 
 Example:
-    >>> from surrogate_nas.cell import Cell
     >>> from surrogate_nas.datasets import load_dataset
     >>> from surrogate_nas.records import NetworkConfig, TrainConfig
-    >>> r = train(Cell(("nor_conv_3x3",) * 6), NetworkConfig(8, 1), TrainConfig(epochs=1),
-    ...           load_dataset("digits"), seed=0, device="cpu")
+    >>> from surrogate_nas.spaces import get_space
+    >>> space = get_space("nb201")
+    >>> arch = space.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+    >>> r = train(space, arch, NetworkConfig(8, 1), TrainConfig(epochs=1), load_dataset("digits"), seed=0, device="cpu")
     >>> r.status.value, len(r.valid_accs)
     ('ok', 1)
 """
@@ -32,13 +33,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from surrogate_nas.cell import Cell
-from surrogate_nas.cost import count_flops, count_params
 from surrogate_nas.datasets import Dataset
 from surrogate_nas.device import resolve_device
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.network import build_network
 from surrogate_nas.records import NetworkConfig, Status, TrainConfig, TrainResult
+from surrogate_nas.spaces import SearchSpace, get_space
 
 EVAL_BATCH_SIZE = 1024
 """Images per forward pass when measuring accuracy (no gradients, so larger is fine)."""
@@ -49,21 +48,23 @@ class _Diverged(Exception):
 
 
 def train(
-    cell: Cell,
+    space: SearchSpace | str,
+    arch,
     network: NetworkConfig,
     config: TrainConfig,
     dataset: Dataset,
     seed: int,
     device: str = "auto",
 ) -> TrainResult:
-    """Train ``cell`` on ``dataset`` and report accuracies, curves and costs.
+    """Train ``arch`` on ``dataset`` and report accuracies, curves and costs.
 
     SGD with Nesterov momentum and weight decay, learning rate annealed to 0
     by a per-step cosine schedule, cross-entropy loss.
 
     Args:
-        cell: the architecture.
-        network: width ``C`` and cells per stage ``N``.
+        space: the search space (or its registered name) that builds the network.
+        arch: the architecture, a value of ``space`` or its text form.
+        network: width ``C`` and cells per stage ``N`` (as the space reads them).
         config: epochs, batch size and optimiser settings.
         dataset: splits from :func:`~surrogate_nas.datasets.load_dataset`.
         seed: seeds weight initialisation and shuffling.
@@ -76,15 +77,17 @@ def train(
         ``test_acc`` are None.
 
     Raises:
-        InputDataError: unknown or absent device, malformed cell, configs or dataset.
+        InputDataError: unknown or absent device, malformed architecture, configs or dataset.
     """
+    space = get_space(space)
+    arch = space.as_architecture(arch)
     dev = resolve_device(device)
     if not isinstance(dataset, Dataset):
         raise InputDataError(f"dataset must be a Dataset from load_dataset, got {type(dataset).__name__}")
     if not isinstance(network, NetworkConfig) or not isinstance(config, TrainConfig):
         raise InputDataError("network must be a NetworkConfig and config a TrainConfig")
-    params = count_params(cell, network, dataset.input_shape, dataset.num_classes)
-    flops = count_flops(cell, network, dataset.input_shape, dataset.num_classes)
+    params = space.count_params(arch, network, dataset.input_shape, dataset.num_classes)
+    flops = space.count_flops(arch, network, dataset.input_shape, dataset.num_classes)
 
     losses: list[float] = []
     valid_accs: list[float] = []
@@ -93,7 +96,7 @@ def train(
     try:
         with _reproducible(dev, int(seed)):
             data = dataset.to(dev)
-            net = build_network(cell, network, dataset.input_shape, dataset.num_classes).to(dev)
+            net = space.build_network(arch, network, dataset.input_shape, dataset.num_classes).to(dev)
             generator = torch.Generator(device=dev)
             generator.manual_seed(int(seed))
             _fit(net, data, config, generator, losses, valid_accs)
@@ -108,8 +111,9 @@ def train(
     seconds = time.perf_counter() - start
 
     return TrainResult(
-        arch=cell.to_string(),
-        canonical_key=cell.canonical_key,
+        space=space.name,
+        arch=arch.to_string(),
+        canonical_key=arch.canonical_key,
         dataset=dataset.name,
         network=network,
         train=config,

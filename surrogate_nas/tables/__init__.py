@@ -6,7 +6,7 @@
     ('cifar10_valid_acc_200ep', 15625)
 """
 
-from surrogate_nas.tables.loading import NAMED_BENCHMARKS, NamedBenchmark, data_file, load_benchmark, load_csv
+from surrogate_nas.tables.loading import NAMED_BENCHMARKS, NamedBenchmark, load_benchmark, load_csv
 from surrogate_nas.tables.table import ARCH_COLUMN, BenchmarkTable, numeric_columns, table_from_frame
 
 __all__ = [
@@ -14,7 +14,6 @@ __all__ = [
     "NAMED_BENCHMARKS",
     "BenchmarkTable",
     "NamedBenchmark",
-    "data_file",
     "load_benchmark",
     "load_csv",
     "numeric_columns",

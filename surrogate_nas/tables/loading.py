@@ -1,4 +1,4 @@
-"""Named, packaged NAS-Bench-201 tables and user CSVs behind one loader.
+"""Named, packaged benchmark tables (NAS-Bench-201, -101, -301 subsets) and user CSVs behind one loader.
 
     >>> t = load_benchmark("nb201-cifar10")
     >>> len(t), round(t.optimum, 4)
@@ -11,12 +11,13 @@ import csv
 import io
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
 from surrogate_nas.errors import InputDataError
+from surrogate_nas.resources import data_file
+from surrogate_nas.spaces import DEFAULT_SPACE
 from surrogate_nas.tables.table import ARCH_COLUMN, BenchmarkTable, table_from_frame
 
 _NB201_FILE = "nb201_benchmark.csv.gz"
@@ -25,7 +26,7 @@ _NB201_DROPPED = ("edge_1_0", "edge_2_0", "edge_2_1", "edge_3_0", "edge_3_1", "e
 
 @dataclass(frozen=True)
 class NamedBenchmark:
-    """Which packaged file a named benchmark reads and which columns play which role."""
+    """Which packaged file a named benchmark reads, its space, and which columns play which role."""
 
     file: str
     target: str
@@ -33,6 +34,7 @@ class NamedBenchmark:
     cost_column: str | None
     size_column: str | None
     description: str
+    space: str = "nb201"
 
 
 NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
@@ -68,23 +70,41 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "params_mb_cifar100",
         "NAS-Bench-201 CIFAR-100, separate 12-epoch schedule (low fidelity)",
     ),
+    "nb101-cifar10-subset": NamedBenchmark(
+        "nb101_cifar10_subset.csv.gz",
+        "val_accuracy",
+        None,
+        None,
+        "params",
+        "NAS-Bench-101 CIFAR-10, 108 epochs: 500 NAS-Bench-Suite-Zero samples (301 distinct cells)",
+        space="nb101",
+    ),
+    "darts-cifar10-subset": NamedBenchmark(
+        "darts_cifar10_subset.csv.gz",
+        "val_accuracy",
+        None,
+        None,
+        "params",
+        "DARTS space (NAS-Bench-301 surrogate accuracy), CIFAR-10: 725 NAS-Bench-Suite-Zero samples",
+        space="darts",
+    ),
 }
-"""Packaged benchmarks by name. Column meanings: ``tables/data/PROVENANCE.md``."""
+"""Packaged benchmarks by name. Column meanings: ``surrogate_nas/data/PROVENANCE.md``."""
 
 
-def data_file(filename: str):
-    """A :mod:`importlib.resources` handle to a file shipped in ``surrogate_nas/tables/data``."""
-    return resources.files("surrogate_nas.tables").joinpath("data", filename)
-
-
-def load_benchmark(name_or_csv: str, metric: str | None = None) -> BenchmarkTable:
+def load_benchmark(
+    name_or_csv: str, metric: str | None = None, space: str | None = None, maximize: bool = True
+) -> BenchmarkTable:
     """Load a named benchmark (see :data:`NAMED_BENCHMARKS`) or a user CSV.
 
     Args:
         name_or_csv: A key of :data:`NAMED_BENCHMARKS`, or the path of a CSV (``.csv`` or
-            ``.csv.gz``) with an ``arch`` column of NAS-Bench-201 strings and metric columns.
+            ``.csv.gz``) with an ``arch`` column of architectures and metric columns.
         metric: Overrides the target; any numeric column may be named. For a CSV it may be
             omitted only if the file has exactly one numeric column.
+        space: The search space of a CSV's architectures (default ``nb201``); for a named
+            table it must be the table's own or None.
+        maximize: Whether larger target values are better (CSV tables).
 
     Returns:
         The table. Named tables are cached in-process and shared: do not mutate ``frame``.
@@ -95,12 +115,19 @@ def load_benchmark(name_or_csv: str, metric: str | None = None) -> BenchmarkTabl
     """
     name_or_csv = str(name_or_csv)
     if name_or_csv in NAMED_BENCHMARKS:
+        own = NAMED_BENCHMARKS[name_or_csv].space
+        if space is not None and str(space) != own:
+            raise InputDataError(f"benchmark {name_or_csv!r} is a table of the {own} space, not {space!r}")
         return _load_named(name_or_csv, metric)
-    return load_csv(name_or_csv, metric)
+    return load_csv(name_or_csv, metric, space=space or DEFAULT_SPACE, maximize=maximize)
 
 
-def load_csv(path: str | Path, metric: str | None = None, **roles: str | None) -> BenchmarkTable:
-    """Load a user CSV; ``roles`` may set ``test_column``, ``cost_column``, ``size_column``.
+def load_csv(
+    path: str | Path, metric: str | None = None, space: str = DEFAULT_SPACE, maximize: bool = True,
+    **roles: str | None,
+) -> BenchmarkTable:
+    """Load a user CSV of ``space``'s architectures; ``roles`` may set ``test_column``, ``cost_column``,
+    ``size_column``.
 
     Rows are named in messages by file line (the header is line 1).
     """
@@ -115,7 +142,8 @@ def load_csv(path: str | Path, metric: str | None = None, **roles: str | None) -
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputDataError(f"{path}: not a readable CSV: {first}") from None
-    return table_from_frame(str(path), frame, metric, row_label=lambda i: f"line {i + 2}", **roles)
+    return table_from_frame(str(path), frame, metric, space=space, maximize=maximize,
+                            row_label=lambda i: f"line {i + 2}", **roles)
 
 
 @lru_cache(maxsize=None)
@@ -126,6 +154,7 @@ def _load_named(name: str, metric: str | None) -> BenchmarkTable:
         name,
         frame,
         spec.target if metric is None else metric,
+        space=spec.space,
         test_column=spec.test_column,
         cost_column=spec.cost_column,
         size_column=spec.size_column,
@@ -136,6 +165,8 @@ def _load_named(name: str, metric: str | None) -> BenchmarkTable:
 def _packaged_frame(filename: str) -> pd.DataFrame:
     raw = data_file(filename).read_bytes()
     frame = pd.read_csv(io.BytesIO(raw), compression="gzip", dtype={"op_code": str})
+    if filename != _NB201_FILE:
+        return frame
     frame = frame.drop(columns=[c for c in _NB201_DROPPED if c in frame.columns])
     frame = frame.rename(columns={"arch_str": ARCH_COLUMN})
     # NB201 records no 12-epoch training time; per-epoch cost does not depend on the

@@ -1,4 +1,4 @@
-"""A benchmark table: one row per architecture, validated once at the boundary.
+"""A benchmark table: one row per architecture of one space, validated once at the boundary.
 
 A table answers "what did this architecture score?" without training
 anything, so a whole search can be replayed over it in seconds (Syne Tune's
@@ -14,36 +14,40 @@ blackbox idea). Every table, packaged or user-supplied, goes through
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from surrogate_nas.cell import Cell, all_cells
 from surrogate_nas.errors import InputDataError
+from surrogate_nas.spaces import DEFAULT_SPACE, SearchSpace, get_space
 
 ARCH_COLUMN = "arch"
 
 
 @dataclass(frozen=True, eq=False)
 class BenchmarkTable:
-    """Metrics of architectures, keyed by NAS-Bench-201 string.
+    """Metrics of architectures of one search space, keyed by the space's text form.
 
     Attributes:
         name: ``"nb201-cifar10"`` for a packaged table, else the CSV path or a caller's label.
-        frame: One row per architecture: column ``arch`` (NB201 string, normalised) and numeric
-            metric columns. Shared between callers; treat it as read-only.
+        frame: One row per architecture: column ``arch`` (the space's normalised text form)
+            and numeric metric columns. Shared between callers; treat it as read-only.
         target: The metric searched and predicted by default.
+        space: The search space the architectures belong to.
+        maximize: Whether larger target values are better.
         test_column: Metric reported alongside the target, if any.
-        cost_column: Training cost in seconds, if known.
+        cost_column: Evaluation cost in seconds, if known.
         size_column: Model size, if known.
     """
 
     name: str
     frame: pd.DataFrame = field(repr=False)
     target: str
+    space: SearchSpace = field(default_factory=lambda: get_space(DEFAULT_SPACE))
+    maximize: bool = True
     test_column: str | None = None
     cost_column: str | None = None
     size_column: str | None = None
@@ -51,46 +55,47 @@ class BenchmarkTable:
     def __len__(self) -> int:
         return len(self.frame)
 
-    def cells(self) -> list[Cell]:
-        """The architectures, in row order."""
-        return list(self._cells)
+    def architectures(self) -> list:
+        """The architectures (values of :attr:`space`), in row order."""
+        return list(self._archs)
 
     def values(self, column: str | None = None) -> np.ndarray:
         """Column ``column`` (default: the target) as a float array in row order."""
         return self.frame[self._column(column)].to_numpy(dtype=np.float64, copy=True)
 
-    def lookup(self, cell: Cell, column: str | None = None) -> float | None:
-        """The value for ``cell``: its exact row, else a canonical twin's row, else ``None``."""
+    def row_of(self, arch) -> int | None:
+        """The row of ``arch``: its exact text form, else a canonical twin's row, else None."""
+        row = self._row_by_arch.get(arch.to_string())
+        return self._row_by_key.get(arch.canonical_key) if row is None else row
+
+    def lookup(self, arch, column: str | None = None) -> float | None:
+        """The value for ``arch`` (exact row, else a canonical twin's), or ``None``."""
         column = self._column(column)
-        row = self._row_by_arch.get(cell.to_string())
-        if row is None:
-            row = self._row_by_key.get(cell.canonical_key)
-        if row is None:
-            return None
-        return float(self.frame[column].iat[row])
+        row = self.row_of(arch)
+        return None if row is None else float(self.frame[column].iat[row])
 
     @property
     def optimum(self) -> float:
-        """Best (largest) value of the target."""
-        return float(np.max(self.values()))
+        """Best target value (the largest, or the smallest when minimised)."""
+        values = self.values()
+        return float(np.max(values) if self.maximize else np.min(values))
 
     def _column(self, column: str | None) -> str:
         column = self.target if column is None else column
-        if column not in self._numeric_columns:
+        if column not in self.numeric_columns:
             raise InputDataError(
                 f"table {self.name!r} has no numeric column {column!r}; "
-                f"available: {', '.join(self._numeric_columns)}"
+                f"available: {', '.join(self.numeric_columns)}"
             )
         return column
 
     @cached_property
-    def _numeric_columns(self) -> tuple[str, ...]:
+    def numeric_columns(self) -> tuple[str, ...]:
         return numeric_columns(self.frame)
 
     @cached_property
-    def _cells(self) -> tuple[Cell, ...]:
-        known = _cells_by_string()
-        return tuple(known[a] for a in self.frame[ARCH_COLUMN])
+    def _archs(self) -> tuple:
+        return tuple(self.space.parse(a) for a in self.frame[ARCH_COLUMN])
 
     @cached_property
     def _row_by_arch(self) -> dict[str, int]:
@@ -99,8 +104,8 @@ class BenchmarkTable:
     @cached_property
     def _row_by_key(self) -> dict[str, int]:
         rows: dict[str, int] = {}
-        for i, cell in enumerate(self._cells):
-            rows.setdefault(cell.canonical_key, i)
+        for i, arch in enumerate(self._archs):
+            rows.setdefault(arch.canonical_key, i)
         return rows
 
 
@@ -118,6 +123,8 @@ def table_from_frame(
     frame: pd.DataFrame,
     metric: str | None = None,
     *,
+    space: SearchSpace | str = DEFAULT_SPACE,
+    maximize: bool = True,
     test_column: str | None = None,
     cost_column: str | None = None,
     size_column: str | None = None,
@@ -127,9 +134,11 @@ def table_from_frame(
 
     Args:
         name: Label used in messages and kept as :attr:`BenchmarkTable.name`.
-        frame: Column ``arch`` with NAS-Bench-201 strings plus metric columns.
+        frame: Column ``arch`` with architectures in ``space``'s text form, plus metric columns.
         metric: The target column; may be omitted only when the frame has exactly one
             numeric column.
+        space: The search space (or its registered name) the architectures belong to.
+        maximize: Whether larger target values are better.
         test_column, cost_column, size_column: Optional roles for other numeric columns.
         row_label: Maps a 0-based position to the text naming that row in messages;
             defaults to ``"data row <position + 1>"``.
@@ -139,17 +148,18 @@ def table_from_frame(
 
     Raises:
         InputDataError: No ``arch`` column; an unknown or non-numeric metric column; an
-            invalid arch string; a duplicate arch; a missing metric value. The message names
-            the row and the column.
+            invalid architecture; a duplicate architecture; a missing metric value. The
+            message names the row and the column.
     """
+    space = get_space(space)
     label = row_label or (lambda i: f"data row {i + 1}")
     if ARCH_COLUMN not in frame.columns:
         raise InputDataError(
-            f"{name}: no {ARCH_COLUMN!r} column of NAS-Bench-201 strings; "
+            f"{name}: no {ARCH_COLUMN!r} column of {space.name} architectures; "
             f"columns are: {', '.join(map(str, frame.columns)) or '(none)'}"
         )
     frame = frame.reset_index(drop=True)
-    arch = _normalised_arches(name, frame[ARCH_COLUMN], label)
+    arch = _normalised_arches(name, space, frame[ARCH_COLUMN], label)
     numeric = numeric_columns(frame)
     if metric is None:
         if len(numeric) != 1:
@@ -166,29 +176,27 @@ def table_from_frame(
         name=name,
         frame=clean,
         target=metric,
+        space=space,
+        maximize=bool(maximize),
         test_column=test_column,
         cost_column=cost_column,
         size_column=size_column,
     )
 
 
-def _normalised_arches(name: str, arches: pd.Series, label: Callable[[int], str]) -> pd.Series:
-    """Parse every arch string, returning the canonical printed form; reject duplicates."""
+def _normalised_arches(name: str, space: SearchSpace, arches: pd.Series, label: Callable[[int], str]) -> pd.Series:
+    """Parse every architecture, returning the space's printed form; reject duplicates."""
     out: list[str] = []
     first_row: dict[str, int] = {}
-    known = _cells_by_string()
     for i, text in enumerate(arches):
-        if text in known:
-            s = text
-        elif not isinstance(text, str):
+        if not isinstance(text, str):
             raise InputDataError(
-                f"{name}: {label(i)}, column {ARCH_COLUMN!r}: expected a NAS-Bench-201 string, got {text!r}"
+                f"{name}: {label(i)}, column {ARCH_COLUMN!r}: expected a {space.name} architecture, got {text!r}"
             )
-        else:
-            try:
-                s = Cell.from_string(text).to_string()
-            except InputDataError as exc:
-                raise InputDataError(f"{name}: {label(i)}, column {ARCH_COLUMN!r}: {exc}") from None
+        try:
+            s = space.parse(text).to_string()
+        except InputDataError as exc:
+            raise InputDataError(f"{name}: {label(i)}, column {ARCH_COLUMN!r}: {exc}") from None
         if s in first_row:
             raise InputDataError(
                 f"{name}: {label(i)}, column {ARCH_COLUMN!r}: duplicate architecture {s!r} "
@@ -199,14 +207,8 @@ def _normalised_arches(name: str, arches: pd.Series, label: Callable[[int], str]
     return pd.Series(out, index=arches.index, dtype=object)
 
 
-@lru_cache(maxsize=1)
-def _cells_by_string() -> dict[str, Cell]:
-    """Every cell by its printed form: parsing 15,625 strings this way costs one dict lookup each."""
-    return {cell.to_string(): cell for cell in all_cells()}
-
-
 def _check_metric(
-    name: str, frame: pd.DataFrame, column: str, numeric: tuple[str, ...], label: Callable[[int], str]
+    name: str, frame: pd.DataFrame, column: str, numeric: Sequence[str], label: Callable[[int], str]
 ) -> None:
     if column not in frame.columns:
         raise InputDataError(

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surrogate_nas.cell import Cell, all_cells
+from surrogate_nas.spaces.nb201.cell import Cell, all_cells
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.tables import NAMED_BENCHMARKS, BenchmarkTable, load_benchmark, table_from_frame
 
@@ -45,9 +45,9 @@ def test_nb201_cifar10_has_every_cell_and_the_published_optimum():
     assert table.cost_column == "train_time_s_cifar10"
     assert table.size_column == "params_mb_cifar10"
     assert table.optimum == pytest.approx(91.6067, abs=1e-4)
-    assert {c.to_string() for c in table.cells()} == {c.to_string() for c in all_cells()}
+    assert {c.to_string() for c in table.architectures()} == {c.to_string() for c in all_cells()}
     best = int(np.argmax(table.values()))
-    assert table.cells()[best] == Cell.from_string(BEST)
+    assert table.architectures()[best] == Cell.from_string(BEST)
     assert table.lookup(Cell.from_string(BEST), "cifar10_test_acc_200ep") == pytest.approx(94.3733, abs=1e-4)
 
 
@@ -95,7 +95,7 @@ def test_lookup_finds_exact_row_then_canonical_twin_then_nothing():
 def test_values_follow_row_order_and_copy():
     table = load_benchmark("nb201-cifar10")
     values = table.values()
-    cells = table.cells()
+    cells = table.architectures()
     for i in (0, 1, 777, 15624):
         assert table.lookup(cells[i]) == values[i]
     values[0] = -1.0
@@ -115,7 +115,7 @@ def test_user_csv_round_trip(write_csv):
     table = load_benchmark(str(path), metric="acc")
     assert isinstance(table, BenchmarkTable)
     assert table.name == str(path) and table.target == "acc" and table.test_column is None
-    assert [c.to_string() for c in table.cells()] == [CONV3, ALL_NONE, TWIN_A]
+    assert [c.to_string() for c in table.architectures()] == [CONV3, ALL_NONE, TWIN_A]
     np.testing.assert_array_equal(table.values(), [91.5, 10.0, 80.25])
     np.testing.assert_array_equal(table.values("params"), [1.5, 0.1, 0.4])
     assert table.optimum == 91.5

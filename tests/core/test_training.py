@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from surrogate_nas.cell import Cell
+from surrogate_nas.spaces.nb201.cell import Cell
 from surrogate_nas.datasets import Dataset, load_dataset
 from surrogate_nas.device import resolve_device
 from surrogate_nas.errors import InputDataError
@@ -34,7 +34,7 @@ def small_digits(digits):
 @pytest.fixture(scope="module")
 def seed0_runs(small_digits):
     before = torch.get_rng_state()
-    runs = [train(CONV_CELL, SMALL, SHORT, small_digits, seed=0, device="cpu") for _ in range(2)]
+    runs = [train("nb201", CONV_CELL, SMALL, SHORT, small_digits, seed=0, device="cpu") for _ in range(2)]
     after = torch.get_rng_state()
     return runs, torch.equal(before, after)
 
@@ -64,12 +64,12 @@ def test_training_leaves_the_global_random_state_alone(seed0_runs):
 
 def test_another_seed_gives_another_curve(seed0_runs, small_digits):
     (a, _), _ = seed0_runs
-    c = train(CONV_CELL, SMALL, SHORT, small_digits, seed=1, device="cpu")
+    c = train("nb201", CONV_CELL, SMALL, SHORT, small_digits, seed=1, device="cpu")
     assert c.train_losses != a.train_losses
 
 
 def test_huge_learning_rate_is_recorded_as_diverged(small_digits):
-    r = train(CONV_CELL, SMALL, TrainConfig(epochs=3, learning_rate=1e6), small_digits, seed=0, device="cpu")
+    r = train("nb201", CONV_CELL, SMALL, TrainConfig(epochs=3, learning_rate=1e6), small_digits, seed=0, device="cpu")
     assert r.status is Status.DIVERGED
     assert "loss became" in r.message
     assert r.valid_acc is None and r.test_acc is None
@@ -78,14 +78,14 @@ def test_huge_learning_rate_is_recorded_as_diverged(small_digits):
 
 def test_an_error_inside_training_is_recorded_as_failed(small_digits):
     bad = replace(small_digits, y_train=torch.full_like(small_digits.y_train, 99))  # labels beyond 10 classes
-    r = train(CONV_CELL, SMALL, SHORT, bad, seed=0, device="cpu")
+    r = train("nb201", CONV_CELL, SMALL, SHORT, bad, seed=0, device="cpu")
     assert r.status is Status.FAILED
     assert r.message and r.valid_acc is None and r.train_losses == ()
     assert r.params > 0
 
 
 def test_three_epochs_on_digits_learn_well_above_chance(digits):
-    r = train(CONV_CELL, NetworkConfig(channels=8, cells_per_stage=1), TrainConfig(epochs=3), digits, seed=0)
+    r = train("nb201", CONV_CELL, NetworkConfig(channels=8, cells_per_stage=1), TrainConfig(epochs=3), digits, seed=0)
     assert r.status is Status.OK
     assert r.valid_acc > 50 and r.test_acc > 50
     assert r.train_losses[-1] < r.train_losses[0]
@@ -93,14 +93,14 @@ def test_three_epochs_on_digits_learn_well_above_chance(digits):
 
 def test_batch_larger_than_the_data_and_momentum_zero_still_train(small_digits):
     config = TrainConfig(epochs=1, batch_size=10_000, momentum=0.0)
-    r = train(CONV_CELL, SMALL, config, small_digits, seed=0, device="cpu")
+    r = train("nb201", CONV_CELL, SMALL, config, small_digits, seed=0, device="cpu")
     assert r.status is Status.OK and len(r.valid_accs) == 1
 
 
 @pytest.mark.parametrize("device", ["banana", "cuda:99", "tpu", 3])
 def test_unknown_or_absent_device_is_an_input_error(device, small_digits):
     with pytest.raises(InputDataError):
-        train(CONV_CELL, SMALL, SHORT, small_digits, seed=0, device=device)
+        train("nb201", CONV_CELL, SMALL, SHORT, small_digits, seed=0, device=device)
 
 
 def test_auto_device_follows_cuda_availability():
@@ -114,6 +114,6 @@ def test_colour_images_of_another_size_and_class_count_train():
     x = torch.randn(48, 3, 16, 12, generator=g)
     y = torch.arange(48) % 3
     data = Dataset("noise", x[:32], y[:32], x[32:40], y[32:40], x[40:], y[40:], (3, 16, 12), 3)
-    r = train(CONV_CELL, SMALL, TrainConfig(epochs=1, batch_size=16), data, seed=0, device="cpu")
+    r = train("nb201", CONV_CELL, SMALL, TrainConfig(epochs=1, batch_size=16), data, seed=0, device="cpu")
     assert r.status is Status.OK and r.dataset == "noise"
     assert r.test_acc in {100 * k / 8 for k in range(9)}

@@ -17,8 +17,6 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-import numpy as np
-
 from surrogate_nas.errors import InputDataError
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -131,12 +129,6 @@ class Cell:
                     terms.append(f"({nodes[src]})@{op}")
             nodes[node] = "+".join(sorted(terms))
         return nodes[3]
-
-    def onehot(self) -> np.ndarray:
-        """The 30-dim one-hot encoding: edge-major, :data:`OPS` order within an edge."""
-        out = np.zeros(N_EDGES * N_OPS, dtype=np.float32)
-        out[np.arange(N_EDGES) * N_OPS + np.array(self.op_indices)] = 1.0
-        return out
 
     def neighbours(self) -> list["Cell"]:
         """The 24 cells that differ from this one on exactly one edge (mutation)."""

@@ -1,7 +1,7 @@
 """Parameter and FLOP counts of a built network, computed analytically.
 
 No module is built: the counts follow from the layer shapes of
-:mod:`surrogate_nas.network`, so all 15,625 cells are costed in well under a
+:mod:`.network`, so all 15,625 cells are costed in well under a
 second. ``count_params`` equals ``sum(p.numel() for p in net.parameters())``.
 
 FLOPs convention: multiply-accumulates of the convolutions and the linear
@@ -18,7 +18,7 @@ charge BatchNorm, ReLU and pooling (the ``flops`` column of NAS-Bench-Suite-Zero
 give 2-8% more.
 
 Example:
-    >>> from surrogate_nas.cell import Cell
+    >>> from surrogate_nas.spaces.nb201.cell import Cell
     >>> from surrogate_nas.records import NetworkConfig
     >>> cell = Cell(("none",) * 6)
     >>> count_params(cell, NetworkConfig(16, 5), (3, 32, 32), 10)
@@ -27,10 +27,12 @@ Example:
 
 from __future__ import annotations
 
-from surrogate_nas.cell import Cell
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.network import check_input
 from surrogate_nas.records import NetworkConfig
+from surrogate_nas.spaces.inputs import check_input
+from surrogate_nas.spaces.nb201.cell import Cell
+
+REDUCTION_FACTOR = 4
 
 _CONV_KERNEL = {"nor_conv_1x1": 1, "nor_conv_3x3": 3}
 
@@ -38,7 +40,7 @@ _CONV_KERNEL = {"nor_conv_1x1": 1, "nor_conv_3x3": 3}
 def _check(cell: Cell, config: NetworkConfig, input_shape, num_classes) -> tuple[tuple[int, int, int], int]:
     if not isinstance(cell, Cell):
         raise InputDataError(f"cell must be a Cell, got {type(cell).__name__}")
-    return check_input(input_shape, num_classes)
+    return check_input(input_shape, num_classes, REDUCTION_FACTOR)
 
 
 def _bn_params(channels: int) -> int:

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 
 import surrogate_nas
-from surrogate_nas.cell import Cell, all_cells
-from surrogate_nas.cost import count_flops, count_params
+from surrogate_nas.spaces.nb201.cell import Cell, all_cells
+from surrogate_nas.spaces.nb201.cost import count_flops, count_params
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.network import build_network
+from surrogate_nas.spaces.nb201.network import build_network
 from surrogate_nas.records import NetworkConfig
 
-PACKAGED = Path(surrogate_nas.__file__).parent / "tables" / "data"
+PACKAGED = Path(surrogate_nas.__file__).parent / "data"
 NB201 = NetworkConfig(channels=16, cells_per_stage=5)
 CIFAR = (3, 32, 32)
 

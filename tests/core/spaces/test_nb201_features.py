@@ -5,18 +5,28 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from surrogate_nas.cell import Cell, all_cells
-from surrogate_nas.cost import count_flops, count_params
+from surrogate_nas.spaces.nb201.cell import Cell, all_cells
+from surrogate_nas.spaces.nb201.cost import count_flops, count_params
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.predictors.features import (
-    FEATURE_SETS,
-    LIVEOPS_NAMES,
-    REFERENCE_NETWORK,
-    feature_names,
-    featurize,
-    n_features,
-)
-from surrogate_nas.predictors.proxies import proxy_scores
+from surrogate_nas.records import NetworkConfig
+from surrogate_nas.spaces import get_space
+from surrogate_nas.spaces.nb201.features import LIVEOPS_NAMES
+
+SPACE = get_space("nb201")
+FEATURE_SETS = SPACE.feature_kinds()
+REFERENCE_NETWORK = NetworkConfig(16, 5)
+
+
+def featurize(cells, kind):
+    return SPACE.features(cells, kind)
+
+
+def feature_names(kind):
+    return SPACE.feature_names(kind)
+
+
+def n_features(kind):
+    return len(SPACE.feature_names(kind))
 
 ALL_NONE = Cell(("none",) * 6)
 ALL_SKIP = Cell(("skip_connect",) * 6)
@@ -69,12 +79,13 @@ def test_unknown_kind_lists_the_known_ones(kind):
 
 
 def test_non_cell_input_is_rejected():
-    with pytest.raises(InputDataError, match="position 1"):
+    with pytest.raises(InputDataError, match="not an architecture of the nb201 space"):
         featurize([ALL_NONE, ALL_NONE.to_string()], "onehot")
 
 
-def test_onehot_matches_the_cell_encoding():
-    np.testing.assert_array_equal(featurize(SAMPLE, "onehot"), np.stack([c.onehot() for c in SAMPLE]))
+def test_default_and_cheap_sets_are_the_documented_ones():
+    assert SPACE.parse_kind("default") == ["liveops", "cost", "zc"]
+    assert SPACE.parse_kind("cheap") == ["liveops", "cost"]
 
 
 def test_all_none_cell_has_no_live_path():
@@ -143,7 +154,7 @@ def test_cost_is_log_params_and_flops_of_the_reference_network():
 
 
 def test_zc_features_are_monotone_in_the_proxies_and_bounded():
-    raw = proxy_scores(SAMPLE)
+    raw = SPACE.feature_blocks["zc"][0].raw(SAMPLE)
     X = featurize(SAMPLE, "zc")
     live = [1, 2, 3, 4]  # cells whose output depends on the input
     np.testing.assert_array_equal(np.argsort(X[live], axis=0), np.argsort(raw[live], axis=0))

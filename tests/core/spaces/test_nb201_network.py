@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from surrogate_nas.cell import Cell
+from surrogate_nas.spaces.nb201.cell import Cell
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.network import build_network
+from surrogate_nas.spaces.nb201.network import build_network
 from surrogate_nas.records import NetworkConfig
 
 BEST = Cell.from_string(

@@ -7,15 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surrogate_nas.cell import EDGES, OPS, Cell, all_cells, canonical_cells, parse_cell
+from surrogate_nas.spaces.nb201.cell import EDGES, OPS, Cell, all_cells, canonical_cells, parse_cell
 from surrogate_nas.errors import InputDataError
+from surrogate_nas.resources import data_file
+from surrogate_nas.spaces import get_space
 
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
 
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    path = resources.files("surrogate_nas.tables") / "data" / "nb201_benchmark.csv.gz"
+    path = data_file("nb201_benchmark.csv.gz")
     with resources.as_file(path) as p:
         return pd.read_csv(p, usecols=["arch_index", "arch_str", "op_code", "unique_str"])
 
@@ -84,10 +86,11 @@ def test_neighbours_differ_on_exactly_one_edge():
 
 
 def test_onehot_encoding_is_edge_major():
+    space = get_space("nb201")
     cell = parse_cell(BEST)
-    x = cell.onehot()
+    x = space.features([cell], "onehot")[0]
     assert x.shape == (30,)
     assert x.sum() == 6
     for e, i in enumerate(cell.op_indices):
         assert x[e * 5 + i] == 1
-    assert not np.array_equal(x, cell.neighbours()[0].onehot())
+    assert not np.array_equal(x, space.features([cell.neighbours()[0]], "onehot")[0])

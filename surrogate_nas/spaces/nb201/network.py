@@ -8,12 +8,12 @@ module for module, so parameter counts agree with the published tables::
     -> N cells (2C) -> ResNet block (2C -> 4C, stride 2)
     -> N cells (4C) -> BN + ReLU -> global average pool -> Linear(4C, classes)
 
-Every cell uses the same :class:`~surrogate_nas.cell.Cell`; the cell value is
+Every cell uses the same :class:`~surrogate_nas.spaces.nb201.cell.Cell`; the cell value is
 only read here, never stored in or mutated by the module.
 
 Example:
     >>> import torch
-    >>> from surrogate_nas.cell import Cell
+    >>> from surrogate_nas.spaces.nb201.cell import Cell
     >>> from surrogate_nas.records import NetworkConfig
     >>> cell = Cell(("nor_conv_3x3",) * 6)
     >>> net = build_network(cell, NetworkConfig(channels=8), (1, 8, 8), 10)
@@ -26,31 +26,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from surrogate_nas.cell import EDGES, Cell
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import NetworkConfig
+from surrogate_nas.spaces.inputs import check_input
+from surrogate_nas.spaces.nb201.cell import EDGES, Cell
 
 REDUCTION_FACTOR = 4
 """Height and width must be divisible by this: two stride-2 reductions must agree
 between the strided conv and the average-pool shortcut of each ResNet block."""
-
-
-def check_input(input_shape, num_classes) -> tuple[tuple[int, int, int], int]:
-    """Validate ``(channels, height, width)`` and the class count; return them as ints."""
-    try:
-        shape = tuple(int(s) for s in input_shape)
-    except (TypeError, ValueError) as exc:
-        raise InputDataError(f"input_shape must be (channels, height, width) integers, got {input_shape!r}") from exc
-    if len(shape) != 3 or min(shape) < 1:
-        raise InputDataError(f"input_shape must be 3 positive integers (channels, height, width), got {input_shape!r}")
-    if shape[1] % REDUCTION_FACTOR or shape[2] % REDUCTION_FACTOR:
-        raise InputDataError(
-            f"height and width must be multiples of {REDUCTION_FACTOR} (the network halves them twice), "
-            f"got {shape[1]}x{shape[2]}"
-        )
-    if int(num_classes) < 2:
-        raise InputDataError(f"num_classes must be >= 2, got {num_classes}")
-    return shape, int(num_classes)
 
 
 class ReLUConvBN(nn.Module):
@@ -177,5 +160,5 @@ def build_network(
     """
     if not isinstance(cell, Cell):
         raise InputDataError(f"cell must be a Cell, got {type(cell).__name__}")
-    (in_channels, _, _), classes = check_input(input_shape, num_classes)
+    (in_channels, _, _), classes = check_input(input_shape, num_classes, REDUCTION_FACTOR)
     return TinyNetwork(cell, int(config.channels), int(config.cells_per_stage), in_channels, classes)

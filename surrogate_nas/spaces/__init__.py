@@ -1,0 +1,21 @@
+"""Search spaces behind one interface (:class:`SearchSpace`), and their registry.
+
+    >>> from surrogate_nas.spaces import get_space
+    >>> space = get_space("nb201")
+    >>> arch = space.sample_unseen(1, __import__("numpy").random.default_rng(0))[0]
+    >>> space.parse(space.format(arch)) == arch
+    True
+"""
+
+from surrogate_nas.spaces.base import STANDARD_FEATURES, Architecture, FeatureCache, SearchSpace
+from surrogate_nas.spaces.registry import DEFAULT_SPACE, SPACES, get_space
+
+__all__ = [
+    "DEFAULT_SPACE",
+    "SPACES",
+    "STANDARD_FEATURES",
+    "Architecture",
+    "FeatureCache",
+    "SearchSpace",
+    "get_space",
+]
