@@ -19,7 +19,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from surrogate_nas.cell import Cell
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.storage.records import SearchInfo, SearchTrial, search_from_row, trial_from_row, utcnow
 from surrogate_nas.storage.schema import architectures, features, search_trials, searches
@@ -30,10 +29,9 @@ _CHUNK = 500
 
 # -- architectures ---------------------------------------------------------------
 def ensure_architecture(
-    conn: Connection, cell: Cell, space: str, params_ref: int | None, flops_ref: int | None
+    conn: Connection, space: str, arch: str, canonical_key: str, params_ref: int | None, flops_ref: int | None
 ) -> int:
-    """The id of ``cell`` in ``space``, inserting it if new; fills missing reference sizes."""
-    arch = cell.to_string()
+    """The id of ``arch`` in ``space``, inserting it if new; fills missing reference sizes."""
     where = (architectures.c.space == space, architectures.c.arch == arch)
     row = conn.execute(
         select(architectures.c.id, architectures.c.params_ref, architectures.c.flops_ref).where(*where)
@@ -42,8 +40,7 @@ def ensure_architecture(
         values = {
             "space": space,
             "arch": arch,
-            "canonical_key": cell.canonical_key,
-            "encoding": [int(v) for v in cell.onehot()],
+            "canonical_key": canonical_key,
             "params_ref": _optional_int(params_ref, "params_ref"),
             "flops_ref": _optional_int(flops_ref, "flops_ref"),
         }
@@ -74,22 +71,24 @@ def _optional_int(value: Any, name: str) -> int | None:
 
 
 # -- features --------------------------------------------------------------------
-def get_features(conn: Connection, name: str, keys: list[str]) -> dict[str, float]:
-    """``{key: value}`` for the keys that have feature ``name`` cached (NULL reads as NaN)."""
+def get_features(conn: Connection, space: str, name: str, keys: list[str]) -> dict[str, float]:
+    """``{key: value}`` for the keys of ``space`` that have feature ``name`` cached (NULL reads as NaN)."""
     wanted = list(dict.fromkeys(str(k) for k in keys))
     out: dict[str, float] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         rows = conn.execute(
-            select(features.c.key, features.c.value).where(features.c.name == name, features.c.key.in_(chunk))
+            select(features.c.key, features.c.value).where(
+                features.c.space == space, features.c.name == name, features.c.key.in_(chunk)
+            )
         )
         for key, value in rows:
             out[key] = float("nan") if value is None else float(value)
     return out
 
 
-def put_features(conn: Connection, name: str, values: Mapping[str, float]) -> None:
-    """Upsert ``{key: value}`` for feature ``name``; non-finite values are stored as NULL."""
+def put_features(conn: Connection, space: str, name: str, values: Mapping[str, float]) -> None:
+    """Upsert ``{key: value}`` for feature ``name`` of ``space``; non-finite values are stored as NULL."""
     if not isinstance(name, str) or not name:
         raise InputDataError(f"feature name must be a non-empty string, got {name!r}")
     rows = []
@@ -98,22 +97,24 @@ def put_features(conn: Connection, name: str, values: Mapping[str, float]) -> No
             number = float(value)
         except (TypeError, ValueError) as exc:
             raise InputDataError(f"feature {name!r} of {key!r} must be a number, got {value!r}") from exc
-        rows.append({"key": str(key), "name": name, "value": number if math.isfinite(number) else None})
+        rows.append({"space": space, "key": str(key), "name": name, "value": number if math.isfinite(number) else None})
     if not rows:
         return
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
         insert = (sqlite if dialect == "sqlite" else postgresql).insert(features)
-        stmt = insert.on_conflict_do_update(index_elements=["key", "name"], set_={"value": insert.excluded.value})
+        stmt = insert.on_conflict_do_update(
+            index_elements=["space", "key", "name"], set_={"value": insert.excluded.value}
+        )
         for start in range(0, len(rows), _CHUNK):
             conn.execute(stmt, rows[start : start + _CHUNK])
         return
-    existing = set(get_features(conn, name, [r["key"] for r in rows]))
+    existing = set(get_features(conn, space, name, [r["key"] for r in rows]))
     for r in rows:
         if r["key"] in existing:
             conn.execute(
                 features.update()
-                .where(features.c.key == r["key"], features.c.name == name)
+                .where(features.c.space == space, features.c.key == r["key"], features.c.name == name)
                 .values(value=r["value"])
             )
         else:
@@ -134,7 +135,13 @@ def _not_json(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} {obj!r} is not JSON")
 
 
-def get_or_create_search(conn: Connection, name: str, config: dict) -> int:
+def get_or_create_search(conn: Connection, name: str, config: dict, defaults: Mapping[str, Any] | None = None) -> int:
+    """The id of search ``name``, created with ``config`` if new.
+
+    An existing search must agree with ``config`` on every key of ``config``; a key it
+    lacks (an option added by a later release) counts as its value in ``defaults``, and
+    keys it has that ``config`` no longer uses are ignored.
+    """
     if not isinstance(name, str) or not name.strip():
         raise InputDataError(f"search name must be a non-empty string, got {name!r}")
     wanted = _json_value(dict(config), "search config")
@@ -147,13 +154,20 @@ def get_or_create_search(conn: Connection, name: str, config: dict) -> int:
                 ).inserted_primary_key[0]
         except IntegrityError:
             row = conn.execute(select(searches.c.id, searches.c.config).where(searches.c.name == name)).one()
-    if row.config != wanted:
-        changed = sorted(k for k in set(row.config) | set(wanted) if row.config.get(k) != wanted.get(k))
+    fallback = _json_value(dict(defaults or {}), "search defaults")
+    stored = {k: row.config.get(k, fallback.get(k)) for k in wanted}
+    if stored != wanted:
+        changed = sorted(k for k in wanted if stored[k] != wanted[k])
         raise InputDataError(
             f"a search named {name!r} already exists with a different config (differs in: "
             f"{', '.join(changed)}); pick another --name, or rerun with the same settings to resume it"
         )
     return row.id
+
+
+def set_search_run(conn: Connection, search_id: int, run_id: str | None) -> None:
+    """Remember the MLflow run that logs search ``search_id`` (one run across resumes)."""
+    conn.execute(searches.update().where(searches.c.id == search_id).values(mlflow_run_id=run_id))
 
 
 def find_search(conn: Connection, name: str) -> SearchInfo | None:
@@ -173,11 +187,16 @@ def add_trial(
     values: dict,
     evaluation_id: int | None,
     cost_seconds: float | None,
+    fidelity: float = 1.0,
 ) -> int:
-    """Insert a trial, or return the id of the one this search already has for ``arch``."""
+    """Insert a trial, or return the id of the one this search already has for ``arch`` at ``fidelity``."""
     if conn.execute(select(searches.c.id).where(searches.c.id == search_id)).first() is None:
         raise InputDataError(f"no search with id {search_id}; create it with get_or_create_search first")
-    where = (search_trials.c.search_id == search_id, search_trials.c.arch == arch)
+    fidelity = float(fidelity)
+    if not 0 < fidelity <= 1:
+        raise InputDataError(f"a trial's fidelity is a fraction of the full budget in (0, 1], got {fidelity}")
+    where = (search_trials.c.search_id == search_id, search_trials.c.arch == arch,
+             search_trials.c.fidelity == fidelity)
     existing = conn.execute(select(search_trials.c.id).where(*where)).scalar_one_or_none()
     if existing is not None:
         return existing
@@ -185,6 +204,7 @@ def add_trial(
         "search_id": search_id,
         "step": int(step),
         "arch": arch,
+        "fidelity": fidelity,
         "values": _json_value({k: _finite_or_none(v) for k, v in dict(values).items()}, "trial values"),
         "evaluation_id": evaluation_id,
         "cost_seconds": None if cost_seconds is None else float(cost_seconds),

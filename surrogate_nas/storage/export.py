@@ -1,7 +1,8 @@
 """Evaluations as a table: a pandas DataFrame, and CSV or Parquet files of it.
 
-One row per evaluation with the architecture, its canonical key, the training
-setting and the metrics. Learning curves stay lists in the DataFrame and in
+One row per evaluation with the space, the architecture, its canonical key, the
+training setting (``network`` as JSON, and its ``channels``/``cells_per_stage`` for the
+cell spaces) and the metrics. Learning curves stay lists in the DataFrame and in
 Parquet; CSV has no list type, so there they are JSON-encoded strings (NaN
 written as ``null``).
 """
@@ -20,10 +21,11 @@ from surrogate_nas.storage.records import curve_to_json
 
 COLUMNS: tuple[str, ...] = (
     "id",
+    "space",
     "arch",
     "canonical_key",
-    "space",
     "dataset",
+    "network",
     "channels",
     "cells_per_stage",
     "epochs",
@@ -59,14 +61,15 @@ def evaluations_frame(evaluations: Iterable[Evaluation]) -> pd.DataFrame:
     """One row per evaluation, columns :data:`COLUMNS`; curves as lists of floats."""
     rows = []
     for e in evaluations:
-        cfg = e.extra.get("train_config", {})
+        cfg = e.train_config
         rows.append(
             {
                 "id": e.id,
+                "space": e.space,
                 "arch": e.arch,
                 "canonical_key": e.canonical_key,
-                "space": e.space,
                 "dataset": e.dataset,
+                "network": json.dumps(e.network.to_dict(), sort_keys=True),
                 "channels": e.channels,
                 "cells_per_stage": e.cells_per_stage,
                 "epochs": e.epochs,
@@ -81,12 +84,12 @@ def evaluations_frame(evaluations: Iterable[Evaluation]) -> pd.DataFrame:
                 "train_seconds": e.train_seconds,
                 "params": e.params,
                 "flops": e.flops,
-                "params_ref": e.extra.get("params_ref"),
-                "flops_ref": e.extra.get("flops_ref"),
+                "params_ref": e.params_ref,
+                "flops_ref": e.flops_ref,
                 "device": e.device,
                 "message": e.message,
                 "mlflow_run_id": e.mlflow_run_id,
-                "worker": e.extra.get("worker"),
+                "worker": e.worker,
                 "created_at": e.created_at,
                 "finished_at": e.finished_at,
                 "train_losses": list(e.train_losses),

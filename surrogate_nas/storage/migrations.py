@@ -11,17 +11,73 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from surrogate_nas.errors import SchemaVersionError, StorageError
+from surrogate_nas.storage import schema_v1
 from surrogate_nas.storage.engine import build_engine, display_url, session_scope
 from surrogate_nas.storage.schema import SCHEMA_VERSION, meta, metadata
 
 Migration = Callable[[Connection], None]
 
-MIGRATIONS: dict[int, Migration] = {}
-"""``from_version -> step`` bringing the schema to ``from_version + 1``. Empty at version 1."""
+
+def _v1_to_v2(conn: Connection) -> None:
+    """Key evaluations by space, network and training recipe; trials gain a fidelity.
+
+    Every row is read through the version-1 table definitions, the version-1 tables
+    are dropped, the current ones created, and the rows written back with their ids:
+    evaluations get ``network`` from their ``channels``/``cells_per_stage`` and
+    ``recipe`` from their ``train_config``, features and evaluations the space of
+    their architecture (all version-1 databases hold NAS-Bench-201 only), trials the
+    full fidelity, and search configs the space they were run on.
+    """
+    import json
+
+    from surrogate_nas.records import NetworkConfig, Setting, TrainConfig
+    from surrogate_nas.storage import schema as v2
+
+    old = {t.name: [dict(r) for r in conn.execute(select(t)).mappings()] for t in schema_v1.TABLES}
+    for table in reversed(schema_v1.TABLES):
+        table.drop(conn)
+    metadata.create_all(conn, tables=[v2.architectures, v2.evaluations, v2.features, v2.searches, v2.search_trials])
+
+    space_of = {a["id"]: a["space"] for a in old["architectures"]}
+    _insert(conn, v2.architectures, [
+        {k: a[k] for k in ("id", "space", "arch", "canonical_key", "params_ref", "flops_ref")}
+        for a in old["architectures"]
+    ])
+    evaluations = []
+    for e in old["evaluations"]:
+        train = TrainConfig(**{**(e["train_config"] or {}), "epochs": e["epochs"]})
+        setting = Setting(space_of[e["architecture_id"]], e["dataset"],
+                          NetworkConfig(e["channels"], e["cells_per_stage"]), train, e["seed"])
+        row = {k: v for k, v in e.items() if k not in ("channels", "cells_per_stage", "train_config")}
+        row.update(space=setting.space, network=setting.network_key, recipe=setting.recipe_key,
+                   heartbeat_at=None, checkpoint=None)
+        evaluations.append(row)
+    _insert(conn, v2.evaluations, evaluations)
+    _insert(conn, v2.features, [{**f, "space": "nb201"} for f in old["features"]])
+    _insert(conn, v2.searches, [
+        {**s, "config": {"space": "nb201", **json.loads(json.dumps(s["config"]))}, "mlflow_run_id": None}
+        for s in old["searches"]
+    ])
+    _insert(conn, v2.search_trials, [{**t, "fidelity": 1.0} for t in old["search_trials"]])
+    if conn.dialect.name == "postgresql":
+        for table in ("architectures", "evaluations", "features", "searches", "search_trials"):
+            conn.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            ))
+
+
+def _insert(conn: Connection, table, rows: list[dict]) -> None:
+    for start in range(0, len(rows), 500):
+        conn.execute(table.insert(), rows[start : start + 500])
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
+"""``from_version -> step`` bringing the schema to ``from_version + 1``."""
 
 _VERSION_KEY = "schema_version"
 

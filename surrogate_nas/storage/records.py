@@ -7,32 +7,35 @@ stored as naive UTC and come back timezone-aware (UTC).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
-from surrogate_nas.records import Evaluation, Status
+from surrogate_nas.records import Evaluation, NetworkConfig, Status
 
 
 @dataclass(frozen=True)
 class SearchInfo:
-    """A named search run and the configuration it was started with."""
+    """A named search run, the configuration it was started with, and its MLflow run."""
 
     id: int
     name: str
     config: dict
     created_at: datetime
+    mlflow_run_id: str | None = None
 
 
 @dataclass(frozen=True)
 class SearchTrial:
-    """One architecture proposed by a search, with the objective values it got."""
+    """One architecture evaluated by a search at one fidelity, with the values it got."""
 
     id: int
     search_id: int
     step: int
     arch: str
+    fidelity: float
     values: dict
     evaluation_id: int | None
     cost_seconds: float | None
@@ -63,16 +66,17 @@ def curve_from_json(values: Sequence[float | None] | None) -> tuple[float, ...]:
 
 def evaluation_from_row(row: Mapping[str, Any]) -> Evaluation:
     """Build an :class:`Evaluation` from a joined evaluations/architectures row."""
+    recipe = json.loads(row["recipe"]) if row["recipe"] else {}
     return Evaluation(
         id=row["id"],
+        space=row["space"],
         arch=row["arch"],
         canonical_key=row["canonical_key"],
-        space=row["space"],
         dataset=row["dataset"],
-        channels=row["channels"],
-        cells_per_stage=row["cells_per_stage"],
+        network=NetworkConfig.from_dict(json.loads(row["network"])),
         epochs=row["epochs"],
         seed=row["seed"],
+        train_config={"epochs": row["epochs"], **recipe},
         status=Status(row["status"]),
         valid_acc=row["valid_acc"],
         test_acc=row["test_acc"],
@@ -84,14 +88,12 @@ def evaluation_from_row(row: Mapping[str, Any]) -> Evaluation:
         device=row["device"],
         message=row["message"] or "",
         mlflow_run_id=row["mlflow_run_id"],
+        worker=row["worker"],
         created_at=as_utc(row["created_at"]),
         finished_at=as_utc(row["finished_at"]),
-        extra={
-            "train_config": dict(row["train_config"] or {}),
-            "worker": row["worker"],
-            "params_ref": row["params_ref"],
-            "flops_ref": row["flops_ref"],
-        },
+        heartbeat_at=as_utc(row["heartbeat_at"]),
+        params_ref=row["params_ref"],
+        flops_ref=row["flops_ref"],
     )
 
 
@@ -101,6 +103,7 @@ def trial_from_row(row: Mapping[str, Any]) -> SearchTrial:
         search_id=row["search_id"],
         step=row["step"],
         arch=row["arch"],
+        fidelity=float(row["fidelity"]),
         values=dict(row["values"] or {}),
         evaluation_id=row["evaluation_id"],
         cost_seconds=row["cost_seconds"],
@@ -110,5 +113,9 @@ def trial_from_row(row: Mapping[str, Any]) -> SearchTrial:
 
 def search_from_row(row: Mapping[str, Any]) -> SearchInfo:
     return SearchInfo(
-        id=row["id"], name=row["name"], config=dict(row["config"] or {}), created_at=as_utc(row["created_at"])
+        id=row["id"],
+        name=row["name"],
+        config=dict(row["config"] or {}),
+        created_at=as_utc(row["created_at"]),
+        mlflow_run_id=row["mlflow_run_id"],
     )

@@ -4,6 +4,13 @@ Tables are plain Core objects (no ORM classes), so every read is turned into a
 frozen record by hand and no session-bound row ever leaves this package.
 Bump :data:`SCHEMA_VERSION` and add a step to
 :data:`surrogate_nas.storage.migrations.MIGRATIONS` whenever a table changes.
+
+An evaluation is one training of one function (``space``, ``canonical_key``) under one
+setting: the dataset, the network (``network``, canonical JSON of the space's
+:class:`~surrogate_nas.records.NetworkConfig`), the training recipe (``recipe``, canonical
+JSON of everything in :class:`~surrogate_nas.records.TrainConfig` but the epochs), the
+epochs and the seed. The unique key on exactly these columns is what keeps any number
+of processes from training the same thing twice.
 """
 
 from __future__ import annotations
@@ -24,8 +31,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Version written to ``meta.schema_version`` by this release."""
+
+ARCH_LENGTH = 2048
+KEY_LENGTH = 1024
 
 metadata = MetaData()
 
@@ -40,15 +50,14 @@ architectures = Table(
     "architectures",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("space", String(32), nullable=False),
-    Column("arch", String(255), nullable=False),
-    Column("canonical_key", String(512), nullable=False),
-    Column("encoding", JSON, nullable=False),
-    # Size at NAS-Bench-201's reference setting (C=16, N=5, 3x32x32 input, 10 classes).
+    Column("space", String(64), nullable=False),
+    Column("arch", String(ARCH_LENGTH), nullable=False),
+    Column("canonical_key", String(KEY_LENGTH), nullable=False),
+    # Size in the space's reference network (NAS-Bench convention: 3x32x32 input, 10 classes).
     Column("params_ref", BigInteger),
     Column("flops_ref", BigInteger),
     UniqueConstraint("space", "arch", name="uq_architectures_space_arch"),
-    Index("ix_architectures_canonical_key", "canonical_key"),
+    Index("ix_architectures_space_key", "space", "canonical_key"),
 )
 
 evaluations = Table(
@@ -56,13 +65,13 @@ evaluations = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("architecture_id", Integer, ForeignKey("architectures.id"), nullable=False),
-    Column("canonical_key", String(512), nullable=False),
-    Column("dataset", String(64), nullable=False),
-    Column("channels", Integer, nullable=False),
-    Column("cells_per_stage", Integer, nullable=False),
+    Column("space", String(64), nullable=False),
+    Column("canonical_key", String(KEY_LENGTH), nullable=False),
+    Column("dataset", String(128), nullable=False),
+    Column("network", String(255), nullable=False),
+    Column("recipe", String(512), nullable=False),
     Column("epochs", Integer, nullable=False),
     Column("seed", Integer, nullable=False),
-    Column("train_config", JSON, nullable=False),
     Column("status", String(16), nullable=False),
     Column("valid_acc", Float),
     Column("test_acc", Float),
@@ -76,27 +85,31 @@ evaluations = Table(
     Column("mlflow_run_id", String(64)),
     Column("worker", String(255), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("heartbeat_at", DateTime),
     Column("finished_at", DateTime),
+    Column("checkpoint", String(1024)),
     UniqueConstraint(
+        "space",
         "canonical_key",
         "dataset",
-        "channels",
-        "cells_per_stage",
+        "network",
+        "recipe",
         "epochs",
         "seed",
-        name="uq_evaluations_setting",
+        name="uq_evaluations_setting_v2",
     ),
-    Index("ix_evaluations_dataset_status", "dataset", "status"),
+    Index("ix_evaluations_space_dataset_status", "space", "dataset", "status"),
 )
 
 features = Table(
     "features",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("key", String(512), nullable=False),
+    Column("space", String(64), nullable=False),
+    Column("key", String(KEY_LENGTH), nullable=False),
     Column("name", String(128), nullable=False),
     Column("value", Float),
-    UniqueConstraint("key", "name", name="uq_features_key_name"),
+    UniqueConstraint("space", "key", "name", name="uq_features_space_key_name"),
 )
 
 searches = Table(
@@ -106,6 +119,7 @@ searches = Table(
     Column("name", String(255), nullable=False, unique=True),
     Column("config", JSON, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("mlflow_run_id", String(64)),
 )
 
 search_trials = Table(
@@ -114,10 +128,12 @@ search_trials = Table(
     Column("id", Integer, primary_key=True),
     Column("search_id", Integer, ForeignKey("searches.id"), nullable=False),
     Column("step", Integer, nullable=False),
-    Column("arch", String(255), nullable=False),
+    Column("arch", String(ARCH_LENGTH), nullable=False),
+    # Fraction of the full training budget this trial was evaluated at (1.0: full fidelity).
+    Column("fidelity", Float, nullable=False, default=1.0),
     Column("values", JSON, nullable=False),
     Column("evaluation_id", Integer, ForeignKey("evaluations.id", ondelete="SET NULL")),
     Column("cost_seconds", Float),
     Column("created_at", DateTime, nullable=False),
-    UniqueConstraint("search_id", "arch", name="uq_search_trials_search_arch"),
+    UniqueConstraint("search_id", "arch", "fidelity", name="uq_search_trials_search_arch_fidelity"),
 )

@@ -2,22 +2,26 @@
 
 :class:`ArchitectureStore` is the only way the rest of the package touches the
 database. Workers :meth:`~ArchitectureStore.claim` an (architecture, setting)
-pair before training it and :meth:`~ArchitectureStore.finish` it afterwards;
-the unique key on the canonical architecture and the setting guarantees that
-no function is ever trained twice for the same setting, across processes and
-hosts. Reads return frozen records, never ORM rows.
+pair before training it, refresh the claim's heartbeat while it trains
+(:meth:`~ArchitectureStore.heartbeat`) and :meth:`~ArchitectureStore.finish` it
+afterwards; the unique key on the space, the canonical architecture and the
+setting guarantees that no function is ever trained twice for the same setting,
+across processes and hosts. A claim whose worker died on this host, or whose
+heartbeat is older than ``stale_after`` seconds wherever it runs, is taken over.
+Reads return frozen records, never ORM rows.
 
 Example:
     >>> store = open_store("sqlite:///runs/nas.db")  # doctest: +SKIP
-    >>> eid = store.claim(cell, "cifar10", NetworkConfig(), TrainConfig(), seed=0)  # doctest: +SKIP
+    >>> setting = Setting("nb201", "digits", NetworkConfig(8, 1), TrainConfig(epochs=1))  # doctest: +SKIP
+    >>> eid = store.claim(space, arch, setting)  # doctest: +SKIP
     >>> if eid is not None:  # doctest: +SKIP
-    ...     store.finish(eid, train(cell, ...))
+    ...     store.finish(eid, train(space, arch, setting.network, setting.train, data, setting.seed))
 """
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterator
@@ -27,9 +31,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from surrogate_nas.cell import Cell
 from surrogate_nas.errors import InputDataError, StorageError
-from surrogate_nas.records import Evaluation, NetworkConfig, Status, TrainConfig, TrainResult
+from surrogate_nas.records import Evaluation, NetworkConfig, Setting, Status, TrainResult
 from surrogate_nas.storage import catalog
 from surrogate_nas.storage.engine import BUSY_TIMEOUT_S, build_engine, session_scope
 from surrogate_nas.storage.export import evaluations_frame, resolve_format, write_frame
@@ -44,7 +47,9 @@ from surrogate_nas.storage.records import (
 from surrogate_nas.storage.schema import SCHEMA_VERSION, architectures, evaluations, searches
 from surrogate_nas.storage.workers import is_dead, worker_id
 
-DEFAULT_STALE_AFTER_S = 6 * 3600.0
+DEFAULT_STALE_AFTER_S = 300.0
+"""A RUNNING claim whose heartbeat is older than this is presumed abandoned (any host)."""
+
 _METRICS = ("valid_acc", "test_acc")
 
 ev = evaluations
@@ -56,8 +61,8 @@ class ArchitectureStore:
 
     Args:
         url: any SQLAlchemy URL; ``sqlite:///path/to/file.db`` for a local file.
-        stale_after: seconds after which a RUNNING claim is presumed abandoned
-            and may be taken over, even if its worker cannot be checked.
+        stale_after: seconds without a heartbeat after which a RUNNING claim is
+            presumed abandoned and may be taken over, whatever host it came from.
         busy_timeout_s: how long SQLite waits for a lock per attempt.
 
     Attributes:
@@ -107,49 +112,43 @@ class ArchitectureStore:
         return f"ArchitectureStore({self.url!r})"
 
     # -- claims ----------------------------------------------------------------
-    def claim(
-        self,
-        cell: Cell,
-        dataset: str,
-        network: NetworkConfig,
-        train: TrainConfig,
-        seed: int,
-        space: str = "nb201",
-        params_ref: int | None = None,
-        flops_ref: int | None = None,
-    ) -> int | None:
-        """Reserve the training of ``cell`` under this setting for this worker.
+    def claim(self, space, arch, setting: Setting) -> int | None:
+        """Reserve the training of ``arch`` (a value of ``space``) under ``setting`` for this worker.
 
         Returns:
-            The id of a RUNNING evaluation now owned by this worker, or None when
-            an evaluation of the same canonical architecture and setting is
-            finished or being run by a live worker. A RUNNING evaluation whose
-            worker died, or older than ``stale_after``, is taken over.
+            The id of a RUNNING evaluation now owned by this worker, or None when an
+            evaluation of the same canonical architecture and setting is finished or
+            being run by a live worker (see :meth:`lookup` for which). A RUNNING
+            evaluation whose worker died, or whose heartbeat is stale, is taken over.
         """
-        if not isinstance(cell, Cell):
-            raise InputDataError(f"claim needs a Cell, got {type(cell).__name__}; parse strings with parse_cell")
-        setting = _setting(cell.canonical_key, dataset, network, train.epochs, seed)
+        arch = space.check(arch)
+        if space.name != setting.space:
+            raise InputDataError(f"the setting is for space {setting.space!r}, the architecture for {space.name!r}")
+        params_ref, flops_ref = space.reference_cost(arch)
+        key = _setting_columns(arch.canonical_key, setting)
         now = utcnow()
         with self.session(write=True) as conn:
-            arch_id = catalog.ensure_architecture(conn, cell, space, params_ref, flops_ref)
+            arch_id = catalog.ensure_architecture(
+                conn, space.name, arch.to_string(), arch.canonical_key, params_ref, flops_ref
+            )
             fresh = {
                 "architecture_id": arch_id,
-                "train_config": asdict(train),
                 "status": Status.RUNNING.value,
                 "worker": self.worker,
                 "created_at": now,
+                "heartbeat_at": now,
                 **_CLEARED,
             }
             row = conn.execute(
-                select(ev.c.id, ev.c.status, ev.c.worker, ev.c.created_at).where(*_match(setting))
+                select(ev.c.id, ev.c.status, ev.c.worker, ev.c.created_at, ev.c.heartbeat_at).where(*_match(key))
             ).first()
             if row is None:
                 try:
                     with conn.begin_nested():
-                        return conn.execute(ev.insert().values(**setting, **fresh)).inserted_primary_key[0]
+                        return conn.execute(ev.insert().values(**key, **fresh)).inserted_primary_key[0]
                 except IntegrityError:
                     return None
-            if self._holds(row.status, row.worker, row.created_at, now):
+            if self.holds(row.status, row.worker, row.heartbeat_at or row.created_at, now):
                 return None
             taken = conn.execute(
                 ev.update()
@@ -158,11 +157,36 @@ class ArchitectureStore:
             )
             return row.id if taken.rowcount == 1 else None
 
-    def _holds(self, status: str, worker: str, created_at: datetime, now: datetime) -> bool:
-        """Whether an existing row keeps its setting: finished, or running and live."""
+    def holds(self, status: str, worker: str, heartbeat: datetime, now: datetime | None = None) -> bool:
+        """Whether an existing row keeps its setting: finished, or running with a live worker."""
         if status != Status.RUNNING.value:
             return True
-        return not is_dead(worker) and now - created_at < timedelta(seconds=self.stale_after)
+        now = now or utcnow()
+        return not is_dead(worker) and now - heartbeat < timedelta(seconds=self.stale_after)
+
+    def heartbeat(self, evaluation_ids) -> set[int]:
+        """Refresh this worker's claims on ``evaluation_ids``; return the ids it no longer holds."""
+        ids = [int(i) for i in evaluation_ids]
+        if not ids:
+            return set()
+        with self.session(write=True) as conn:
+            conn.execute(
+                ev.update()
+                .where(ev.c.id.in_(ids), ev.c.status == Status.RUNNING.value, ev.c.worker == self.worker)
+                .values(heartbeat_at=utcnow())
+            )
+            held = conn.execute(
+                select(ev.c.id).where(ev.c.id.in_(ids), ev.c.status == Status.RUNNING.value,
+                                      ev.c.worker == self.worker)
+            ).scalars().all()
+        return set(ids) - set(held)
+
+    def lookup(self, space, arch, setting: Setting) -> Evaluation | None:
+        """The evaluation of ``arch``'s function under ``setting``, finished or running, or None."""
+        key = _setting_columns(space.check(arch).canonical_key, setting)
+        with self.session() as conn:
+            row = conn.execute(_joined().where(*_match(key))).mappings().first()
+        return None if row is None else evaluation_from_row(row)
 
     def finish(self, evaluation_id: int, result: TrainResult) -> bool:
         """Store the outcome of a claimed evaluation.
@@ -221,20 +245,62 @@ class ArchitectureStore:
             )
             return res.rowcount == 1
 
+    def release_claims(
+        self, ids=(), worker: str | None = None, stale: bool = False, everything: bool = False
+    ) -> list[Evaluation]:
+        """Delete RUNNING claims so others may train them; return what was released.
+
+        Args:
+            ids: these evaluation ids.
+            worker: every claim of this worker (``host:pid``).
+            stale: every claim whose worker is dead or whose heartbeat is older than ``stale_after``.
+            everything: every RUNNING claim (use only when no worker is running).
+
+        Raises:
+            InputDataError: no selection was given.
+        """
+        ids = [int(i) for i in ids]
+        if not (ids or worker or stale or everything):
+            raise InputDataError("say which claims to release: ids, a worker, stale ones, or all")
+        running = self.evaluations(status=Status.RUNNING)
+        now = utcnow()
+        chosen = [
+            e for e in running
+            if everything or e.id in ids or (worker is not None and e.worker == worker)
+            or (stale and not self.holds(e.status.value, e.worker, _naive(e.heartbeat_at or e.created_at), now))
+        ]
+        missing = sorted(set(ids) - {e.id for e in running})
+        if missing:
+            raise InputDataError(f"no running claim with id {', '.join(map(str, missing))}; see `surrogate-nas db claims`")
+        released = []
+        for e in chosen:
+            if self.release(e.id):
+                released.append(e)
+        return released
+
+    def set_mlflow_run_id(self, evaluation_id: int, run_id: str) -> None:
+        """Link an evaluation to the MLflow run that logged it."""
+        with self.session(write=True) as conn:
+            res = conn.execute(ev.update().where(ev.c.id == evaluation_id).values(mlflow_run_id=str(run_id)))
+            if res.rowcount == 0:
+                raise StorageError(f"no evaluation with id {evaluation_id}")
+
     # -- reads -----------------------------------------------------------------
     def evaluations(
         self,
+        space: str | None = None,
         dataset: str | None = None,
         status: Status | str | None = None,
-        channels: int | None = None,
-        cells_per_stage: int | None = None,
+        setting: Setting | None = None,
+        network: NetworkConfig | None = None,
         epochs: int | None = None,
         seed: int | None = None,
     ) -> list[Evaluation]:
-        """Stored evaluations matching every given filter, oldest first."""
-        query = _joined().where(
-            *_filters(dataset, status, channels, cells_per_stage, epochs, seed)
-        ).order_by(ev.c.id)
+        """Stored evaluations matching every given filter, oldest first.
+
+        ``setting`` fixes the space, dataset, network, recipe, epochs and seed at once.
+        """
+        query = _joined().where(*_filters(space, dataset, status, setting, network, epochs, seed)).order_by(ev.c.id)
         with self.session() as conn:
             return [evaluation_from_row(r) for r in conn.execute(query).mappings()]
 
@@ -244,27 +310,24 @@ class ArchitectureStore:
             row = conn.execute(_joined().where(ev.c.id == evaluation_id)).mappings().first()
         return None if row is None else evaluation_from_row(row)
 
-    def evaluated_keys(self, dataset: str, network: NetworkConfig, epochs: int, seed: int) -> set[str]:
-        """Canonical keys already finished, or running by a live worker, for this setting."""
-        query = select(ev.c.canonical_key, ev.c.status, ev.c.worker, ev.c.created_at).where(
-            ev.c.dataset == dataset,
-            ev.c.channels == int(network.channels),
-            ev.c.cells_per_stage == int(network.cells_per_stage),
-            ev.c.epochs == int(epochs),
-            ev.c.seed == int(seed),
+    def evaluated_keys(self, setting: Setting) -> set[str]:
+        """Canonical keys already finished, or running by a live worker, under ``setting``."""
+        query = select(ev.c.canonical_key, ev.c.status, ev.c.worker, ev.c.created_at, ev.c.heartbeat_at).where(
+            *_filters(None, None, None, setting, None, None, None)
         )
         now = utcnow()
         with self.session() as conn:
             rows = conn.execute(query).all()
-        return {r.canonical_key for r in rows if self._holds(r.status, r.worker, r.created_at, now)}
+        return {r.canonical_key for r in rows if self.holds(r.status, r.worker, r.heartbeat_at or r.created_at, now)}
 
     def top(
         self,
         k: int,
+        space: str | None = None,
         dataset: str | None = None,
         metric: str = "valid_acc",
-        channels: int | None = None,
-        cells_per_stage: int | None = None,
+        setting: Setting | None = None,
+        network: NetworkConfig | None = None,
         epochs: int | None = None,
         seed: int | None = None,
     ) -> list[Evaluation]:
@@ -276,17 +339,23 @@ class ArchitectureStore:
         column = ev.c[metric]
         query = (
             _joined()
-            .where(*_filters(dataset, Status.OK, channels, cells_per_stage, epochs, seed), column.is_not(None))
+            .where(*_filters(space, dataset, Status.OK, setting, network, epochs, seed), column.is_not(None))
             .order_by(column.desc(), ev.c.id)
             .limit(int(k))
         )
         with self.session() as conn:
             return [evaluation_from_row(r) for r in conn.execute(query).mappings()]
 
+    def datasets(self) -> list[str]:
+        """Datasets that have evaluations, sorted."""
+        with self.session() as conn:
+            return sorted(conn.execute(select(ev.c.dataset).distinct()).scalars().all())
+
     def stats(self) -> dict:
-        """Counts by status and dataset, plus architectures, searches, schema version and URL."""
+        """Counts by status, space and dataset, plus architectures, searches, schema version and URL."""
         with self.session() as conn:
             by_status = dict(conn.execute(select(ev.c.status, func.count()).group_by(ev.c.status)).all())
+            by_space = dict(conn.execute(select(ev.c.space, func.count()).group_by(ev.c.space)).all())
             by_dataset = dict(conn.execute(select(ev.c.dataset, func.count()).group_by(ev.c.dataset)).all())
             n_arch = conn.execute(select(func.count()).select_from(ar)).scalar_one()
             n_search = conn.execute(select(func.count()).select_from(searches)).scalar_one()
@@ -295,6 +364,7 @@ class ArchitectureStore:
             "schema_version": SCHEMA_VERSION,
             "evaluations": sum(by_status.values()),
             "by_status": {s.value: int(by_status.get(s.value, 0)) for s in Status},
+            "by_space": {k: int(v) for k, v in sorted(by_space.items())},
             "by_dataset": {k: int(v) for k, v in sorted(by_dataset.items())},
             "architectures": int(n_arch),
             "searches": int(n_search),
@@ -316,24 +386,30 @@ class ArchitectureStore:
         return len(frame)
 
     # -- features and searches (see catalog) -------------------------------------
-    def get_features(self, name: str, keys: list[str]) -> dict[str, float]:
-        """Cached values of feature ``name`` for those of ``keys`` that have one."""
+    def get_features(self, space: str, name: str, keys: list[str]) -> dict[str, float]:
+        """Cached values of feature ``name`` of ``space`` for those of ``keys`` that have one."""
         with self.session() as conn:
-            return catalog.get_features(conn, name, keys)
+            return catalog.get_features(conn, space, name, keys)
 
-    def put_features(self, name: str, values: dict[str, float]) -> None:
-        """Insert or overwrite feature ``name`` for each key in ``values``."""
+    def put_features(self, space: str, name: str, values: dict[str, float]) -> None:
+        """Insert or overwrite feature ``name`` of ``space`` for each key in ``values``."""
         with self.session(write=True) as conn:
-            catalog.put_features(conn, name, values)
+            catalog.put_features(conn, space, name, values)
 
-    def get_or_create_search(self, name: str, config: dict) -> int:
+    def get_or_create_search(self, name: str, config: dict, defaults: dict | None = None) -> int:
         """The id of search ``name``, created with ``config`` if new.
 
         Raises:
-            InputDataError: a search of this name exists with a different config.
+            InputDataError: a search of this name exists with a different config (keys it
+                lacks count as their value in ``defaults``).
         """
         with self.session(write=True) as conn:
-            return catalog.get_or_create_search(conn, name, config)
+            return catalog.get_or_create_search(conn, name, config, defaults)
+
+    def set_search_run(self, search_id: int, run_id: str | None) -> None:
+        """Remember the MLflow run that logs search ``search_id``."""
+        with self.session(write=True) as conn:
+            catalog.set_search_run(conn, search_id, run_id)
 
     def search(self, name: str) -> SearchInfo | None:
         """The search called ``name``, or None."""
@@ -349,14 +425,15 @@ class ArchitectureStore:
         self,
         search_id: int,
         step: int,
-        arch: str | Cell,
+        arch: str,
         values: dict,
         evaluation_id: int | None = None,
         cost_seconds: float | None = None,
+        fidelity: float = 1.0,
     ) -> int:
-        """Record that search ``search_id`` tried ``arch``; a repeat returns the first trial's id."""
+        """Record that search ``search_id`` tried ``arch`` at ``fidelity``; a repeat returns the first trial's id."""
         with self.session(write=True) as conn:
-            return catalog.add_trial(conn, search_id, step, str(arch), values, evaluation_id, cost_seconds)
+            return catalog.add_trial(conn, search_id, step, str(arch), values, evaluation_id, cost_seconds, fidelity)
 
     def trials(self, search_id: int) -> list[SearchTrial]:
         """Trials of a search in step order."""
@@ -386,33 +463,37 @@ _CLEARED = {
     "message": "",
     "mlflow_run_id": None,
     "finished_at": None,
+    "checkpoint": None,
 }
 
 
-def _setting(key: str, dataset: str, network: NetworkConfig, epochs: int, seed: int) -> dict:
-    if not isinstance(dataset, str) or not dataset:
-        raise InputDataError(f"dataset must be a non-empty name, got {dataset!r}")
+def _setting_columns(key: str, setting: Setting) -> dict:
+    if not isinstance(setting, Setting):
+        raise InputDataError(f"a claim needs a Setting, got {type(setting).__name__}")
     return {
+        "space": setting.space,
         "canonical_key": key,
-        "dataset": dataset,
-        "channels": int(network.channels),
-        "cells_per_stage": int(network.cells_per_stage),
-        "epochs": int(epochs),
-        "seed": int(seed),
+        "dataset": setting.dataset,
+        "network": setting.network_key,
+        "recipe": setting.recipe_key,
+        "epochs": int(setting.train.epochs),
+        "seed": int(setting.seed),
     }
 
 
-def _match(setting: dict) -> list:
-    return [ev.c[name] == value for name, value in setting.items()]
+def _match(columns: dict) -> list:
+    return [ev.c[name] == value for name, value in columns.items()]
 
 
 def _joined():
-    return select(ev, ar.c.arch, ar.c.space, ar.c.params_ref, ar.c.flops_ref).join(
-        ar, ev.c.architecture_id == ar.c.id
-    )
+    return select(ev, ar.c.arch, ar.c.params_ref, ar.c.flops_ref).join(ar, ev.c.architecture_id == ar.c.id)
 
 
-def _filters(dataset, status, channels, cells_per_stage, epochs, seed) -> list:
+def _naive(value: datetime) -> datetime:
+    return value.replace(tzinfo=None) if value.tzinfo is not None else value
+
+
+def _filters(space, dataset, status, setting, network, epochs, seed) -> list:
     out = []
     if status is not None:
         try:
@@ -420,13 +501,13 @@ def _filters(dataset, status, channels, cells_per_stage, epochs, seed) -> list:
         except ValueError as exc:
             choices = ", ".join(s.value for s in Status)
             raise InputDataError(f"status must be one of {choices}, got {status!r}") from exc
-    for column, value in (
-        ("dataset", dataset),
-        ("channels", channels),
-        ("cells_per_stage", cells_per_stage),
-        ("epochs", epochs),
-        ("seed", seed),
-    ):
+    if setting is not None:
+        columns = _setting_columns("", setting)
+        columns.pop("canonical_key")
+        out += _match(columns)
+    if network is not None:
+        out.append(ev.c.network == json.dumps(network.to_dict(), sort_keys=True))
+    for column, value in (("space", space), ("dataset", dataset), ("epochs", epochs), ("seed", seed)):
         if value is not None:
             out.append(ev.c[column] == value)
     return out
