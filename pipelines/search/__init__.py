@@ -1,27 +1,43 @@
-"""Architecture search over the NAS-Bench-201 cell space.
+"""Architecture search over any registered search space.
 
-Strategies (:mod:`.strategies`, :mod:`.bayesopt`) propose cells, evaluators
-(:mod:`.evaluators`) score them, :func:`.runner.run_search` runs the loop and
+Strategies (:mod:`.strategies`) propose architectures through ask/tell, evaluators
+(:mod:`.evaluators`) score them, backends (:mod:`.backends`) run the evaluations in
+batches or asynchronously, :func:`.runner.run_search` runs the loop and
 :mod:`.benchmark` compares strategies on a benchmark table.
+
+Names are exported lazily, so importing the strategy registry (as the CLI does to list
+its choices) does not import BoTorch.
 """
 
-from surrogate_nas.pipelines.search.evaluators import Evaluator, Observation, TabularEvaluator
-from surrogate_nas.pipelines.search.history import Objective, Trial, as_history, parse_objectives
-from surrogate_nas.pipelines.search.runner import SearchTrace, StepInfo, run_search
-from surrogate_nas.pipelines.search.strategies import STRATEGIES, Strategy, make_strategy
+from __future__ import annotations
 
-__all__ = [
-    "STRATEGIES",
-    "Evaluator",
-    "Objective",
-    "Observation",
-    "SearchTrace",
-    "StepInfo",
-    "Strategy",
-    "TabularEvaluator",
-    "Trial",
-    "as_history",
-    "make_strategy",
-    "parse_objectives",
-    "run_search",
-]
+import importlib
+
+_EXPORTS = {
+    "STRATEGIES": "strategies",
+    "Strategy": "strategies",
+    "make_strategy": "strategies",
+    "Backend": "backends",
+    "BatchBackend": "backends",
+    "SimulatedBackend": "backends",
+    "Evaluator": "evaluators",
+    "Observation": "evaluators",
+    "TabularEvaluator": "evaluators",
+    "Objective": "history",
+    "Suggestion": "history",
+    "Trial": "history",
+    "as_history": "history",
+    "parse_objectives": "history",
+    "SearchTrace": "runner",
+    "StepInfo": "runner",
+    "run_search": "runner",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -1,33 +1,38 @@
-"""Evaluators turn cells into observations; the runner only sees this protocol.
+"""Evaluators turn suggestions into observations; the runner only sees this interface.
 
-:class:`TabularEvaluator` replays a benchmark table (Syne Tune's "blackbox"
-idea): every query is a lookup, and the table's training-time column is
-charged as *simulated* cost, so a whole search runs in seconds yet reports the
-compute it would have used. A live evaluator (real training) implements the
-same protocol elsewhere.
+An evaluator declares what it can say beyond the observations themselves: the best
+attainable target (:attr:`Evaluator.optimum`, known for complete tables, used for
+regret) and a default hypervolume reference point (:meth:`Evaluator.reference_point`);
+both are ``None`` when unknown, and the runner never probes for them otherwise.
+
+:class:`TabularEvaluator` replays a benchmark table (Syne Tune's "blackbox" idea):
+every query is a lookup, and the table's cost column is charged as *simulated* cost,
+so a whole search runs in seconds yet reports the compute it would have used. The live
+evaluator (real training) implements the same interface in
+:mod:`surrogate_nas.pipelines.live_evaluator`.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
-from surrogate_nas.cell import Cell
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.pipelines.search.history import Objective, parse_objectives
+from surrogate_nas.spaces import SearchSpace
+from surrogate_nas.pipelines.search.history import Objective, Suggestion, parse_objectives
 
 
 @dataclass(frozen=True)
 class Observation:
-    """The outcome of evaluating one cell.
+    """The outcome of evaluating one suggestion.
 
     Attributes:
-        value: the searched target (higher is better).
+        value: the searched target, in its own units.
         objectives: every reported quantity by name; includes the target.
         test_value: held-out value reported alongside, when known.
         cost_s: seconds the evaluation cost (simulated for tables).
@@ -42,20 +47,51 @@ class Observation:
         object.__setattr__(self, "objectives", MappingProxyType(dict(self.objectives)))
 
 
-@runtime_checkable
-class Evaluator(Protocol):
-    """Anything that evaluates a batch of cells, in order."""
+class Evaluator(ABC):
+    """Evaluates suggestions of one search space.
 
-    def evaluate(self, cells: Sequence[Cell]) -> list[Observation]: ...
+    Attributes:
+        space: the search space whose architectures it evaluates.
+        target: name of the searched quantity (a key of every observation's objectives).
+        maximize: whether larger targets are better.
+    """
+
+    space: SearchSpace
+    target: str
+    maximize: bool = True
+
+    @property
+    def optimum(self) -> float | None:
+        """The best attainable target, when known (complete tables); None otherwise."""
+        return None
+
+    def reference_point(self, objectives: Sequence[Objective]) -> np.ndarray | None:
+        """A default hypervolume reference point ("maximise everything" space), or None."""
+        return None
+
+    @abstractmethod
+    def reported(self) -> tuple[str, ...]:
+        """Names of the quantities every observation reports."""
+
+    @abstractmethod
+    def evaluate(self, suggestions: Sequence[Suggestion]) -> list[Observation]:
+        """Observations of ``suggestions``, in order."""
+
+    def check_objectives(self, objectives: Sequence[Objective]) -> None:
+        """Raise InputDataError naming the first objective this evaluator does not report."""
+        reported = self.reported()
+        for o in objectives:
+            if o.name not in reported:
+                raise InputDataError(f"objective {o.name!r} is not reported; reported: {', '.join(reported)}")
 
 
-class TabularEvaluator:
-    """Look cells up in a :class:`~surrogate_nas.tables.BenchmarkTable`.
+class TabularEvaluator(Evaluator):
+    """Look architectures up in a :class:`~surrogate_nas.tables.BenchmarkTable`.
 
-    A cell is found by its exact string, else by an isomorphic twin (same
-    canonical key). Each observation reports the table's target as ``value``,
-    its test column as ``test_value``, its cost column as ``cost_s``, and in
-    ``objectives`` the target, the size column and every extra objective.
+    An architecture is found by its exact text form, else by a twin (same canonical
+    key). Each observation reports the table's target as ``value``, its test column as
+    ``test_value``, its cost column as ``cost_s``, and in ``objectives`` the target, the
+    size column and every extra objective.
 
     Args:
         table: the benchmark table.
@@ -63,18 +99,21 @@ class TabularEvaluator:
             directions are accepted and ignored here, the runner uses them.
 
     Example:
-        >>> ev = TabularEvaluator(load_benchmark("nb201-cifar10"))
-        >>> ev.evaluate([Cell.from_string(arch)])[0].value
+        >>> ev = TabularEvaluator(load_benchmark("nb201-cifar10"))  # doctest: +SKIP
+        >>> ev.evaluate([Suggestion(ev.space.parse(arch))])[0].value  # doctest: +SKIP
     """
 
     def __init__(self, table, objectives: Sequence[str | Objective] | None = None) -> None:
         self.table = table
+        self.space = table.space
+        self.target = table.target
+        self.maximize = table.maximize
         frame: pd.DataFrame = table.frame
         wanted = [table.target] + [c for c in (table.size_column,) if c]
         if objectives:
             wanted += [o.name for o in parse_objectives(objectives)]
         self.columns: tuple[str, ...] = tuple(dict.fromkeys(wanted))
-        numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+        numeric = list(table.numeric_columns)
         missing = [c for c in self.columns if c not in numeric]
         if missing:
             raise InputDataError(
@@ -84,41 +123,32 @@ class TabularEvaluator:
         self._values = frame[list(self.columns)].to_numpy(np.float64)
         self._test = frame[table.test_column].to_numpy(np.float64) if table.test_column else None
         self._cost = frame[table.cost_column].to_numpy(np.float64) if table.cost_column else None
-        cells = table.cells()
-        self._by_arch = {c.to_string(): i for i, c in enumerate(cells)}
-        self._by_key: dict[str, int] = {}
-        for i, c in enumerate(cells):
-            self._by_key.setdefault(c.canonical_key, i)
 
     @property
     def optimum(self) -> float:
         """Best target value in the table (for regret)."""
         return float(self.table.optimum)
 
-    def contains(self, cell: Cell) -> bool:
-        """Whether the table answers for ``cell`` (exactly or through a twin)."""
-        return cell.to_string() in self._by_arch or cell.canonical_key in self._by_key
+    def reported(self) -> tuple[str, ...]:
+        return self.columns
 
     def reference_point(self, objectives: Sequence[Objective]) -> np.ndarray:
         """Hypervolume reference point in the "maximise everything" space.
 
-        It is the worst value of each objective over the whole table (its
-        nadir), so every architecture weakly dominates it and hypervolumes of
-        different searches on the same table are comparable.
+        It is the worst value of each objective over the whole table (its nadir), so
+        every architecture weakly dominates it and hypervolumes of different searches
+        on the same table are comparable.
         """
-        cols = []
-        for o in objectives:
-            if o.name not in self.columns:
-                raise InputDataError(f"objective {o.name!r} is not reported; reported: {list(self.columns)}")
-            cols.append(o.sign * self._values[:, self.columns.index(o.name)])
+        self.check_objectives(objectives)
+        cols = [o.sign * self._values[:, self.columns.index(o.name)] for o in objectives]
         return np.array([c.min() for c in cols], dtype=np.float64)
 
-    def evaluate(self, cells: Sequence[Cell]) -> list[Observation]:
+    def evaluate(self, suggestions: Sequence[Suggestion]) -> list[Observation]:
         out = []
-        for cell in cells:
-            i = self._by_arch.get(cell.to_string(), self._by_key.get(cell.canonical_key))
+        for s in suggestions:
+            i = self.table.row_of(s.arch)
             if i is None:
-                raise InputDataError(f"architecture {cell} is not in table {self.table.name!r}")
+                raise InputDataError(f"architecture {s.arch.to_string()} is not in table {self.table.name!r}")
             row = self._values[i]
             out.append(
                 Observation(

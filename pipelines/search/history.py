@@ -1,12 +1,13 @@
-"""What a search has seen so far: trials, objectives and the history they form.
+"""What a search asks for and what it has seen: suggestions, trials, objectives.
 
-A :class:`Trial` is one evaluated cell; a *history* is the ordered list of
-trials. Strategies read a history and nothing else, so a search can be resumed
-from trials read back from the database, exactly as if it had never stopped.
+A :class:`Suggestion` is an architecture (and the fidelity to evaluate it at) that a
+strategy asks for; a :class:`Trial` is one that was evaluated; a *history* is the ordered
+list of trials. Strategies hear trials and nothing else, so a search can be resumed from
+trials read back from the database, exactly as if it had never stopped.
 
-Objectives are named after the keys of :attr:`Trial.objectives` (table columns
-for tabular searches) and carry a direction; multi-objective code works in a
-"maximise everything" space where minimised objectives are negated.
+Objectives are named after the keys of :attr:`Trial.objectives` (table columns for
+tabular searches) and carry a direction; multi-objective code works in a "maximise
+everything" space where minimised objectives are negated.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
-from surrogate_nas.cell import Cell
 from surrogate_nas.errors import InputDataError
 
 _DIRECTIONS = {"max": True, "min": False}
+
+FULL_FIDELITY = 1.0
 
 
 @dataclass(frozen=True)
@@ -50,13 +53,13 @@ def parse_objectives(spec) -> tuple[Objective, ...]:
     if isinstance(spec, (str, Objective)):
         spec = [spec]
     out: list[Objective] = []
-    for item in spec:
+    for item in spec or ():
         if isinstance(item, Objective):
             out.append(item)
             continue
         if not isinstance(item, str) or not item.strip():
             raise InputDataError(f"an objective is 'name', 'name:max' or 'name:min', got {item!r}")
-        name, _, direction = item.strip().partition(":")
+        name, _, direction = item.strip().rpartition(":") if ":" in item else (item.strip(), "", "")
         direction = direction or "max"
         if direction not in _DIRECTIONS:
             raise InputDataError(f"objective {item!r}: direction must be 'max' or 'min', got {direction!r}")
@@ -70,45 +73,69 @@ def parse_objectives(spec) -> tuple[Objective, ...]:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """An architecture a strategy wants evaluated, at a fidelity (fraction of the full budget)."""
+
+    arch: Any
+    fidelity: float = FULL_FIDELITY
+
+    def __post_init__(self) -> None:
+        if not 0 < float(self.fidelity) <= 1:
+            raise InputDataError(f"a fidelity is a fraction of the full budget in (0, 1], got {self.fidelity}")
+        object.__setattr__(self, "fidelity", float(self.fidelity))
+
+    @property
+    def key(self) -> str:
+        return self.arch.canonical_key
+
+
+@dataclass(frozen=True)
 class Trial:
-    """One evaluated cell.
+    """One evaluated architecture.
 
     Attributes:
-        cell: the architecture.
-        value: the searched target (higher is better).
+        arch: the architecture (a value of the search's space).
+        value: the searched target, in its own units (see the search's first objective
+            for its direction).
         objectives: every reported quantity by name (target, size, ...).
         test_value: held-out value reported alongside, when known.
         cost_s: seconds the evaluation cost (simulated for tables).
+        fidelity: fraction of the full budget it was evaluated at (1.0: full).
     """
 
-    cell: Cell
+    arch: Any
     value: float
     objectives: Mapping[str, float] = field(default_factory=dict)
     test_value: float | None = None
     cost_s: float = 0.0
+    fidelity: float = FULL_FIDELITY
 
     def __post_init__(self) -> None:
-        if isinstance(self.cell, str):
-            object.__setattr__(self, "cell", Cell.from_string(self.cell))
-        if not isinstance(self.cell, Cell):
-            raise InputDataError(f"a trial needs a Cell or an architecture string, got {type(self.cell).__name__}")
+        if not hasattr(self.arch, "canonical_key"):
+            raise InputDataError(f"a trial needs an architecture value, got {type(self.arch).__name__}")
         object.__setattr__(self, "value", float(self.value))
+        object.__setattr__(self, "fidelity", float(self.fidelity))
         object.__setattr__(self, "objectives", MappingProxyType(dict(self.objectives)))
 
     @property
     def key(self) -> str:
-        return self.cell.canonical_key
+        return self.arch.canonical_key
+
+    @property
+    def full(self) -> bool:
+        """Whether the trial was evaluated at full fidelity."""
+        return self.fidelity >= FULL_FIDELITY
 
 
 History = Sequence[Trial]
 """Trials in evaluation order."""
 
 
-def as_history(items: Iterable) -> list[Trial]:
-    """Accept trials or ``(cell, value[, objectives])`` tuples; return a list of trials.
+def as_history(items: Iterable, space) -> list[Trial]:
+    """Accept trials or ``(arch, value[, objectives])`` tuples; return a list of trials.
 
-    Cells may be given as NAS-Bench-201 strings. This is how a history read from
-    the database (or a CSV) enters a search.
+    Architectures may be given in ``space``'s text form. This is how a history read
+    from the database (or a CSV) enters a search.
     """
     out: list[Trial] = []
     for item in items or ():
@@ -116,15 +143,10 @@ def as_history(items: Iterable) -> list[Trial]:
             out.append(item)
         elif isinstance(item, (tuple, list)) and len(item) in (2, 3):
             objectives = item[2] if len(item) == 3 else {}
-            out.append(Trial(item[0], item[1], objectives))
+            out.append(Trial(space.as_architecture(item[0]), item[1], objectives))
         else:
-            raise InputDataError(f"a history entry is a Trial or (cell, value[, objectives]), got {item!r}")
+            raise InputDataError(f"a history entry is a Trial or (arch, value[, objectives]), got {item!r}")
     return out
-
-
-def evaluated_keys(history: History) -> set[str]:
-    """Canonical keys of every evaluated cell."""
-    return {t.key for t in history}
 
 
 def objective_matrix(history: History, objectives: Sequence[Objective]) -> np.ndarray:

@@ -46,7 +46,7 @@ def pareto_front(history: History, objectives: Sequence[Objective]) -> pd.DataFr
     Y = objective_matrix(history, objectives)
     mask = pareto_mask(Y)
     rows = [
-        {"arch": t.cell.to_string(), **{o.name: t.objectives[o.name] for o in objectives}}
+        {"arch": t.arch.to_string(), **{o.name: t.objectives[o.name] for o in objectives}}
         for t, keep in zip(history, mask)
         if keep
     ]

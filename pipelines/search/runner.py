@@ -1,9 +1,14 @@
-"""The search loop: ask the strategy, evaluate, record, repeat.
+"""The search loop: ask the strategy, evaluate, tell, record, repeat.
 
-:func:`run_search` knows nothing of MLflow or SQL: a per-step ``callback``
-lets callers log and store trials, and an ``initial`` history (read back from
-the database) warm-starts or resumes a search. Resumed trials count towards
-the budget and are never evaluated again.
+:func:`run_search` knows nothing of MLflow or SQL: a per-step ``callback`` lets callers
+log and store trials, and an ``initial`` history (read back from the database)
+warm-starts or resumes a search. Resumed trials count towards the budget and are never
+evaluated again.
+
+Evaluation goes through a :class:`~.backends.Backend`: synchronous batches of
+``batch_size`` (the default), or ``workers`` asynchronous slots where each finished
+evaluation frees a slot that is refilled at once, with the still-running suggestions
+passed to the strategy as pending.
 """
 
 from __future__ import annotations
@@ -16,27 +21,22 @@ import numpy as np
 import pandas as pd
 
 from surrogate_nas.errors import InputDataError
+from surrogate_nas.pipelines.search.backends import Backend, BatchBackend, Finished
 from surrogate_nas.pipelines.search.evaluators import Evaluator
-from surrogate_nas.pipelines.search.history import (
-    Objective,
-    Trial,
-    as_history,
-    objective_matrix,
-    parse_objectives,
-)
+from surrogate_nas.pipelines.search.history import Objective, Trial, as_history, objective_matrix, parse_objectives
 from surrogate_nas.pipelines.search.pareto import hypervolume, pareto_front
 from surrogate_nas.pipelines.search.strategies import Strategy, make_strategy
 
 
 @dataclass(frozen=True)
 class StepInfo:
-    """What a callback sees after each evaluated batch.
+    """What a callback sees after each group of finished evaluations.
 
     Attributes:
-        batch: batch number, 1-based (0 is the ``initial`` history).
-        trials: the trials evaluated in this batch.
+        batch: step number, 1-based (0 is the ``initial`` history).
+        trials: the trials that finished in this step.
         history: every trial so far, initial ones included.
-        rows: the trace rows of this batch.
+        rows: the trace rows of this step.
     """
 
     batch: int
@@ -51,12 +51,13 @@ class SearchTrace:
 
     ``frame`` has one row per evaluation, in order: ``step`` (1-based count of
     evaluations), ``batch``, ``source`` (``initial`` or ``search``), ``arch``,
-    ``canonical_key``, ``value``, ``best_so_far``, ``best_arch``,
-    ``test_value``, ``test_of_best`` (test value of the incumbent), ``regret``
-    (when the optimum is known), ``cost_s``, ``cum_cost_s``, ``fit_s`` and
-    ``acq_s`` (surrogate fit and acquisition seconds, on the first row of each
-    batch), ``suggest_s``, the objective columns, and ``hypervolume`` when
-    there are several objectives.
+    ``canonical_key``, ``fidelity``, ``value``, ``best_so_far``, ``best_arch``,
+    ``test_value``, ``test_of_best`` (test value of the incumbent), ``regret`` (when the
+    optimum is known), ``cost_s``, ``cum_cost_s``, ``worker``, ``sim_time_s`` (when the
+    backend simulates time), ``fit_s`` and ``acq_s`` (surrogate fit and acquisition
+    seconds, on the first row of each step), ``suggest_s``, the objective columns, and
+    ``hypervolume`` when there are several objectives. Incumbents, regret and
+    hypervolume count only full-fidelity results.
     """
 
     frame: pd.DataFrame
@@ -67,12 +68,14 @@ class SearchTrace:
 
     @property
     def best(self) -> Trial:
-        """The trial with the highest value."""
-        return max(self.history, key=lambda t: t.value)
+        """The best full-fidelity trial by the first objective's direction."""
+        full = [t for t in self.history if t.full] or list(self.history)
+        sign = self.objectives[0].sign
+        return max(full, key=lambda t: sign * t.value)
 
     def pareto_front(self) -> pd.DataFrame:
-        """Non-dominated trials over the objectives (see :func:`.pareto.pareto_front`)."""
-        return pareto_front(self.history, self.objectives)
+        """Non-dominated full-fidelity trials over the objectives (see :func:`.pareto.pareto_front`)."""
+        return pareto_front([t for t in self.history if t.full], self.objectives)
 
 
 def _check_stopping(budget, wall_clock_s, batch_size) -> None:
@@ -89,40 +92,47 @@ def _check_stopping(budget, wall_clock_s, batch_size) -> None:
 class _TraceBuilder:
     """Accumulates trace rows; keeps incumbent and hypervolume state."""
 
-    def __init__(self, objectives, ref_point, optimum):
+    def __init__(self, objectives: tuple[Objective, ...], ref_point, optimum):
         self.objectives, self.ref_point, self.optimum = objectives, ref_point, optimum
+        self.sign = objectives[0].sign
         self.rows: list[dict] = []
         self.best: Trial | None = None
         self.cum_cost = 0.0
+        self.front: list[Trial] = []
 
-    def add(self, trials, history, batch, source, timing) -> pd.DataFrame:
+    def add(self, finished: Sequence[Finished], batch: int, source: str, timing: dict) -> pd.DataFrame:
         start = len(self.rows)
-        hv = None
-        if len(self.objectives) > 1:
-            hv = hypervolume(objective_matrix(history, self.objectives), self.ref_point)
-        for i, t in enumerate(trials):
-            if self.best is None or t.value > self.best.value:
+        multi = len(self.objectives) > 1
+        for i, done in enumerate(finished):
+            t = done.trial
+            if t.full and (self.best is None or self.sign * t.value > self.sign * self.best.value):
                 self.best = t
+            if multi and t.full:
+                self.front.append(t)
             self.cum_cost += t.cost_s
+            best = self.best
             row = {
                 "step": len(self.rows) + 1,
                 "batch": batch,
                 "source": source,
-                "arch": t.cell.to_string(),
+                "arch": t.arch.to_string(),
                 "canonical_key": t.key,
+                "fidelity": t.fidelity,
                 "value": t.value,
-                "best_so_far": self.best.value,
-                "best_arch": self.best.cell.to_string(),
+                "best_so_far": None if best is None else best.value,
+                "best_arch": None if best is None else best.arch.to_string(),
                 "test_value": t.test_value,
-                "test_of_best": self.best.test_value,
-                "regret": None if self.optimum is None else self.optimum - self.best.value,
+                "test_of_best": None if best is None else best.test_value,
+                "regret": None if self.optimum is None or best is None else self.sign * (self.optimum - best.value),
                 "cost_s": t.cost_s,
                 "cum_cost_s": self.cum_cost,
+                "worker": done.worker,
+                "sim_time_s": done.sim_time_s,
                 **{k: (v if i == 0 else 0.0) for k, v in timing.items()},
-                **{o.name: t.objectives.get(o.name) for o in self.objectives if len(self.objectives) > 1},
+                **{o.name: t.objectives.get(o.name) for o in self.objectives if multi},
             }
-            if hv is not None:
-                row["hypervolume"] = hv
+            if multi:
+                row["hypervolume"] = hypervolume(objective_matrix(self.front, self.objectives), self.ref_point)
             self.rows.append(row)
         return pd.DataFrame(self.rows[start:])
 
@@ -142,29 +152,33 @@ def run_search(
     callback: Callable[[StepInfo], bool | None] | None = None,
     optimum: float | None = None,
     ref_point: Sequence[float] | None = None,
+    backend: Backend | None = None,
 ) -> SearchTrace:
     """Run a search until ``budget`` evaluations or ``wall_clock_s`` seconds.
 
     Args:
-        strategy: a :class:`.strategies.Strategy`, or a name for
-            :func:`.strategies.make_strategy` (built with ``seed`` and ``objectives``).
-        evaluator: turns cells into observations.
+        strategy: a :class:`~.strategies.Strategy`, or a registered name (built for
+            ``evaluator.space`` with ``seed`` and ``objectives``).
+        evaluator: turns suggestions into observations.
         budget: total evaluations, ``initial`` trials included.
-        wall_clock_s: stop starting new batches after this many real seconds.
-        batch_size: cells suggested and evaluated per step.
+        wall_clock_s: stop asking for new suggestions after this many real seconds.
+        batch_size: suggestions asked for and evaluated per step (synchronous batches;
+            ignored when ``backend`` is given).
         seed: seed of a strategy given by name.
-        objectives: e.g. ``["cifar10_valid_acc_200ep", "params_mb_cifar10:min"]``.
-            With two or more the trace gets a ``hypervolume`` column; the
-            searched ``value`` is always the evaluator's target.
-        initial: trials already done (or ``(cell, value[, objectives])``
-            tuples) used before any new suggestion; resuming a search passes
-            its own finished trials here.
-        callback: called with a :class:`StepInfo` after each batch; returning
-            ``True`` stops the search.
-        optimum: best attainable value, for the ``regret`` column; defaults to
-            ``evaluator.optimum`` when the evaluator has one.
-        ref_point: hypervolume reference point in the "maximise everything"
-            space; defaults to ``evaluator.reference_point(objectives)``.
+        objectives: e.g. ``["cifar10_valid_acc_200ep", "params_mb_cifar10:min"]``; the
+            first is the searched target (default: the evaluator's target and direction).
+            With two or more the trace gets a ``hypervolume`` column.
+        initial: trials already done (or ``(arch, value[, objectives])`` tuples) told to
+            the strategy before any new suggestion; resuming a search passes its own
+            finished trials here.
+        callback: called with a :class:`StepInfo` after each step; returning ``True``
+            stops the search.
+        optimum: best attainable value, for the ``regret`` column; defaults to the
+            evaluator's declared optimum.
+        ref_point: hypervolume reference point in the "maximise everything" space;
+            defaults to the evaluator's declared one.
+        backend: how evaluations run (see :mod:`.backends`); synchronous batches of
+            ``batch_size`` on ``evaluator`` by default.
 
     Returns:
         The :class:`SearchTrace`.
@@ -173,56 +187,59 @@ def run_search(
         InputDataError: on bad names, budgets, objectives or initial trials.
     """
     _check_stopping(budget, wall_clock_s, batch_size)
-    objs = parse_objectives(objectives) if objectives else ()
+    objs = parse_objectives(objectives) if objectives else (Objective(evaluator.target, evaluator.maximize),)
+    evaluator.check_objectives(objs)
     if isinstance(strategy, str):
-        strategy = make_strategy(strategy, seed=seed, objectives=objs or None)
+        strategy = make_strategy(strategy, evaluator.space, objectives=objs, seed=seed)
+    if strategy.space.name != evaluator.space.name:
+        raise InputDataError(f"the strategy searches {strategy.space.name}, the evaluator {evaluator.space.name}")
     if len(objs) > 1:
+        ref_point = evaluator.reference_point(objs) if ref_point is None else ref_point
         if ref_point is None:
-            if not hasattr(evaluator, "reference_point"):
-                raise InputDataError("multi-objective search needs ref_point (the evaluator has no default)")
-            ref_point = evaluator.reference_point(objs)
+            raise InputDataError("multi-objective search needs a reference point (--ref-point)")
         ref_point = np.asarray(ref_point, dtype=np.float64)
         if ref_point.shape != (len(objs),):
             raise InputDataError(f"ref_point needs {len(objs)} values, got shape {ref_point.shape}")
         if getattr(strategy, "ref_point", ()) is None:
-            strategy.ref_point = ref_point  # a BO strategy left to take the evaluator's reference point
+            strategy.ref_point = ref_point
     if optimum is None:
-        optimum = getattr(evaluator, "optimum", None)
+        optimum = evaluator.optimum
+    backend = backend or BatchBackend(evaluator, batch_size)
 
-    history: list[Trial] = as_history(initial)
-    if len({t.key for t in history}) != len(history):
-        raise InputDataError("initial history repeats an architecture (same canonical key)")
+    history: list[Trial] = as_history(initial, evaluator.space)
+    if len({(t.key, t.fidelity) for t in history}) != len(history):
+        raise InputDataError("initial history repeats an architecture (same canonical key and fidelity)")
     trace = _TraceBuilder(objs, ref_point, optimum)
     if history:
-        objective_matrix(history, objs)
-        trace.add(history, history, 0, "initial", {"fit_s": 0.0, "acq_s": 0.0, "suggest_s": 0.0})
-    if history:
-        strategy.observe(tuple(history))
+        if len(objs) > 1:
+            objective_matrix(history, objs)  # every initial trial must report every objective
+        trace.add([Finished(t) for t in history], 0, "initial", {"fit_s": 0.0, "acq_s": 0.0, "suggest_s": 0.0})
+        strategy.tell(tuple(history))
 
-    start, batch = time.perf_counter(), 0
-    while budget is None or len(history) < budget:
-        if wall_clock_s is not None and time.perf_counter() - start >= wall_clock_s:
+    start, step = time.perf_counter(), 0
+    while True:
+        open_slots = budget is None or len(history) + backend.running < budget
+        in_time = wall_clock_s is None or time.perf_counter() - start < wall_clock_s
+        suggest_s = 0.0
+        if open_slots and in_time and backend.free > 0:
+            n = backend.free if budget is None else min(backend.free, budget - len(history) - backend.running)
+            t0 = time.perf_counter()
+            suggestions = strategy.ask(n, backend.pending())
+            suggest_s = time.perf_counter() - t0
+            for s in suggestions:
+                backend.submit(s)
+        if backend.running == 0:
             break
-        k = batch_size if budget is None else min(batch_size, budget - len(history))
-        t0 = time.perf_counter()
-        cells = strategy.suggest(k, tuple(history))
-        suggest_s = time.perf_counter() - t0
-        seen = {t.key for t in history}
-        cells = [c for c in cells if not (c.canonical_key in seen or seen.add(c.canonical_key))]
-        if not cells:
-            break
-        observations = evaluator.evaluate(cells)
-        trials = tuple(
-            Trial(c, o.value, o.objectives, o.test_value, o.cost_s) for c, o in zip(cells, observations)
-        )
+        finished = backend.wait()
+        trials = tuple(f.trial for f in finished)
         history.extend(trials)
-        objective_matrix(trials, objs)
-        strategy.observe(trials)
-        batch += 1
-        timing = dict(getattr(strategy, "last_timing", None) or {"fit_s": 0.0, "acq_s": 0.0})
-        timing["suggest_s"] = suggest_s
-        rows = trace.add(trials, history, batch, "search", timing)
-        if callback is not None and callback(StepInfo(batch, trials, tuple(history), rows)):
+        if len(objs) > 1:
+            objective_matrix(trials, objs)
+        strategy.tell(trials)
+        step += 1
+        timing = {"fit_s": 0.0, "acq_s": 0.0, **strategy.last_timing, "suggest_s": suggest_s}
+        rows = trace.add(finished, step, "search", timing)
+        if callback is not None and callback(StepInfo(step, trials, tuple(history), rows)):
+            backend.cancel()
             break
-    name = getattr(strategy, "name", type(strategy).__name__)
-    return SearchTrace(trace.frame(), tuple(history), objs, ref_point, name)
+    return SearchTrace(trace.frame(), tuple(history), objs, ref_point, strategy.name)

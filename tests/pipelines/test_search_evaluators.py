@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surrogate_nas.cell import Cell, all_cells
+from surrogate_nas.spaces.nb201.cell import Cell, all_cells
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.search.evaluators import Evaluator, TabularEvaluator
-from surrogate_nas.pipelines.search.history import parse_objectives
+from surrogate_nas.pipelines.search.history import Suggestion, parse_objectives
 from surrogate_nas.pipelines.search.pareto import hypervolume, pareto_mask
 from surrogate_nas.tables import load_benchmark, table_from_frame
 
@@ -21,7 +21,7 @@ def test_observation_carries_target_test_size_and_cost(table):
     ev = TabularEvaluator(table)
     assert isinstance(ev, Evaluator)
     cell = Cell.from_string(table.frame["arch"].iloc[123])
-    (obs,) = ev.evaluate([cell])
+    (obs,) = ev.evaluate([Suggestion(cell)])
     row = table.frame.iloc[123]
     assert obs.value == row[table.target]
     assert obs.test_value == row[table.test_column]
@@ -37,7 +37,7 @@ def test_missing_cell_found_through_its_canonical_twin(table):
     frame = table.frame[table.frame["arch"] != b.to_string()].reset_index(drop=True)
     small = table_from_frame("without-twin", frame, table.target)
     ev = TabularEvaluator(small)
-    value = ev.evaluate([b])[0].value
+    value = ev.evaluate([Suggestion(b)])[0].value
     assert value == small.lookup(b)
     assert value in {table.lookup(t) for t in twins[b.canonical_key] if t != b}
 
@@ -51,7 +51,7 @@ def test_cell_absent_from_a_small_table_is_an_input_error():
     frame = pd.DataFrame({"arch": [Cell(("nor_conv_3x3",) * 6).to_string()], "acc": [90.0]})
     ev = TabularEvaluator(table_from_frame("one", frame, "acc"))
     with pytest.raises(InputDataError, match="not in table"):
-        ev.evaluate([Cell(("skip_connect",) * 6)])
+        ev.evaluate([Suggestion(Cell(("skip_connect",) * 6))])
 
 
 def test_reference_point_is_the_table_nadir(table):

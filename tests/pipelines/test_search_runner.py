@@ -3,24 +3,25 @@
 import numpy as np
 import pytest
 
-from surrogate_nas.cell import Cell, canonical_cells
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.pipelines.search.evaluators import Observation, TabularEvaluator
-from surrogate_nas.pipelines.search.history import Trial
+from surrogate_nas.pipelines.search.backends import SimulatedBackend
+from surrogate_nas.pipelines.search.evaluators import Evaluator, Observation, TabularEvaluator
 from surrogate_nas.pipelines.search.runner import run_search
+from surrogate_nas.spaces import get_space
+from surrogate_nas.spaces.nb201.cell import Cell, canonical_cells
 from surrogate_nas.tables import load_benchmark
 
 
 class CountingEvaluator(TabularEvaluator):
-    """A real tabular evaluator that also records every cell it was asked for."""
+    """A real tabular evaluator that also records every architecture it was asked for."""
 
     def __init__(self, table, objectives=None):
         super().__init__(table, objectives)
-        self.asked: list[Cell] = []
+        self.asked: list = []
 
-    def evaluate(self, cells):
-        self.asked += list(cells)
-        return super().evaluate(cells)
+    def evaluate(self, suggestions):
+        self.asked += [s.arch for s in suggestions]
+        return super().evaluate(suggestions)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def test_trace_columns_incumbent_and_regret(table, evaluator):
     np.testing.assert_allclose(f["cum_cost_s"], np.cumsum(f["cost_s"]))
     best = trace.best
     assert f["best_so_far"].iloc[-1] == best.value
-    assert f["test_of_best"].iloc[-1] == table.lookup(best.cell, table.test_column)
+    assert f["test_of_best"].iloc[-1] == table.lookup(best.arch, table.test_column)
     for arch, value in zip(f["arch"], f["value"]):
         assert value == table.lookup(Cell.from_string(arch))
 
@@ -112,16 +113,43 @@ def test_wall_clock_limit_stops_the_search(evaluator):
     assert len(trace.history) <= 1
 
 
-class SlowStartEvaluator:
-    """Has no optimum: regret is then absent."""
+class KeyLengthEvaluator(Evaluator):
+    """Declares no optimum and no reference point: regret is then absent."""
 
-    def evaluate(self, cells):
-        return [Observation(value=float(len(c.canonical_key)), objectives={"len": len(c.canonical_key)}) for c in cells]
+    space = get_space("nb201")
+    target = "len"
+
+    def reported(self):
+        return ("len", "ops")
+
+    def evaluate(self, suggestions):
+        return [Observation(value=float(len(s.key)), objectives={"len": len(s.key), "ops": len(set(s.arch.ops))})
+                for s in suggestions]
 
 
 def test_evaluator_without_optimum_gives_no_regret():
-    trace = run_search("rs", SlowStartEvaluator(), budget=5)
+    trace = run_search("rs", KeyLengthEvaluator(), budget=5)
     assert trace.frame["regret"].isna().all()
+
+
+def test_multi_objective_search_without_a_reference_point_says_so():
+    with pytest.raises(InputDataError, match="reference point"):
+        run_search("rs", KeyLengthEvaluator(), budget=5, objectives=["len", "ops:min"])
+
+
+def test_simulated_workers_finish_in_cost_order_and_keep_them_busy(table):
+    ev = TabularEvaluator(table)
+    trace = run_search("rs", ev, budget=24, seed=0, backend=SimulatedBackend(ev, workers=4))
+    f = trace.frame
+    assert len(f) == 24 and f["arch"].nunique() == 24
+    assert set(f["worker"]) == {0, 1, 2, 3}
+    assert f["sim_time_s"].is_monotonic_increasing
+    # Each worker runs its evaluations back to back: its finish times are the running sums of their costs.
+    for _, part in f.groupby("worker"):
+        np.testing.assert_allclose(part["sim_time_s"], np.cumsum(part["cost_s"]))
+    serial = run_search("rs", ev, budget=24, seed=0, backend=SimulatedBackend(ev, workers=1)).frame
+    assert serial["sim_time_s"].iloc[-1] == pytest.approx(serial["cost_s"].sum())
+    assert f["sim_time_s"].iloc[-1] < 0.4 * serial["sim_time_s"].iloc[-1]
 
 
 @pytest.mark.parametrize(

@@ -1,28 +1,26 @@
-"""Bayesian optimisation over the discrete cell space, with BoTorch.
+"""Bayesian optimisation over a discrete architecture space, with BoTorch.
 
-Each step follows BoTorch's three layers: fit a surrogate on the history
-(a GP, or an XGBoost ensemble wrapped by :class:`.models.PredictorModel`),
-build an acquisition function from its posterior, and pick the best ``k``
-candidates by batched greedy sequential selection: after each pick the chosen
-cell becomes a pending point, which is how q-batch MC acquisitions account for
-it (as ``optimize_acqf_discrete`` does, but keeping indices, not feature rows).
+Each step follows BoTorch's three layers: fit a surrogate on the history (a GP, or an
+XGBoost ensemble wrapped by :class:`..models.PredictorModel`), build an acquisition
+function from its posterior, and let ``optimize_acqf_discrete`` pick the ``n``
+suggestions from the candidates by sequential greedy selection (each pick becomes a
+pending point, as do the suggestions other workers are still evaluating).
 
-The candidates are every canonical cell not yet evaluated or pending (6,466
-for NAS-Bench-201); their features are computed once per strategy. Scoring
-all of them with an MC acquisition costs a batched joint posterior per
-candidate, so by default every candidate is first scored by the closed-form
-log-EI (or UCB) of its marginal posterior, one posterior call for all, and the
-MC acquisition then picks the batch from the best ``shortlist`` of them. With
-``candidates="pool"`` a random pool plus one-edge mutations of the incumbents
-is scored instead, for spaces too big to enumerate.
+Candidates are every canonical architecture not yet evaluated or pending when the space
+can be enumerated (6,466 for NAS-Bench-201), else a pool of fresh samples plus the
+neighbours of the best architectures so far (NAS-Bench-101, DARTS). Scoring thousands of
+candidates with a Monte-Carlo acquisition costs a batched joint posterior each, so they
+are first screened by a closed-form score of their marginal posterior
+(``LogExpectedImprovement``, or the UCB value) and the MC acquisition picks the batch from
+the best ``shortlist``.
 
-Single-objective acquisition: ``logei`` (qLogNoisyExpectedImprovement,
-default), ``ucb`` (qUpperConfidenceBound) or ``ts`` (Thompson sampling: GP
-sample paths via Matheron's rule; independent marginal draws otherwise).
-Several objectives use qLogNoisyExpectedHypervolumeImprovement.
+Single-objective acquisition: ``logei`` (qLogNoisyExpectedImprovement, default), ``ucb``
+(qUpperConfidenceBound) or ``ts`` (Thompson sampling: GP sample paths via Matheron's rule;
+independent marginal draws otherwise). Several objectives use
+qLogNoisyExpectedHypervolumeImprovement.
 
-When the surrogate cannot be fitted (BoTorch's ``ModelFittingError``) the step
-falls back to random cells and ``last_timing["fit_failed"]`` is set.
+When the surrogate cannot be fitted (BoTorch's ``ModelFittingError``) the step falls
+back to random architectures and ``last_timing["fit_failed"]`` is set.
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-from botorch.acquisition.analytic import _log_ei_helper
+from botorch.acquisition.analytic import LogExpectedImprovement, UpperConfidenceBound
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.monte_carlo import qUpperConfidenceBound
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
@@ -40,29 +38,22 @@ from botorch.exceptions.errors import ModelFittingError
 from botorch.models.gpytorch import GPyTorchModel
 from botorch.models.model import Model, ModelList
 from botorch.models.model_list_gp_regression import ModelListGP
+from botorch.optim.optimize import optimize_acqf_discrete
 from botorch.sampling.list_sampler import ListSampler
-from botorch.utils.multi_objective.box_decompositions.non_dominated import NondominatedPartitioning
 from botorch.sampling.normal import SobolQMCNormalSampler
 from botorch.sampling.pathwise import draw_matheron_paths
+from botorch.utils.multi_objective.box_decompositions.non_dominated import NondominatedPartitioning
 from gpytorch.models import ExactGP
 from scipy.stats import norm, rankdata
 
-from surrogate_nas.cell import Cell, canonical_cells
-from surrogate_nas.errors import InputDataError
-from surrogate_nas.predictors.features import featurize as _featurize
-from surrogate_nas.predictors.features import n_features
-from surrogate_nas.pipelines.search.history import Objective, objective_matrix, parse_objectives
+from surrogate_nas.errors import FitError, InputDataError
+from surrogate_nas.pipelines.search.history import Suggestion, objective_matrix
 from surrogate_nas.pipelines.search.models import PredictorModel
-from surrogate_nas.pipelines.search.strategies import Strategy, excluded_keys, sample_unseen
+from surrogate_nas.pipelines.search.strategies.base import Strategy
 
 ACQUISITIONS = ("logei", "ucb", "ts")
 SURROGATES = ("gp", "xgb")
 TRANSFORMS = ("copula", "none")
-
-
-def featurize(cells: Sequence[Cell], kind: str) -> np.ndarray:
-    """Features of :mod:`surrogate_nas.predictors.features` as float64."""
-    return np.asarray(_featurize(list(cells), kind), dtype=np.float64)
 
 
 def copula_transform(y: np.ndarray) -> np.ndarray:
@@ -74,17 +65,16 @@ def copula_transform(y: np.ndarray) -> np.ndarray:
     return norm.ppf((rankdata(y) - 0.5) / len(y))
 
 
-def fit_surrogate(name: str, X: np.ndarray, y: np.ndarray, options: dict, features: str = "onehot") -> Model:
+def fit_surrogate(name: str, X: np.ndarray, y: np.ndarray, options: dict, onehot_columns: int = 0) -> Model:
     """Fit surrogate ``name`` on ``X`` (``n x d``), ``y`` (``n``); return a BoTorch model.
 
-    The GP treats the leading one-hot block as categorical when the features
-    start with ``onehot``, and fits on one thread (the machine is shared).
+    The GP treats the leading ``onehot_columns`` as categorical and fits on one thread
+    (the machine is shared).
     """
     if name == "gp":
         from surrogate_nas.predictors.gp import GPPredictor
 
-        onehot = n_features("onehot") if features.split("+")[0] == "onehot" else 0
-        return GPPredictor(**{"onehot_columns": onehot, "threads": 1, **options}).fit(X, y).model_
+        return GPPredictor(**{"onehot_columns": onehot_columns, "threads": 1, **options}).fit(X, y).model_
     from surrogate_nas.predictors.xgb import XGBEnsemble
 
     return PredictorModel(XGBEnsemble(**{"n_jobs": 1, **options}).fit(X, y))
@@ -94,106 +84,106 @@ class BayesianOptimization(Strategy):
     """Surrogate-model search with a BoTorch acquisition function.
 
     Args:
+        space, objectives, seed: see :class:`.base.Strategy`.
         surrogate: ``"gp"``, ``"xgb"``, or a callable ``(X, y) -> botorch Model``.
         acquisition: ``"logei"``, ``"ucb"`` or ``"ts"`` (single objective).
-        objectives: two or more make the search multi-objective (qLogNEHVI).
-        ref_point: hypervolume reference point ("maximise everything" space);
-            set by the runner from the evaluator when left ``None``.
-        n_initial: random cells evaluated before the first model fit.
-        features: feature kind for :func:`featurize`. The default (live-path op
-            counts, analytic cost, data-free proxies) is the predictors' best set
-            and finds the NAS-Bench-201 optimum far sooner than the one-hot
-            encoding (see the search section of docs/benchmarks.md).
-        target_transform: ``"copula"`` (rank normal scores) or ``"none"``
-            (single objective only; objectives are used raw).
+        ref_point: hypervolume reference point ("maximise everything" space); the runner
+            sets it (from the user or from what the search has evaluated) when left None.
+        n_initial: random architectures evaluated before the first model fit.
+        features: the space's feature kind; ``"auto"`` is the space's best set when it can
+            be enumerated (its proxies are shipped) and its cheap set otherwise.
+        target_transform: ``"copula"`` (rank normal scores) or ``"none"`` (single
+            objective only; objectives are used raw).
         beta: UCB exploration weight.
         mc_samples: QMC samples of MC acquisitions.
-        candidates: ``"all"`` (every unseen canonical cell) or ``"pool"``.
-        pool_size: random cells in a pool (plus mutations of the top 10).
+        pool_size: random candidates per step when the space cannot be enumerated
+            (plus the neighbours of the ``pool_parents`` best architectures).
+        pool_parents: how many of the best architectures seed neighbour candidates.
         max_batch_size: candidates scored per acquisition call.
-        shortlist: candidates kept by closed-form screening for the MC
-            acquisition (``0`` scores every candidate with it).
+        shortlist: candidates kept by closed-form screening for the MC acquisition
+            (``0`` scores every candidate with it).
         surrogate_options: keyword arguments of the predictor.
-        seed: random seed (initial design, QMC, pools).
     """
 
+    name = "bo"
     multi_objective = True
 
     def __init__(
         self,
+        space,
+        objectives=None,
+        seed: int = 0,
         surrogate: str | Callable = "gp",
         acquisition: str = "logei",
-        objectives=None,
         ref_point=None,
         n_initial: int = 10,
-        features: str = "liveops+cost+zc",
+        features: str = "auto",
         target_transform: str = "copula",
         beta: float = 2.0,
         mc_samples: int = 128,
-        candidates: str = "all",
         pool_size: int = 2000,
+        pool_parents: int = 10,
         max_batch_size: int = 512,
         shortlist: int = 256,
         surrogate_options: dict | None = None,
-        seed: int = 0,
     ) -> None:
-        super().__init__(seed)
+        super().__init__(space, objectives, seed)
         if not callable(surrogate) and surrogate not in SURROGATES:
             raise InputDataError(f"unknown surrogate {surrogate!r}; expected one of {', '.join(SURROGATES)}")
         if acquisition not in ACQUISITIONS:
             raise InputDataError(f"unknown acquisition {acquisition!r}; expected one of {', '.join(ACQUISITIONS)}")
         if target_transform not in TRANSFORMS:
             raise InputDataError(f"unknown target transform {target_transform!r}; expected one of {TRANSFORMS}")
-        if candidates not in ("all", "pool"):
-            raise InputDataError(f"candidates must be 'all' or 'pool', got {candidates!r}")
         if int(n_initial) < 2:
             raise InputDataError(f"n_initial must be >= 2 (a model needs two points), got {n_initial}")
-        featurize(canonical_cells()[:1], features)  # validates the kind once, at the boundary
+        if features == "auto":
+            features = "default" if self.space.enumerate() is not None else "cheap"
+        self.space.parse_kind(features)  # validates the kind once, at the boundary
         self.surrogate, self.acquisition = surrogate, acquisition
-        self.objectives: tuple[Objective, ...] = parse_objectives(objectives) if objectives else ()
         self.ref_point = ref_point
         self.n_initial, self.features = int(n_initial), features
         self.target_transform, self.beta, self.mc_samples = target_transform, beta, mc_samples
-        self.candidates, self.pool_size, self.max_batch_size = candidates, pool_size, max_batch_size
+        self.pool_size, self.pool_parents, self.max_batch_size = int(pool_size), int(pool_parents), max_batch_size
         self.shortlist = int(shortlist)
         self.surrogate_options = dict(surrogate_options or {})
-        self.name = "bo-" + (surrogate if isinstance(surrogate, str) else "custom")
-        self.last_timing = {"fit_s": 0.0, "acq_s": 0.0}
-        self._space: tuple[Cell, ...] | None = None
-        self._space_X: torch.Tensor | None = None
-
-    @property
-    def is_multi_objective(self) -> bool:
-        return len(self.objectives) > 1
+        if isinstance(surrogate, str):
+            self.name = f"bo-{surrogate}"
+        self._onehot_columns = len(self.space.feature_names("onehot")) if self.space.parse_kind(features)[0] == "onehot" else 0
+        self._listed: Sequence | None = None
+        self._listed_X: torch.Tensor | None = None
 
     # -- candidates ----------------------------------------------------------
-    def _candidates(self, history, taken: set[str]) -> tuple[list[Cell], torch.Tensor]:
-        if self.candidates == "all":
-            if self._space is None:
-                self._space = canonical_cells()
-                self._space_X = torch.as_tensor(featurize(self._space, self.features), dtype=torch.float64)
-            keep = [i for i, c in enumerate(self._space) if c.canonical_key not in taken]
-            return [self._space[i] for i in keep], self._space_X[keep]
-        top = sorted(history, key=lambda t: t.value, reverse=True)[:10]
-        pool = {c.canonical_key: c for c in sample_unseen(self.pool_size, taken, self.rng)}
-        for t in top:
-            for n in t.cell.neighbours():
+    def featurize(self, archs: Sequence) -> torch.Tensor:
+        return torch.as_tensor(self.space.features(list(archs), self.features), dtype=torch.float64)
+
+    def _candidates(self, taken: set[str]) -> tuple[list, torch.Tensor]:
+        listed = self.space.enumerate()
+        if listed is not None:
+            if self._listed is None:
+                self._listed, self._listed_X = listed, self.featurize(listed)
+            keep = [i for i, a in enumerate(self._listed) if a.canonical_key not in taken]
+            return [self._listed[i] for i in keep], self._listed_X[keep]
+        pool = {a.canonical_key: a for a in self.space.sample_unseen(self.pool_size, self.rng, taken)}
+        for t in sorted(self.history, key=self.score, reverse=True)[: self.pool_parents]:
+            for n in self.space.neighbours(t.arch):
                 if n.canonical_key not in taken:
                     pool.setdefault(n.canonical_key, n)
-        cells = list(pool.values())
-        return cells, torch.as_tensor(featurize(cells, self.features), dtype=torch.float64)
+        archs = list(pool.values())
+        return archs, self.featurize(archs) if archs else torch.empty(0)
 
     # -- model ---------------------------------------------------------------
-    def _targets(self, history) -> np.ndarray:
+    def _targets(self) -> np.ndarray:
         if self.is_multi_objective:
-            return objective_matrix(history, self.objectives)
-        y = np.array([t.value for t in history], dtype=np.float64)
+            return objective_matrix(self.history, self.objectives)
+        y = np.array([self.score(t) for t in self.history], dtype=np.float64)
         return (copula_transform(y) if self.target_transform == "copula" else y)[:, None]
 
     def _fit(self, X: np.ndarray, Y: np.ndarray) -> Model:
-        fit = self.surrogate if callable(self.surrogate) else (
-            lambda X_, y_: fit_surrogate(self.surrogate, X_, y_, self.surrogate_options, self.features)
-        )
+        if callable(self.surrogate):
+            fit = self.surrogate
+        else:
+            def fit(X_, y_):
+                return fit_surrogate(self.surrogate, X_, y_, self.surrogate_options, self._onehot_columns)
         models = [fit(X, Y[:, j]) for j in range(Y.shape[1])]
         if len(models) == 1:
             return models[0]
@@ -202,16 +192,19 @@ class BayesianOptimization(Strategy):
         return ModelList(*models)
 
     # -- acquisition -----------------------------------------------------------
-    def _acquisition(self, model: Model, X_train: torch.Tensor):
+    def _sampler(self, model: Model):
         seed = int(self.rng.integers(2**31))
-        sampler = SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=seed)
         if isinstance(model, ModelList) and not isinstance(model, ModelListGP):  # sampled model by model
-            sampler = ListSampler(
+            return ListSampler(
                 *[SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=seed + i) for i in range(len(model.models))]
             )
+        return SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=seed)
+
+    def _acquisition(self, model: Model, X_train: torch.Tensor):
+        sampler = self._sampler(model)
         if self.is_multi_objective:
             if self.ref_point is None:
-                raise InputDataError("multi-objective BO needs ref_point (the runner sets it from the evaluator)")
+                raise InputDataError("multi-objective BO needs ref_point (the runner sets it)")
             return qLogNoisyExpectedHypervolumeImprovement(
                 model,
                 ref_point=torch.as_tensor(np.asarray(self.ref_point), dtype=torch.float64).tolist(),
@@ -226,48 +219,36 @@ class BayesianOptimization(Strategy):
             model, X_baseline=X_train, sampler=sampler, prune_baseline=True, cache_root=False
         )
 
-    def _screen(self, model: Model, X: torch.Tensor, X_train: torch.Tensor, n_keep: int, Y=None) -> torch.Tensor:
-        """Indices of the ``n_keep`` best candidates by a closed-form score.
+    def _screen(self, model: Model, X: torch.Tensor, X_train: torch.Tensor, n_keep: int, Y) -> torch.Tensor:
+        """Indices of the ``n_keep`` best candidates by a closed-form score of the marginal posterior.
 
-        Single objective: log-EI (or UCB) of each marginal posterior. Several:
-        the hypervolume improvement of each candidate's optimistic point
-        (mean + sqrt(beta) std per objective) over the observed front, ties
-        broken by the optimistic point's standardised sum.
+        Single objective: analytic log-EI (or UCB). Several: the hypervolume improvement of
+        each candidate's optimistic point (mean + sqrt(beta) std per objective) over the
+        observed front, ties broken by the optimistic point's standardised sum.
         """
         with torch.no_grad():
-            post = [model.posterior(X[i : i + self.max_batch_size]) for i in range(0, X.shape[0], self.max_batch_size)]
-            m = post[0].mean.shape[-1]
-            mean = torch.cat([p.mean.reshape(-1, m) for p in post]).squeeze(-1)
-            sigma = torch.cat([p.variance.reshape(-1, m) for p in post]).squeeze(-1).clamp_min(1e-12).sqrt()
-            if self.is_multi_objective:
+            if not self.is_multi_objective:
+                if self.acquisition == "ucb":
+                    closed = UpperConfidenceBound(model, beta=self.beta)
+                else:
+                    closed = LogExpectedImprovement(model, best_f=model.posterior(X_train).mean.max())
+                score = torch.cat([closed(X[i : i + self.max_batch_size].unsqueeze(-2))
+                                   for i in range(0, X.shape[0], self.max_batch_size)])
+            else:
+                post = [model.posterior(X[i : i + self.max_batch_size])
+                        for i in range(0, X.shape[0], self.max_batch_size)]
+                m = post[0].mean.shape[-1]
+                mean = torch.cat([p.mean.reshape(-1, m) for p in post])
+                sigma = torch.cat([p.variance.reshape(-1, m) for p in post]).clamp_min(1e-12).sqrt()
                 U = mean + self.beta**0.5 * sigma
                 ref = torch.as_tensor(np.asarray(self.ref_point), dtype=U.dtype)
-                lower, upper = NondominatedPartitioning(ref, Y=torch.as_tensor(Y, dtype=U.dtype)).get_hypercell_bounds()
+                partition = NondominatedPartitioning(ref, Y=torch.as_tensor(Y, dtype=U.dtype))
+                lower, upper = partition.get_hypercell_bounds()
                 upper = torch.minimum(upper, U.max(0).values.clamp_min(ref))  # infinite upper bounds
                 side = (torch.minimum(U[:, None, :], upper) - lower).clamp_min(0)
                 tie = ((U - U.mean(0)) / U.std(0).clamp_min(1e-12)).sum(-1)
                 score = side.prod(-1).sum(-1) + 1e-6 * (tie - tie.min())
-            elif self.acquisition == "ucb":
-                score = mean + self.beta**0.5 * sigma
-            else:
-                best_f = model.posterior(X_train).mean.max()
-                score = _log_ei_helper((mean - best_f) / sigma) + sigma.log()
         return torch.topk(score, min(n_keep, X.shape[0])).indices
-
-    def _greedy(self, acq, X: torch.Tensor, k: int, pending: torch.Tensor | None) -> list[int]:
-        chosen: list[int] = []
-        if pending is not None and len(pending):
-            acq.set_X_pending(pending)
-        with torch.no_grad():
-            for _ in range(min(k, X.shape[0])):
-                scores = torch.cat(
-                    [acq(X[i : i + self.max_batch_size].unsqueeze(-2)) for i in range(0, X.shape[0], self.max_batch_size)]
-                )
-                scores[chosen] = -torch.inf
-                chosen.append(int(torch.argmax(scores)))
-                picked = X[chosen]
-                acq.set_X_pending(picked if pending is None else torch.cat([pending, picked]))
-        return chosen
 
     def _thompson(self, model: Model, X: torch.Tensor, k: int) -> list[int]:
         chosen: list[int] = []
@@ -285,38 +266,49 @@ class BayesianOptimization(Strategy):
             chosen.append(int(torch.argmax(row)))
         return chosen
 
+    @staticmethod
+    def _indices(picked: torch.Tensor, X: torch.Tensor) -> list[int]:
+        """Rows of ``X`` that ``optimize_acqf_discrete`` returned (distinct rows for equal features)."""
+        out: list[int] = []
+        for row in picked:
+            matches = torch.nonzero((X == row).all(dim=-1)).flatten().tolist()
+            out.append(next(i for i in matches if i not in out))
+        return out
+
     # -- ask -------------------------------------------------------------------
-    def suggest(self, k, history, pending=()):
-        taken = excluded_keys(history, pending)
+    def ask(self, n, pending=()):
+        taken = self.taken_keys(pending)
         self.last_timing = {"fit_s": 0.0, "acq_s": 0.0}
-        n_random = max(0, self.n_initial - len(history) - len(pending))
-        out = sample_unseen(min(k, n_random), taken, self.rng)
-        if len(out) == k or len(history) < 2:
-            return out + (sample_unseen(k - len(out), taken | {c.canonical_key for c in out}, self.rng))
-        taken |= {c.canonical_key for c in out}
+        n_random = max(0, self.n_initial - len(self.history) - len(pending))
+        out = self.fresh(min(n, n_random), taken)
+        if len(out) == n or len(self.history) < 2:
+            return out + self.fresh(n - len(out), taken)
         t0 = time.perf_counter()
-        X_train = featurize([t.cell for t in history], self.features)
-        Y = self._targets(history)
+        X_train = self.featurize([t.arch for t in self.history])
+        Y = self._targets()
         try:
-            model = self._fit(X_train, Y)
-        except ModelFittingError:  # e.g. a GP on a noiseless objective; this step explores instead
+            model = self._fit(X_train.numpy(), Y)
+        except (ModelFittingError, FitError):  # e.g. a GP on a noiseless objective; this step explores instead
             self.last_timing = {"fit_s": time.perf_counter() - t0, "acq_s": 0.0, "fit_failed": 1.0}
-            return out + sample_unseen(k - len(out), taken, self.rng)
+            return out + self.fresh(n - len(out), taken)
         t1 = time.perf_counter()
-        cells, X_cand = self._candidates(history, taken)
-        if not cells:
+        archs, X_cand = self._candidates(taken)
+        m = min(n - len(out), len(archs))
+        if m == 0:
             return out
-        m = min(k - len(out), len(cells))
         if self.acquisition == "ts" and not self.is_multi_objective:
             idx = self._thompson(model, X_cand, m)
         else:
-            acq = self._acquisition(model, torch.as_tensor(X_train, dtype=torch.float64))
-            extra = list(pending) + out
-            pend = torch.as_tensor(featurize(extra, self.features), dtype=torch.float64) if extra else None
+            acq = self._acquisition(model, X_train)
+            busy = [s.arch for s in pending] + [s.arch for s in out]
+            if busy:
+                acq.set_X_pending(self.featurize(busy))
             keep = torch.arange(X_cand.shape[0])
             if self.shortlist and X_cand.shape[0] > self.shortlist:
-                X_t = torch.as_tensor(X_train, dtype=torch.float64)
-                keep = self._screen(model, X_cand, X_t, self.shortlist, Y)
-            idx = [int(keep[i]) for i in self._greedy(acq, X_cand[keep], m, pend)]
+                keep = self._screen(model, X_cand, X_train, self.shortlist, Y)
+            choices = X_cand[keep]
+            picked, _ = optimize_acqf_discrete(acq, q=m, choices=choices, max_batch_size=self.max_batch_size,
+                                               unique=True, return_acq_values=False)
+            idx = [int(keep[i]) for i in self._indices(picked, choices)]
         self.last_timing = {"fit_s": t1 - t0, "acq_s": time.perf_counter() - t1}
-        return out + [cells[i] for i in idx]
+        return out + [Suggestion(archs[i]) for i in idx]

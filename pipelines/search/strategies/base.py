@@ -1,0 +1,87 @@
+"""The strategy contract: built from (space, objectives, seed), it speaks ask/tell.
+
+``ask(n, pending)`` returns up to ``n`` :class:`~..history.Suggestion` values whose
+architectures are neither evaluated nor pending (by canonical key); ``tell(trials)``
+hands it finished trials. A strategy keeps its own history, so the same object runs
+batch by batch, asynchronously (asking whenever a worker is free, with the running
+suggestions as ``pending``) or resumed from stored trials told up front (Optuna's
+samplers, Syne Tune's schedulers).
+
+Adding a strategy is one file under ``strategies/`` plus one line in
+:data:`surrogate_nas.pipelines.search.strategies.STRATEGIES`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+from surrogate_nas.errors import InputDataError
+from surrogate_nas.spaces import SearchSpace, get_space
+from surrogate_nas.pipelines.search.history import Objective, Suggestion, Trial, parse_objectives
+
+
+class Strategy(ABC):
+    """Base class of search strategies.
+
+    Args:
+        space: the search space (or its registered name).
+        objectives: what to optimise; the first is the searched target (its direction
+            decides what "better" means). Two or more make the search multi-objective,
+            which only strategies with ``multi_objective = True`` accept.
+        seed: seed of the strategy's own random generator.
+
+    Attributes:
+        history: every trial told so far, in order.
+    """
+
+    name: str = "strategy"
+    multi_objective: bool = False
+
+    def __init__(self, space: SearchSpace | str, objectives=None, seed: int = 0) -> None:
+        self.space = get_space(space)
+        self.objectives: tuple[Objective, ...] = parse_objectives(objectives) if objectives else (Objective("value"),)
+        if len(self.objectives) > 1 and not self.multi_objective:
+            raise InputDataError(
+                f"strategy {self.name!r} is single-objective; got {len(self.objectives)} objectives"
+            )
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(seed)
+        self.history: list[Trial] = []
+        self.last_timing: dict[str, float] = {}
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return len(self.objectives) > 1
+
+    @property
+    def maximize(self) -> bool:
+        """Direction of the searched target."""
+        return self.objectives[0].maximize
+
+    def score(self, trial: Trial) -> float:
+        """The trial's target, oriented so that higher is better."""
+        return trial.value if self.maximize else -trial.value
+
+    @abstractmethod
+    def ask(self, n: int, pending: Sequence[Suggestion] = ()) -> list[Suggestion]:
+        """Up to ``n`` new suggestions, none evaluated or pending (by canonical key and fidelity)."""
+
+    def tell(self, trials: Sequence[Trial]) -> None:
+        """Hear finished trials (appended to :attr:`history`)."""
+        self.history.extend(trials)
+
+    def taken_keys(self, pending: Sequence[Suggestion] = ()) -> set[str]:
+        """Canonical keys a full-fidelity suggestion must avoid: evaluated or pending."""
+        return {t.key for t in self.history} | {s.key for s in pending}
+
+    def fresh(self, n: int, taken: set[str]) -> list[Suggestion]:
+        """Up to ``n`` random suggestions outside ``taken`` (which grows by their keys)."""
+        archs = self.space.sample_unseen(n, self.rng, taken)
+        taken.update(a.canonical_key for a in archs)
+        return [Suggestion(a) for a in archs]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(space={self.space.name!r}, seed={self.seed})"
