@@ -2,10 +2,12 @@
 
 For each train size ``n`` and seed, draw ``n`` random training architectures
 and a disjoint random test set, fit every predictor on the same training set,
-score it on the same test set. Canonical twins (cells with the same
-:attr:`~surrogate_nas.cell.Cell.canonical_key`) compute the same function, so a
-test architecture whose twin is in the training set would be a leaked answer:
-the test set is drawn only from canonical groups absent from the training set.
+score it on the same test set. Canonical twins (architectures with the same
+canonical key) compute the same function, so a test architecture whose twin is
+in the training set would be a leaked answer: the test set is drawn only from
+canonical groups absent from the training set. Features come from the table's
+search space, so the same comparison runs on NAS-Bench-201, -101, DARTS or a
+user's own table.
 
     >>> from surrogate_nas.tables import load_benchmark
     >>> df = compare_predictors(load_benchmark("nb201-cifar10"), ["mean"], [20], seeds=1, test_size=50)
@@ -25,8 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from surrogate_nas.errors import InputDataError  # noqa: E402
-from surrogate_nas.predictors.features import featurize  # noqa: E402
+from surrogate_nas.errors import FitError, InputDataError  # noqa: E402
 from surrogate_nas.predictors.metrics import evaluate_predictions  # noqa: E402
 from surrogate_nas.predictors.registry import PREDICTORS, make_predictor  # noqa: E402
 from surrogate_nas.tables import BenchmarkTable  # noqa: E402
@@ -38,12 +39,19 @@ METRICS: tuple[str, ...] = (
 """Metric columns of :func:`compare_predictors`'s result, in order."""
 
 
-def split_train_test(groups: Sequence[str], train_size: int, test_size: int, seed: int):
+TEST_SIZES = ("all", "auto")
+"""Test sizes besides a count: every row outside the training groups, or at most 200 of them."""
+
+AUTO_TEST_SIZE = 200
+
+
+def split_train_test(groups: Sequence[str], train_size: int, test_size: int | str, seed: int):
     """Random disjoint index sets; no canonical group appears on both sides.
 
     Training rows are a uniform sample of all rows (twins may repeat, as in
     NASLib); test rows are a uniform sample of the rows whose group is not in
-    the training set.
+    the training set: ``test_size`` of them, all of them (``"all"``, the protocol
+    of the graph-predictor papers), or at most 200 (``"auto"``).
 
     Returns:
         ``(train_idx, test_idx)`` integer arrays.
@@ -55,12 +63,29 @@ def split_train_test(groups: Sequence[str], train_size: int, test_size: int, see
     order = np.random.default_rng(seed).permutation(len(groups))
     train = order[:train_size]
     free = order[train_size:][~np.isin(groups[order[train_size:]], groups[train])]
+    if test_size == "all":
+        return train, free
+    if test_size == "auto":
+        return train, free[:AUTO_TEST_SIZE]
     if len(free) < test_size:
         raise InputDataError(
             f"only {len(free)} architectures are left outside the {train_size} training architectures' "
-            f"canonical groups, but test_size={test_size}; use smaller sizes"
+            f"canonical groups, but test_size={test_size}; use a smaller size, 'auto' or 'all'"
         )
     return train, free[:test_size]
+
+
+def check_test_size(test_size) -> int | str:
+    """A test size as given by a user: a count >= 2, ``"all"`` or ``"auto"``."""
+    if isinstance(test_size, str) and test_size in TEST_SIZES:
+        return test_size
+    try:
+        value = int(test_size)
+    except (TypeError, ValueError):
+        value = 0
+    if value < 2 or str(test_size).strip() != str(value):
+        raise InputDataError(f"test size must be a count >= 2, 'all' or 'auto', got {test_size!r}")
+    return value
 
 
 def compare_predictors(
@@ -68,8 +93,9 @@ def compare_predictors(
     predictors: list[str],
     train_sizes: list[int],
     seeds: int,
-    test_size: int = 200,
+    test_size: int | str = "auto",
     progress: Callable[[str], None] | None = None,
+    feature_cache=None,
 ) -> pd.DataFrame:
     """Fit and score each predictor on shared random splits of ``table``.
 
@@ -78,11 +104,16 @@ def compare_predictors(
         predictors: Names from :data:`~surrogate_nas.predictors.registry.PREDICTORS`.
         train_sizes: Training-set sizes ``n``.
         seeds: Number of random splits per size (seeds ``0..seeds-1``).
-        test_size: Test architectures per split.
+        test_size: Test architectures per split: a count, ``"all"`` (every architecture
+            outside the training groups) or ``"auto"`` (at most 200 of them).
         progress: Called with a one-line message after each fit, e.g. ``print``.
+        feature_cache: Where the space keeps zero-cost proxies it computes (the database).
 
     Returns:
-        One row per ``(predictor, train_size, seed)``: those columns, then :data:`METRICS`.
+        One row per ``(predictor, train_size, seed)``: those columns, ``test_size``,
+        ``status`` (``ok`` or ``failed``), ``message`` (why it failed), then :data:`METRICS`
+        (NaN for a failed fit). A predictor that cannot be fitted on one split never stops
+        the comparison.
 
     Raises:
         InputDataError: Unknown predictor, non-positive sizes or seeds, or
@@ -93,63 +124,80 @@ def compare_predictors(
             raise InputDataError(f"unknown predictor {name!r}; expected one of {', '.join(PREDICTORS)}")
     if not predictors or not train_sizes:
         raise InputDataError("give at least one predictor and one train size")
-    if int(seeds) < 1 or int(test_size) < 2 or min(train_sizes) < 2:
+    test_size = check_test_size(test_size)
+    if int(seeds) < 1 or min(train_sizes) < 2:
         raise InputDataError(
-            f"need seeds >= 1, test_size >= 2 and train sizes >= 2; got seeds={seeds}, "
-            f"test_size={test_size}, train_sizes={list(train_sizes)}"
+            f"need seeds >= 1 and train sizes >= 2; got seeds={seeds}, train_sizes={list(train_sizes)}"
         )
-    if max(train_sizes) + test_size > len(table.frame):
+    floor = test_size if isinstance(test_size, int) else 2
+    if max(train_sizes) + floor > len(table.frame):
         raise InputDataError(
-            f"train size {max(train_sizes)} + test size {test_size} exceeds the {len(table.frame)} "
+            f"train size {max(train_sizes)} + test size {floor} exceeds the {len(table.frame)} "
             f"architectures of {table.name}"
         )
-    cells = table.cells()
+    space = table.space if feature_cache is None else table.space.with_cache(feature_cache)
+    archs = table.architectures()
     y = table.values()
-    groups = [c.canonical_key for c in cells]
+    groups = [a.canonical_key for a in archs]
     features: dict[str, np.ndarray] = {}
     rows = []
     for n in train_sizes:
         for seed in range(int(seeds)):
-            train, test = split_train_test(groups, int(n), int(test_size), seed)
+            train, test = split_train_test(groups, int(n), test_size, seed)
             for name in predictors:
-                kind, predictor = make_predictor(name)
+                kind, predictor = make_predictor(name, space)
                 if kind not in features:
-                    features[kind] = featurize(cells, kind)
+                    features[kind] = space.features(archs, kind)
                 X = features[kind]
-                if hasattr(predictor, "random_state"):
-                    predictor.random_state = seed
-                t0 = time.perf_counter()
-                predictor.fit(X[train], y[train])
-                t1 = time.perf_counter()
-                mean, std = predictor.predict(X[test])
-                t2 = time.perf_counter()
-                scores = evaluate_predictions(y[test], mean, std, k=10)
-                scores = {("precision_at_10" if k.startswith("precision_at_") else k): v for k, v in scores.items()}
-                rows.append(
-                    {"predictor": name, "train_size": int(n), "seed": seed, **scores,
-                     "fit_seconds": t1 - t0, "predict_seconds": t2 - t1}  # fmt: skip
-                )
+                if "random_state" in predictor.get_params():
+                    predictor.set_params(random_state=seed)
+                row = {"predictor": name, "train_size": int(n), "seed": seed, "test_size": len(test)}
+                rows.append({**row, **_score(predictor, X, y, train, test)})
                 if progress is not None:
-                    progress(f"{name} n={n} seed={seed}: tau={scores['kendall_tau']:.3f} fit={t1 - t0:.2f}s")
-    return pd.DataFrame(rows, columns=["predictor", "train_size", "seed", *METRICS])
+                    done = rows[-1]
+                    progress(f"{name} n={n} seed={seed}: " + (f"tau={done['kendall_tau']:.3f}" if done["status"] == "ok"
+                                                            else f"failed ({done['message']})"))
+    return pd.DataFrame(rows, columns=["predictor", "train_size", "seed", "test_size", "status", "message", *METRICS])
+
+
+def _score(predictor, X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> dict:
+    """Fit on ``train``, score on ``test``; a predictor that cannot fit is a failed row with its reason."""
+    t0 = time.perf_counter()
+    try:
+        predictor.fit(X[train], y[train])
+        t1 = time.perf_counter()
+        mean, std = predictor.predict(X[test])
+        t2 = time.perf_counter()
+        scores = evaluate_predictions(y[test], mean, std, k=10)
+    except (FitError, ArithmeticError, ValueError, RuntimeError) as exc:  # also a non-PD matrix, an XGBoost error
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        return {"status": "failed", "message": message, **{m: np.nan for m in METRICS}}
+    scores = {("precision_at_10" if k.startswith("precision_at_") else k): v for k, v in scores.items()}
+    return {"status": "ok", "message": "", **scores, "fit_seconds": t1 - t0, "predict_seconds": t2 - t1}
 
 
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard error of each metric per predictor and train size.
 
+    Failed fits are left out of the means and counted in ``failed``.
+
     Returns:
-        Index ``(predictor, train_size)``; columns ``<metric>_mean`` and ``<metric>_se``.
+        Index ``(predictor, train_size)``; columns ``<metric>_mean``, ``<metric>_se`` and ``failed``.
     """
     missing = {"predictor", "train_size"} - set(df.columns)
     if missing:
         raise InputDataError(f"the results lack columns {sorted(missing)}; pass compare_predictors' output")
     metrics = [m for m in METRICS if m in df.columns]
-    grouped = df.groupby(["predictor", "train_size"], sort=False)[metrics]
+    ok = df[df["status"] == "ok"] if "status" in df.columns else df
+    grouped = ok.groupby(["predictor", "train_size"], sort=False)[metrics]
     mean = grouped.mean().add_suffix("_mean")
     count = grouped.count()
     se = (grouped.std(ddof=1) / np.sqrt(count)).fillna(0.0).add_suffix("_se")
-    out = pd.concat([mean, se], axis=1)
-    return out[[f"{m}_{s}" for m in metrics for s in ("mean", "se")]]
+    out = pd.concat([mean, se], axis=1)[[f"{m}_{s}" for m in metrics for s in ("mean", "se")]]
+    runs = df.groupby(["predictor", "train_size"], sort=False).size()
+    out = out.reindex(runs.index)
+    out["failed"] = runs - ok.groupby(["predictor", "train_size"], sort=False).size().reindex(runs.index).fillna(0)
+    return out
 
 
 def plot_tau_vs_size(df: pd.DataFrame, path, metric: str = "kendall_tau") -> None:

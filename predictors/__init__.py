@@ -1,11 +1,13 @@
 """Performance predictors: features in, ``(mean, std)`` out.
 
-Names are exported lazily, so ``import surrogate_nas.predictors.features``
-does not pay for importing xgboost, BoTorch and scikit-learn.
+Names are exported lazily, so importing one predictor does not pay for
+importing xgboost, BoTorch and scikit-learn. Features come from the search
+space (:meth:`surrogate_nas.spaces.SearchSpace.features`).
 
     >>> from surrogate_nas.predictors import make_predictor
-    >>> make_predictor("xgb")[0]
-    'liveops+cost+zc'
+    >>> from surrogate_nas.spaces import get_space
+    >>> make_predictor("xgb", get_space("nb201"))[0]
+    'default'
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ mismatched shapes raise :class:`~surrogate_nas.errors.InputDataError`.
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -20,9 +21,37 @@ from surrogate_nas.errors import InputDataError, NotFittedError
 
 
 class Predictor(ABC):
-    """Base class: validation at the boundary, fitting and prediction in subclasses."""
+    """Base class: validation at the boundary, fitting and prediction in subclasses.
+
+    Hyper-parameters are exactly the arguments of ``__init__``, stored under their own
+    names, so :meth:`get_params`, :meth:`set_params` and :func:`clone` work as in
+    scikit-learn.
+    """
 
     name: str = "predictor"
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return [p.name for p in signature.parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The hyper-parameters, by name (scikit-learn's contract)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params) -> "Predictor":
+        """Change hyper-parameters; an unknown name is an error. Returns ``self``."""
+        valid = set(self._param_names())
+        for name, value in params.items():
+            if name not in valid:
+                raise InputDataError(f"{type(self).__name__} has no parameter {name!r}; it has {sorted(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
 
     def fit(self, X, y) -> "Predictor":
         X, y = check_X_y(X, y)
@@ -47,6 +76,11 @@ class Predictor(ABC):
 
     @abstractmethod
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def clone(predictor: Predictor) -> Predictor:
+    """A new, unfitted predictor with the same hyper-parameters."""
+    return type(predictor)(**predictor.get_params())
 
 
 def check_X(X) -> np.ndarray:

@@ -4,18 +4,13 @@ One boosted model has no predictive variance, so we fit ``n_members`` models,
 each on a bootstrap resample of the training set with its own seed and
 row/column subsampling, and report the mean and standard deviation across
 members. The spread is a rough epistemic signal; it is fine for ranking and
-for UCB-style exploration, but under-covers (see ``coverage_90`` in
-docs/benchmarks_predictors.md), so use :class:`~surrogate_nas.predictors.gp.GPPredictor`
+for UCB-style exploration, but under-covers (see the calibration columns in
+docs/benchmarks.md), so use :class:`~surrogate_nas.predictors.gp.GPPredictor`
 when calibrated intervals matter.
 
 Defaults: shallow trees (depth 4), a small learning rate (0.05) and 300 rounds
 with 0.8 row/column subsampling, instead of the library's depth 6 / rate 0.3 /
-100 rounds, because NAS-Bench-201 training sets are tiny (56-500 rows). A
-preliminary run (depth 6, rate 0.05, 300 trees; 5 seeds, 200 test archs)
-gave Kendall tau 0.49/0.60/0.76 at n=56/135/500 on one-hot and 0.62/0.69/0.80
-on live-op one-hot + log params. The full grid (depth 3/4/6 x rate 0.05/0.1 x
-150/300 trees) is ``python benchmarks/predictors.py --tune``; its result should
-replace this paragraph once run.
+100 rounds, because NAS training sets are tiny (50-500 rows).
 
 Example:
     >>> import numpy as np

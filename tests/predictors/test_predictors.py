@@ -1,16 +1,26 @@
+"""The predictor contract (run over every registered predictor) and each predictor's own behaviour."""
+
 import numpy as np
 import pytest
+import torch
 
-from surrogate_nas.cell import all_cells
 from surrogate_nas.errors import InputDataError, NotFittedError
+from surrogate_nas.predictors.base import clone
 from surrogate_nas.predictors.baselines import MeanPredictor, ProxyPredictor
-from surrogate_nas.predictors.features import featurize
 from surrogate_nas.predictors.forest import RandomForestPredictor
 from surrogate_nas.predictors.gp import GPPredictor
 from surrogate_nas.predictors.metrics import kendall_tau
 from surrogate_nas.predictors.registry import PREDICTORS, make_predictor
 from surrogate_nas.predictors.xgb import XGBEnsemble
+from surrogate_nas.spaces import get_space
 from surrogate_nas.tables import load_benchmark
+
+SPACE = get_space("nb201")
+
+
+def featurize(cells, kind):
+    return SPACE.features(cells, kind)
+
 
 FAST = {
     "xgb": lambda: XGBEnsemble(n_members=3, n_estimators=60),
@@ -27,8 +37,32 @@ def nb201():
     table = load_benchmark("nb201-cifar10")
     rng = np.random.default_rng(0)
     idx = rng.permutation(len(table.frame))[:300]
-    cells = [table.cells()[i] for i in idx]
+    cells = [table.architectures()[i] for i in idx]
     return cells, table.values()[idx]
+
+
+@pytest.mark.parametrize("name", sorted(PREDICTORS))
+def test_every_registered_predictor_keeps_the_contract(nb201, name):
+    """scikit-learn's estimator contract on the space's own features, for each registry entry."""
+    cells, y = nb201
+    kind, predictor = make_predictor(name, SPACE)
+    X = featurize(cells[:40], kind)
+    params = predictor.get_params()
+    with pytest.raises(NotFittedError):
+        predictor.predict(X)
+    state = torch.get_rng_state()
+    assert predictor.fit(X, y[:40]) is predictor
+    assert torch.equal(state, torch.get_rng_state()), "fitting must not touch torch's global random state"
+    mean, std = predictor.predict(X[:7])
+    assert mean.shape == (7,) and std.shape == (7,) and np.all(std >= 0) and np.all(np.isfinite(mean))
+    with pytest.raises(InputDataError, match=f"fitted on {X.shape[1]} features"):
+        predictor.predict(X[:, :-1])
+    fresh = clone(predictor)
+    assert fresh.get_params() == params and not hasattr(fresh, "n_features_in_")
+    if "random_state" in params:
+        assert fresh.set_params(random_state=7).random_state == 7
+    with pytest.raises(InputDataError, match="no parameter"):
+        fresh.set_params(nonsense=1)
 
 
 @pytest.mark.parametrize("name", sorted(FAST))
@@ -96,15 +130,11 @@ def test_mean_predictor_predicts_training_mean():
     assert mean.tolist() == [3.0, 3.0] and std[0] == pytest.approx(np.std([1, 2, 6], ddof=1))
 
 
-def test_registry_builds_fresh_predictors_with_valid_feature_kinds():
-    cells = list(all_cells()[:5])
-    for name in PREDICTORS:
-        kind, predictor = make_predictor(name)
-        assert featurize(cells, kind).shape[0] == 5
-        assert not hasattr(predictor, "n_features_in_")
-    assert make_predictor("xgb")[1] is not make_predictor("xgb")[1]
+def test_registry_builds_fresh_predictors():
+    assert make_predictor("xgb", SPACE)[1] is not make_predictor("xgb", SPACE)[1]
+    assert make_predictor("gp-onehot", SPACE)[1].onehot_columns == 30
 
 
 def test_registry_rejects_unknown_name_listing_choices():
     with pytest.raises(InputDataError, match="expected one of .*xgb"):
-        make_predictor("nope")
+        make_predictor("nope", SPACE)
