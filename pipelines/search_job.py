@@ -1,41 +1,52 @@
-"""A named, resumable search: evaluator + strategy + database trials + MLflow.
+"""A named, resumable search: spec -> evaluator + strategy + database trials + MLflow.
 
-The search engine (:mod:`surrogate_nas.pipelines.search`) knows nothing of
-SQL or MLflow; this module wires it to both. Every evaluated architecture is
-stored as a trial of the named search, so rerunning the same command reads
-the trials back as the initial history and continues to the budget without
-evaluating (or training) anything again.
+The search engine (:mod:`surrogate_nas.pipelines.search`) knows nothing of SQL or
+MLflow; :class:`SearchJob` wires it to both. Every evaluated architecture is stored as a
+trial of the named search the moment it is known (a live training as soon as it is
+stored), so rerunning the same command reads the trials back, tells them to the
+strategy and continues to the budget without evaluating (or training) anything again.
+One MLflow parent run logs the search across interruptions and resumes.
 """
 
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+import tempfile
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
-
-import pandas as pd
 
 from surrogate_nas.datasets import DATASETS, load_dataset
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.records import NetworkConfig, TrainConfig
+from surrogate_nas.records import Setting, TrainConfig
+from surrogate_nas.spaces import DEFAULT_SPACE, get_space
 from surrogate_nas.tables import BenchmarkTable
 from surrogate_nas.pipelines.live_evaluator import LiveEvaluator
-from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
-from surrogate_nas.pipelines.search.history import Trial
+from surrogate_nas.pipelines.search.evaluators import Evaluator, TabularEvaluator
+from surrogate_nas.pipelines.search.history import Objective, Trial, parse_objectives
 from surrogate_nas.pipelines.search.runner import SearchTrace, StepInfo, run_search
-from surrogate_nas.pipelines.search.strategies import make_strategy
+from surrogate_nas.pipelines.search.strategies import STRATEGIES, make_strategy
+from surrogate_nas.pipelines.trainer import DatabaseTrainer
 
-LIVE_OBJECTIVES = ("valid_acc", "params", "flops")
-MINIMISED = ("params", "flops", "latency", "train", "cost", "size")
-STRATEGY_NAMES = ("bo", "rs", "rea", "ls")
+LIVE_OBJECTIVE_WORDS: dict[str, Objective] = {
+    "accuracy": Objective("valid_acc", True),
+    "valid_acc": Objective("valid_acc", True),
+    "params": Objective("params", False),
+    "flops": Objective("flops", False),
+    "train_seconds": Objective("train_seconds", False),
+}
+"""What each ``--objectives`` word means for a live search."""
+
+_IDENTITY_EXCLUDED = ("name", "budget", "wall_clock_s", "data_dir", "device")
+_LIVE_ONLY = ("epochs", "channels", "cells_per_stage")
 
 
 @dataclass(frozen=True)
 class SearchSpec:
-    """Everything that defines a search; all but ``name``, ``budget`` and ``wall_clock_s`` must match to resume."""
+    """Everything that defines a search; all but ``name``, ``budget``, ``wall_clock_s``,
+    ``data_dir`` and ``device`` must match to resume it."""
 
     benchmark: str
+    space: str = DEFAULT_SPACE
     strategy: str = "bo"
     surrogate: str = "gp"
     acquisition: str = "logei"
@@ -48,18 +59,19 @@ class SearchSpec:
     wall_clock_s: float | None = None
     # live training only
     epochs: int = 5
-    channels: int = 16
-    cells_per_stage: int = 1
+    channels: int | None = None
+    cells_per_stage: int | None = None
     data_dir: str | None = None
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        if self.strategy not in STRATEGY_NAMES:
-            raise InputDataError(f"unknown strategy {self.strategy!r}; expected one of {', '.join(STRATEGY_NAMES)}")
+        if self.strategy not in STRATEGIES:
+            raise InputDataError(f"unknown strategy {self.strategy!r}; expected one of {', '.join(STRATEGIES)}")
         if self.budget < 1 or self.batch_size < 1:
             raise InputDataError("budget and batch size must be >= 1")
         if not self.objectives:
             raise InputDataError("at least one objective is needed")
+        get_space(self.space)
 
     @property
     def live(self) -> bool:
@@ -74,53 +86,71 @@ class SearchSpec:
             return self.name
         base = Path(self.benchmark).stem if self.benchmark.endswith(".csv") else self.benchmark
         parts = [self.strategy_label, base, "+".join(self.objectives), f"seed{self.seed}"]
+        if self.space != DEFAULT_SPACE:
+            parts.insert(1, self.space)
         if self.live:
-            parts.append(f"C{self.channels}N{self.cells_per_stage}-{self.epochs}ep")
+            parts.append(f"{self.network().label()}-{self.epochs}ep")
         return "-".join(parts)
+
+    def network(self):
+        return get_space(self.space).network_config(self.channels, self.cells_per_stage)
 
     def identity(self) -> dict:
         """The config a resumed search must match."""
         d = asdict(self)
-        for k in ("name", "budget", "wall_clock_s", "data_dir", "device"):
+        for k in _IDENTITY_EXCLUDED:
             d.pop(k)
         d["objectives"] = list(self.objectives)
+        if self.live:
+            net = self.network()
+            d["channels"], d["cells_per_stage"] = net.channels, net.cells_per_stage
+        else:
+            for k in _LIVE_ONLY:
+                d.pop(k)
         return d
 
+    @classmethod
+    def identity_defaults(cls) -> dict:
+        """Values that identity keys added after a search was stored stand for."""
+        return {f.name: list(f.default) if isinstance(f.default, tuple) else f.default for f in fields(cls)
+                if f.name not in _IDENTITY_EXCLUDED and f.default is not MISSING}
 
-def objective_columns(objectives, table: BenchmarkTable | None) -> list[str]:
-    """Map user objective words to evaluator columns with a direction (``column:max|min``).
+
+def resolve_objectives(words, table: BenchmarkTable | None) -> tuple[Objective, ...]:
+    """Turn ``--objectives`` words into objectives with directions.
+
+    For live training the words are those of :data:`LIVE_OBJECTIVE_WORDS`. For a table,
+    ``accuracy`` is the table's target (in its direction), ``params`` its size column
+    (minimised), and any other word is a column name with an explicit direction
+    (``COLUMN:min`` or ``COLUMN:max``); a bare column other than the target is refused
+    rather than guessed.
 
     Raises:
-        InputDataError: a word matches no column (tables) or no live objective.
+        InputDataError: a word matches no objective, or a table column lacks a direction.
     """
     out = []
-    for word in objectives:
-        name, _, direction = word.partition(":")
+    for word in words:
+        name, _, direction = str(word).partition(":")
+        if direction and direction not in ("min", "max"):
+            raise InputDataError(f"objective {word!r}: direction must be 'min' or 'max'")
         if table is None:
-            column = {"accuracy": "valid_acc"}.get(name, name)
-            if column not in LIVE_OBJECTIVES:
+            if name not in LIVE_OBJECTIVE_WORDS:
                 raise InputDataError(f"objective {name!r} cannot be searched with live training; "
-                                     "expected accuracy, params or flops")
+                                     f"expected one of {', '.join(LIVE_OBJECTIVE_WORDS)}")
+            base = LIVE_OBJECTIVE_WORDS[name]
+        elif name in ("accuracy", table.target):
+            base = Objective(table.target, table.maximize)
+        elif name == "params" and table.size_column:
+            base = Objective(table.size_column, False)
+        elif name in table.numeric_columns:
+            if not direction:
+                raise InputDataError(f"objective {name!r}: say {name}:min or {name}:max")
+            base = Objective(name, direction == "max")
         else:
-            column = _table_column(name, table)
-        if not direction:
-            direction = "min" if any(column.startswith(m) or name.startswith(m) for m in MINIMISED) else "max"
-        out.append(f"{column}:{direction}")
-    return out
-
-
-def _table_column(name: str, table: BenchmarkTable) -> str:
-    columns = [c for c in table.frame.columns if c != "arch"]
-    if name == "accuracy":
-        return table.target
-    if name == "params" and table.size_column:
-        return table.size_column
-    if name in columns:
-        return name
-    matches = [c for c in columns if c.startswith(name)]
-    if len(matches) == 1 or (matches and name == "latency"):
-        return matches[0]
-    raise InputDataError(f"objective {name!r} matches no column of {table.name}; columns: {', '.join(columns)}")
+            raise InputDataError(f"objective {name!r} matches no column of {table.name}; "
+                                 f"columns: {', '.join(table.numeric_columns)}")
+        out.append(Objective(base.name, direction == "max") if direction else base)
+    return parse_objectives(out)
 
 
 def trial_values(trial: Trial) -> dict:
@@ -132,123 +162,183 @@ def trial_values(trial: Trial) -> dict:
     return values
 
 
-def trial_from_stored(arch: str, values: dict) -> Trial:
+def trial_from_stored(space, arch: str, values: dict, fidelity: float = 1.0) -> Trial:
     """The inverse of :func:`trial_values`."""
     objectives = {k: (float("nan") if v is None else float(v)) for k, v in values.items()
                   if k not in ("value", "test_value", "cost_s")}
-    return Trial(arch, float(values["value"]), objectives, values.get("test_value"), float(values.get("cost_s") or 0))
+    return Trial(space.parse(arch), float(values["value"]), objectives, values.get("test_value"),
+                 float(values.get("cost_s") or 0), fidelity)
 
 
-def run_search_job(spec: SearchSpec, store, table: BenchmarkTable | None = None, tracker=None,
-                   on_step=None) -> tuple[SearchTrace, str, int]:
-    """Run or resume the search ``spec``; returns the trace, the search name and how many were new.
+class TrialRecorder:
+    """Stores a search's trials in the database, each once, with increasing step numbers.
 
-    ``table`` is required for tabular searches (``spec.benchmark`` not a dataset).
+    It is also the search's two listeners: the runner's step callback (record the step's
+    trials, log the step to MLflow, pass it on) and the live evaluator's ``on_result``
+    (record and log a training the moment it is stored, so a kill mid-batch never
+    orphans one).
     """
-    objectives = objective_columns(spec.objectives, None if spec.live else table)
-    name = spec.resolved_name()
-    search_id = store.get_or_create_search(name, spec.identity())
-    done = [trial_from_stored(t.arch, t.values) for t in sorted(store.trials(search_id), key=lambda t: t.step)]
 
-    params = {**{k: v for k, v in asdict(spec).items() if v is not None and k != "objectives"},
-              "objectives": ",".join(spec.objectives), "search_name": name, "resumed_trials": len(done)}
-    tags = {"kind": "search", "search_name": name, "strategy": spec.strategy_label}
-    with (tracker.run(f"search-{name}", params=params, tags=tags) if tracker else nullcontext()) as parent:
-        trace, new = _run(spec, store, table, tracker, parent, search_id, done, objectives, on_step)
-        if tracker is not None:
-            _log_artifacts(tracker, parent, trace)
-    return trace, name, new
+    def __init__(self, store, search_id: int, done: list[Trial], space, tracker=None, parent=None,
+                 on_step=None) -> None:
+        self.store, self.search_id, self.space = store, search_id, space
+        self.tracker, self.parent, self.on_step = tracker, parent, on_step
+        self.recorded = {(t.key, t.fidelity) for t in done}
+        self.step = len(done)
+        self.new = 0
 
-
-def _run(spec, store, table, tracker, parent, search_id, done, objectives, on_step) -> tuple[SearchTrace, int]:
-    """Build the evaluator and strategy, record each new trial in the database, run the loop."""
-    recorded = {t.key for t in done}
-    step = len(done)
-
-    def record(trial: Trial, evaluation_id: int | None = None) -> None:
-        nonlocal step
-        if trial.key in recorded:
+    def record(self, trial: Trial, evaluation_id: int | None = None) -> None:
+        if (trial.key, trial.fidelity) in self.recorded:
             return
-        recorded.add(trial.key)
-        step += 1
-        store.add_trial(search_id, step, trial.cell.to_string(), trial_values(trial),
-                        evaluation_id=evaluation_id, cost_seconds=trial.cost_s)
+        self.recorded.add((trial.key, trial.fidelity))
+        self.step += 1
+        self.new += 1
+        self.store.add_trial(self.search_id, self.step, trial.arch.to_string(), trial_values(trial),
+                             evaluation_id=evaluation_id, cost_seconds=trial.cost_s, fidelity=trial.fidelity)
 
-    warm: list[Trial] = []
-    if spec.live:
-        network = NetworkConfig(spec.channels, spec.cells_per_stage)
-        train_config = TrainConfig(epochs=spec.epochs)
+    def __call__(self, info: StepInfo) -> None:
+        for trial in info.trials:
+            self.record(trial)
+        if self.parent is not None:
+            self.tracker.log_step(self.parent, info.rows)
+        if self.on_step is not None:
+            self.on_step(info)
+
+    def trained(self, result, evaluation_id: int, obs) -> None:
+        self.record(Trial(self.space.parse(result.arch), obs.value, obs.objectives, obs.test_value, obs.cost_s),
+                    evaluation_id)
+        if self.parent is not None:
+            self.store.set_mlflow_run_id(evaluation_id, self.tracker.log_training(result, self.parent, evaluation_id).run_id)
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """What :meth:`SearchJob.run` returns."""
+
+    trace: SearchTrace
+    name: str
+    new: int
+    resumed: int
+
+
+class SearchJob:
+    """One named search over a table or with live training; rerunning it resumes it.
+
+    Args:
+        spec: the search.
+        store: the architecture database (trials, and live trainings).
+        table: the benchmark table (tabular searches only).
+        tracker: a :class:`~surrogate_nas.pipelines.tracking.Tracker`, or None for no MLflow.
+    """
+
+    def __init__(self, spec: SearchSpec, store, table: BenchmarkTable | None = None, tracker=None) -> None:
+        if not spec.live and table is None:
+            raise InputDataError(f"benchmark {spec.benchmark!r} is a table; pass it (or a dataset name for live)")
+        self.spec, self.store, self.table, self.tracker = spec, store, table, tracker
+        self.space = get_space(spec.space).with_cache(store)
+        if table is not None and table.space.name != self.space.name:
+            raise InputDataError(f"table {table.name} holds {table.space.name} architectures, "
+                                 f"not {self.space.name}; pass --space {table.space.name}")
+        self.objectives = resolve_objectives(spec.objectives, table)
+        self.name = spec.resolved_name()
+
+    def run(self, on_step=None, on_start=None) -> SearchOutcome:
+        """Run or resume the search.
+
+        Args:
+            on_step: called with each :class:`~.search.runner.StepInfo`.
+            on_start: called with the number of trials resumed from earlier runs, before
+                anything new is evaluated.
+        """
+        spec, store = self.spec, self.store
+        search_id = store.get_or_create_search(self.name, spec.identity(), SearchSpec.identity_defaults())
+        done = [trial_from_stored(self.space, t.arch, t.values, t.fidelity)
+                for t in sorted(store.trials(search_id), key=lambda t: t.step)]
+        if on_start is not None:
+            on_start(len(done))
+        parent = self._parent_run(search_id, len(done))
+        if parent is not None:
+            self._log_missed_trainings(search_id, parent)
+        recorder = TrialRecorder(store, search_id, done, self.space, self.tracker, parent, on_step)
+        try:
+            evaluator, warm = self._evaluator(recorder, {t.key for t in done})
+            strategy_options = ({"surrogate": spec.surrogate, "acquisition": spec.acquisition}
+                                if spec.strategy == "bo" else {})
+            strategy = make_strategy(spec.strategy, self.space, objectives=self.objectives, seed=spec.seed,
+                                     **strategy_options)
+            trace = run_search(strategy, evaluator, budget=spec.budget + len(warm), wall_clock_s=spec.wall_clock_s,
+                               batch_size=spec.batch_size, objectives=self.objectives, initial=warm + done,
+                               callback=recorder)
+            if parent is not None:
+                self._log_artifacts(parent, trace)
+        except KeyboardInterrupt:
+            if parent is not None:
+                self.tracker.end_run(parent, "KILLED")
+            raise
+        except BaseException:
+            if parent is not None:
+                self.tracker.end_run(parent, "FAILED")
+            raise
+        if parent is not None:
+            self.tracker.end_run(parent, "FINISHED")
+        return SearchOutcome(trace, self.name, recorder.new, len(done))
+
+    def _parent_run(self, search_id: int, resumed: int):
+        if self.tracker is None:
+            return None
+        info = self.store.search(self.name)
+        ref = self.tracker.resume_run(info.mlflow_run_id) if info and info.mlflow_run_id else None
+        if ref is None:
+            params = {**{k: v for k, v in asdict(self.spec).items() if v is not None and k != "objectives"},
+                      "objectives": ",".join(self.spec.objectives), "search_name": self.name}
+            ref = self.tracker.start_run(f"search-{self.name}", params=params, tags={
+                "kind": "search", "search_name": self.name, "strategy": self.spec.strategy_label,
+                "space": self.space.name})
+            self.store.set_search_run(search_id, ref.run_id)
+        self.tracker.log(ref, metrics={"resumed_trials": resumed}, step=resumed)
+        return ref
+
+    def _log_missed_trainings(self, search_id: int, parent) -> None:
+        """Log to MLflow the trainings of this search that a killed process stored but never logged."""
+        for trial in self.store.trials(search_id):
+            e = self.store.evaluation(trial.evaluation_id) if trial.evaluation_id is not None else None
+            if e is not None and e.status.finished and e.mlflow_run_id is None:
+                self.store.set_mlflow_run_id(e.id, self.tracker.log_evaluation(e, parent).run_id)
+
+    def _evaluator(self, recorder: TrialRecorder, own: set[str]) -> tuple[Evaluator, list[Trial]]:
+        spec = self.spec
+        if not spec.live:
+            return TabularEvaluator(self.table, objectives=list(self.objectives)), []
+        setting = Setting(self.space.name, spec.benchmark, spec.network(), TrainConfig(epochs=spec.epochs), spec.seed)
         data = load_dataset(spec.benchmark, spec.data_dir, seed=spec.seed)
+        trainer = DatabaseTrainer(self.store, self.space, data, setting, spec.device)
+        evaluator = LiveEvaluator(trainer, on_result=recorder.trained)
+        return evaluator, self._warm_start(evaluator, setting, own)
 
-        def log_training(result, eval_id, obs):
-            # Recorded as soon as it is trained, so a kill mid-batch never orphans a training.
-            record(Trial(result.arch, obs.value, obs.objectives, obs.test_value, obs.cost_s), eval_id)
-            if tracker is not None:
-                store.set_mlflow_run_id(eval_id, tracker.log_training(result, parent).run_id)
+    def _warm_start(self, evaluator: LiveEvaluator, setting: Setting, own: set[str]) -> list[Trial]:
+        """Evaluations the database already holds for the same setting (not trials of this search)."""
+        out, seen = [], set(own)
+        for e in self.store.evaluations(setting=setting, status="ok"):
+            if e.canonical_key in seen:
+                continue
+            seen.add(e.canonical_key)
+            obs = evaluator.from_evaluation(e)
+            out.append(Trial(self.space.parse(e.arch), obs.value, obs.objectives, obs.test_value, obs.cost_s))
+        return out
 
-        evaluator = LiveEvaluator(store, data, network, train_config, spec.seed, spec.device, on_result=log_training)
-        warm = _warm_start(store, evaluator, {t.key for t in done})
-    else:
-        evaluator = TabularEvaluator(table, objectives=objectives)
+    def _log_artifacts(self, parent, trace: SearchTrace) -> None:
+        from surrogate_nas.pipelines.search.benchmark import plot_regret
+        from surrogate_nas.pipelines.search.pareto import plot_pareto
 
-    strategy_options = {"surrogate": spec.surrogate, "acquisition": spec.acquisition} if spec.strategy == "bo" else {}
-    strategy = make_strategy(spec.strategy, seed=spec.seed, objectives=objectives, **strategy_options)
+        with tempfile.TemporaryDirectory() as tmp:
+            trace.frame.to_csv(Path(tmp) / "trace.csv", index=False)
+            if len(trace.objectives) > 1:
+                front = trace.pareto_front()
+                front.to_csv(Path(tmp) / "pareto_front.csv", index=False)
+                plot_pareto({trace.strategy: front}, trace.objectives, path=Path(tmp) / "pareto_front.png")
+            elif trace.frame["regret"].notna().any():
+                curves = trace.frame.assign(strategy=trace.strategy, seed=0)
+                plot_regret(curves, path=Path(tmp) / "regret.png")
+            for f in sorted(Path(tmp).iterdir()):
+                self.tracker.log_artifact(parent, f)
 
-    def callback(info: StepInfo):
-        if info.batch > 0:
-            for trial in info.trials:
-                record(trial)
-        if tracker is not None and info.batch > 0:
-            _log_step(tracker, parent, info.rows)
-        if on_step is not None:
-            on_step(info)
-
-    trace = run_search(strategy, evaluator, budget=spec.budget + len(warm), wall_clock_s=spec.wall_clock_s,
-                       batch_size=spec.batch_size, seed=spec.seed, objectives=objectives, initial=warm + done,
-                       callback=callback)
-    return trace, step - len(done)
-
-
-def _warm_start(store, evaluator: LiveEvaluator, own: set[str]) -> list[Trial]:
-    """Evaluations the database already holds for the same setting (not trials of this search)."""
-    evals = store.evaluations(dataset=evaluator.dataset.name, status="ok", channels=evaluator.network.channels,
-                              cells_per_stage=evaluator.network.cells_per_stage,
-                              epochs=evaluator.train_config.epochs, seed=evaluator.seed)
-    out, seen = [], set(own)
-    for e in evals:
-        if e.canonical_key in seen:
-            continue
-        seen.add(e.canonical_key)
-        obs = evaluator.from_evaluation(e)
-        out.append(Trial(e.arch, obs.value, obs.objectives, obs.test_value, obs.cost_s))
-    return out
-
-
-def _log_step(tracker, parent, rows: pd.DataFrame) -> None:
-    series: dict[str, list[tuple[int, float]]] = {}
-    for rec in rows.to_dict("records"):
-        for key in ("value", "best_so_far", "regret", "hypervolume", "fit_s", "acq_s", "test_of_best"):
-            v = rec.get(key)
-            if v is not None and isinstance(v, (int, float)) and math.isfinite(v):
-                series.setdefault(key, []).append((int(rec["step"]), float(v)))
-    if series:
-        tracker.log_series(parent, series)
-
-
-def _log_artifacts(tracker, parent, trace: SearchTrace) -> None:
-    import tempfile
-
-    from surrogate_nas.pipelines.search.benchmark import plot_regret
-    from surrogate_nas.pipelines.search.pareto import plot_pareto
-
-    with tempfile.TemporaryDirectory() as tmp:
-        trace.frame.to_csv(Path(tmp) / "trace.csv", index=False)
-        if len(trace.objectives) > 1:
-            front = trace.pareto_front()
-            front.to_csv(Path(tmp) / "pareto_front.csv", index=False)
-            plot_pareto({trace.strategy: front}, trace.objectives, path=Path(tmp) / "pareto_front.png")
-        elif trace.frame["regret"].notna().any():
-            curves = trace.frame.assign(strategy=trace.strategy, seed=0)
-            plot_regret(curves, path=Path(tmp) / "regret.png")
-        for f in sorted(Path(tmp).iterdir()):
-            tracker.log_artifact(parent, f)

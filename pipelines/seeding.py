@@ -1,71 +1,89 @@
 """Seed the architecture database: sample, train for real, store, log.
 
-Sampling is uniform over *canonical* architectures (one per function the cell
-computes), skipping those already evaluated for the same settings. Every
-training run is claimed in the database first, so concurrent processes never
-train the same architecture twice and an interrupted run leaves no finished
-work behind.
+A seed plan is a fixed list: architectures drawn (uniformly over canonical architectures
+for spaces that can be listed, by the space's sampler otherwise) in an order set by the
+plan's seed, crossed with the requested network widths and depths. ``n`` means "until the
+plan's first ``n`` entries exist": entries already in the database count, entries a live
+worker is training count (that worker will store them), and the rest are trained here.
+So rerunning an interrupted command finishes the same ``n`` rather than training ``n``
+more, and several processes running one plan together train it once. Every training
+goes through :class:`~surrogate_nas.pipelines.trainer.DatabaseTrainer` (claim, heartbeat,
+store).
 """
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from surrogate_nas.cell import Cell, canonical_cells
-from surrogate_nas.cost import count_flops, count_params
 from surrogate_nas.datasets import Dataset
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.records import NetworkConfig, TrainConfig, TrainResult
-from surrogate_nas.training import train
-
-REFERENCE_NETWORK = NetworkConfig(channels=16, cells_per_stage=5)
-REFERENCE_INPUT = ((3, 32, 32), 10)
+from surrogate_nas.records import NetworkConfig, Setting, TrainConfig
+from surrogate_nas.spaces import SearchSpace
+from surrogate_nas.pipelines.trainer import DatabaseTrainer, TrainingOutcome
 
 
 @dataclass(frozen=True)
 class SeedPlan:
-    """What to train: ``n`` new architectures (or the given ``cells``) under one setting."""
+    """What to train: the first ``n`` of a seeded list of architectures (or the given ``archs``)."""
 
+    space: SearchSpace
     dataset: str
-    channels: tuple[int, ...] = (16,)
-    cells_per_stage: tuple[int, ...] = (1,)
+    networks: tuple[NetworkConfig, ...]
     train: TrainConfig = field(default_factory=TrainConfig)
     seed: int = 0
     n: int = 8
-    cells: tuple[Cell, ...] = ()
+    archs: tuple = ()
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        if self.n < 1 and not self.cells:
+        if self.n < 1 and not self.archs:
             raise InputDataError(f"the number of architectures must be >= 1, got {self.n}")
-        for c in self.channels:
-            NetworkConfig(c, 1)
-        for n in self.cells_per_stage:
-            NetworkConfig(16, n)
+        if not self.networks:
+            raise InputDataError("a seed plan needs at least one network setting")
+        object.__setattr__(self, "archs", tuple(self.space.as_architecture(a) for a in self.archs))
 
-    def candidates(self) -> list[tuple[Cell, NetworkConfig]]:
-        """Candidate (cell, network) pairs in this plan's random order (fixed by ``seed``)."""
-        nets = [NetworkConfig(c, n) for c, n in itertools.product(self.channels, self.cells_per_stage)]
-        if self.cells:
-            return [(cell, net) for cell in self.cells for net in nets]
+    @property
+    def size(self) -> int:
+        """How many (architecture, network) entries the plan asks for."""
+        return len(self.archs) * len(self.networks) if self.archs else self.n
+
+    def setting(self, network: NetworkConfig) -> Setting:
+        return Setting(self.space.name, self.dataset, network, self.train, self.seed)
+
+    def candidates(self) -> Iterator[tuple[object, NetworkConfig]]:
+        """The plan's (architecture, network) entries in order (fixed by ``seed``)."""
+        nets = list(self.networks)
+        if self.archs:
+            yield from ((arch, net) for arch in self.archs for net in nets)
+            return
         rng = np.random.default_rng(self.seed)
-        pool = canonical_cells()
-        out = []
-        # Uniform over canonical cells and network choices, without replacement.
-        for i in rng.permutation(len(pool) * len(nets)):
-            out.append((pool[i // len(nets)], nets[i % len(nets)]))
-        return out
+        listed = self.space.enumerate()
+        if listed is not None:
+            for i in rng.permutation(len(listed) * len(nets)):
+                yield listed[i // len(nets)], nets[i % len(nets)]
+            return
+        seen: set[str] = set()
+        while True:
+            batch = self.space.sample_unseen(64, rng, seen)
+            if not batch:
+                return
+            for arch in batch:
+                seen.add(arch.canonical_key)
+                for net in rng.permutation(len(nets)):
+                    yield arch, nets[int(net)]
 
 
 @dataclass
 class SeedReport:
-    trained: list[TrainResult] = field(default_factory=list)
-    skipped: int = 0
+    """What a seed run did: trained here, found already stored, left to other live workers."""
+
+    trained: list = field(default_factory=list)
+    found: int = 0
+    skipped: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
 
     @property
@@ -73,59 +91,46 @@ class SeedReport:
         return sum(r.train_seconds for r in self.trained)
 
 
-def reference_cost(cell: Cell) -> tuple[int, int]:
-    """Params and FLOPs at NAS-Bench-201's own setting, comparable across runs."""
-    shape, classes = REFERENCE_INPUT
-    return (count_params(cell, REFERENCE_NETWORK, shape, classes),
-            count_flops(cell, REFERENCE_NETWORK, shape, classes))
-
-
 def seed_architectures(
     plan: SeedPlan,
     dataset: Dataset,
     store,
-    on_result: Callable[[TrainResult, int], None] | None = None,
-    progress: Callable[[TrainResult], None] | None = None,
+    on_result: Callable | None = None,
+    progress: Callable[[TrainingOutcome], None] | None = None,
 ) -> SeedReport:
-    """Train ``plan.n`` architectures not yet evaluated under the plan's settings.
+    """Make the plan's first ``plan.n`` entries exist; train the missing ones here.
 
     ``store`` is an :class:`~surrogate_nas.storage.ArchitectureStore`;
-    ``on_result(result, evaluation_id)`` runs after each result is stored
-    (the CLI logs to MLflow there).
+    ``on_result(result, evaluation_id)`` runs after each new result is stored (the CLI
+    logs to MLflow there); ``progress(outcome)`` after each entry that counts.
     """
     report = SeedReport()
     start = time.perf_counter()
-    target = len(plan.cells) * len(plan.channels) * len(plan.cells_per_stage) if plan.cells else plan.n
-    for cell, net in _unevaluated(plan, store):
-        if len(report.trained) >= target:
+    trainers = {net: DatabaseTrainer(store, plan.space, dataset, plan.setting(net), plan.device, on_result)
+                for net in plan.networks}
+    done = {net: store.evaluated_keys(plan.setting(net)) for net in plan.networks}
+    counted = 0
+    for arch, net in plan.candidates():
+        if counted >= plan.size:
             break
-        params_ref, flops_ref = reference_cost(cell)
-        eval_id = store.claim(cell, plan.dataset, net, plan.train, plan.seed,
-                              params_ref=params_ref, flops_ref=flops_ref)
-        if eval_id is None:  # another process has it, or it is done
-            report.skipped += 1
+        if arch.canonical_key in done[net] and not plan.archs:
+            # Finished, or a live worker is on it: it exists (or will) without us.
+            existing = store.lookup(plan.space, arch, plan.setting(net))
+            if existing is not None and existing.status.finished:
+                report.found += 1
+            else:
+                report.skipped.append(f"{arch.to_string()} ({existing.worker if existing else 'another worker'})")
+            counted += 1
             continue
-        try:
-            result = train(cell, net, plan.train, dataset, plan.seed, plan.device)
-        except BaseException:
-            store.release(eval_id)
-            raise
-        store.finish(eval_id, result)
-        report.trained.append(result)
-        if on_result is not None:
-            on_result(result, eval_id)
+        outcome = trainers[net].run(arch)
+        counted += 1
+        if outcome.trained:
+            report.trained.append(outcome.result)
+        elif outcome.stored is not None:
+            report.found += 1
+        else:
+            report.skipped.append(f"{arch.to_string()}: {outcome.skipped}")
         if progress is not None:
-            progress(result)
+            progress(outcome)
     report.wall_seconds = time.perf_counter() - start
     return report
-
-
-def _unevaluated(plan: SeedPlan, store) -> Sequence[tuple[Cell, NetworkConfig]]:
-    done: dict[NetworkConfig, set[str]] = {}
-    out = []
-    for cell, net in plan.candidates():
-        if net not in done:
-            done[net] = store.evaluated_keys(plan.dataset, net, plan.train.epochs, plan.seed)
-        if cell.canonical_key not in done[net]:
-            out.append((cell, net))
-    return out

@@ -6,12 +6,14 @@ Everything goes through an explicit :class:`mlflow.tracking.MlflowClient`
 
 The default store is ``sqlite:///mlruns/mlflow.db`` with artifacts under
 ``mlruns/artifacts`` (MLflow 3.17+ refuses the plain ``./mlruns`` file store);
-``MLFLOW_TRACKING_URI`` overrides it, e.g. to point at a tracking server.
+``MLFLOW_TRACKING_URI`` overrides it, e.g. to point at a tracking server, and
+``MLFLOW_EXPERIMENT_NAME`` the experiment (``surrogate-nas`` by default).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from contextlib import contextmanager
@@ -24,7 +26,10 @@ from surrogate_nas.records import TrainResult
 
 DEFAULT_STORE_DIR = "mlruns"
 EXPERIMENT = "surrogate-nas"
+"""The experiment runs go to, unless ``MLFLOW_EXPERIMENT_NAME`` names another."""
 _BATCH = 900  # MLflow accepts at most 1000 entities per log_batch call
+STEP_METRICS = ("value", "best_so_far", "regret", "hypervolume", "fit_s", "acq_s", "test_of_best")
+"""Trace columns logged per search step."""
 
 
 def tracking_uri() -> str:
@@ -66,12 +71,13 @@ class RunRef:
 class Tracker:
     """Thin, explicit wrapper over ``MlflowClient`` for the runs this tool writes."""
 
-    def __init__(self, uri: str | None = None, experiment: str = EXPERIMENT):
-        import mlflow  # deferred: importing mlflow costs seconds, and not every command needs it
-        from mlflow.tracking import MlflowClient
+    def __init__(self, uri: str | None = None, experiment: str | None = None):
+        # MLflow's own artifact progress bars would interleave with ours.
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        from mlflow.tracking import MlflowClient  # deferred: importing mlflow costs seconds
 
         self.uri = uri or tracking_uri()
-        self._mlflow = mlflow
+        experiment = experiment or os.environ.get("MLFLOW_EXPERIMENT_NAME") or EXPERIMENT
         logging.getLogger("mlflow").setLevel(logging.WARNING)  # store-creation chatter is not for users
         if self.uri.startswith("sqlite:///"):
             folder = Path(self.uri[len("sqlite:///"):]).parent
@@ -130,6 +136,28 @@ class Tracker:
     def end_run(self, ref: RunRef, status: str = "FINISHED") -> None:
         self.client.set_terminated(ref.run_id, status=status)
 
+    def resume_run(self, run_id: str) -> RunRef | None:
+        """Reopen run ``run_id`` of this experiment (a resumed search continues its own run), or None."""
+        try:
+            run = self.client.get_run(run_id)
+        except Exception:  # noqa: BLE001 - MLflow raises its own error types for unknown ids
+            return None
+        if run.info.experiment_id != self.experiment_id or run.info.lifecycle_stage != "active":
+            return None
+        self.client.update_run(run_id, status="RUNNING")
+        return RunRef(run_id, self.experiment_id)
+
+    def log_step(self, ref: RunRef, rows) -> None:
+        """Log a search step's trace rows (value, best so far, regret, hypervolume, timings)."""
+        series: dict[str, list[tuple[int, float]]] = {}
+        for rec in rows.to_dict("records"):
+            for key in STEP_METRICS:
+                v = rec.get(key)
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                    series.setdefault(key, []).append((int(rec["step"]), float(v)))
+        if series:
+            self.log_series(ref, series)
+
     def log(self, ref: RunRef, metrics: dict | None = None, params: dict | None = None,
             tags: dict | None = None, step: int = 0) -> None:
         """Log scalars, params and tags in as few batches as possible."""
@@ -154,13 +182,19 @@ class Tracker:
         self.client.log_artifact(ref.run_id, str(path), artifact_path=folder)
 
     # -- the record of one training run ------------------------------------
-    def log_training(self, result: TrainResult, parent: RunRef | None, space: str = "nb201") -> RunRef:
-        """One nested run for one trained architecture; returns its reference."""
-        ref = self.start_run(
-            name=f"{result.dataset}-{result.canonical_key[:40]}",
-            parent=parent,
-            tags={"canonical_key": result.canonical_key, "status": result.status.value, "kind": "training"},
-        )
+    def log_training(self, result: TrainResult, parent: RunRef | None, evaluation_id: int | None = None) -> RunRef:
+        """One nested run for one trained architecture (tagged with its database id); returns its reference.
+
+        A run of the same evaluation left unfinished by a killed process is completed
+        instead of duplicated.
+        """
+        tags = {"canonical_key": result.canonical_key[:5000], "status": result.status.value, "kind": "training",
+                "space": result.space}
+        if evaluation_id is not None:
+            tags["evaluation_id"] = str(evaluation_id)
+        ref = self._unfinished_training(evaluation_id)
+        if ref is None:
+            ref = self.start_run(name=f"{result.dataset}-{result.canonical_key[:40]}", parent=parent, tags=tags)
         series = {
             "train_loss": list(enumerate(result.train_losses, start=1)),
             "valid_acc_curve": list(enumerate(result.valid_accs, start=1)),
@@ -177,7 +211,7 @@ class Tracker:
                 series[k] = [(0, v)]
         params = {
             "arch": result.arch,
-            "space": space,
+            "space": result.space,
             "dataset": result.dataset,
             "epochs": result.train.epochs,
             "seed": result.seed,
@@ -187,9 +221,30 @@ class Tracker:
             "learning_rate": result.train.learning_rate,
             "device": result.device,
         }
-        self.log_series(ref, series, params=params)
+        self.log_series(ref, series, params={k: v for k, v in params.items() if v is not None})
         self.end_run(ref, "FINISHED" if result.status.value == "ok" else "FAILED")
         return ref
+
+    def _unfinished_training(self, evaluation_id: int | None) -> RunRef | None:
+        if evaluation_id is None:
+            return None
+        runs = self.client.search_runs([self.experiment_id], filter_string=f"tags.evaluation_id = '{int(evaluation_id)}'",
+                                       max_results=1)
+        return RunRef(runs[0].info.run_id, self.experiment_id) if runs else None
+
+    def log_evaluation(self, evaluation, parent: RunRef | None) -> RunRef:
+        """Log a stored evaluation that has no MLflow run yet (its process died before logging it)."""
+        from surrogate_nas.records import TrainConfig
+
+        result = TrainResult(
+            space=evaluation.space, arch=evaluation.arch, canonical_key=evaluation.canonical_key,
+            dataset=evaluation.dataset, network=evaluation.network, train=TrainConfig(**evaluation.train_config),
+            seed=evaluation.seed, status=evaluation.status, valid_acc=evaluation.valid_acc,
+            test_acc=evaluation.test_acc, train_losses=evaluation.train_losses, valid_accs=evaluation.valid_accs,
+            train_seconds=evaluation.train_seconds or 0.0, params=evaluation.params or 0,
+            flops=evaluation.flops or 0, device=evaluation.device or "", message=evaluation.message,
+        )
+        return self.log_training(result, parent, evaluation.id)
 
     def ui_hint(self) -> str:
         """The command that opens this store in the MLflow UI."""

@@ -1,11 +1,20 @@
-"""Shared fixtures: every test runs in its own folder with its own database and MLflow store."""
+"""Shared fixtures: every test runs in its own folder with its own database and MLflow experiment.
+
+The CLI is tested in-process (:func:`run_cli` calls ``main(argv)``): a new Python process
+costs seconds of torch and MLflow start-up. A few end-to-end tests, marked ``slow``, start
+the real console script (:func:`run_process`) to kill it, run it concurrently or serve the UI.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,18 +26,54 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 CLI = shutil.which("surrogate-nas") or str(Path(sys.executable).parent / "surrogate-nas")
 
 
+@pytest.fixture(scope="session")
+def mlflow_uri(tmp_path_factory) -> str:
+    """One MLflow store for the session (creating a store costs seconds); tests use their own experiments."""
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+
+
 @pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
-    """A fresh working folder with a private SQLite database and MLflow store."""
+def workdir(tmp_path, monkeypatch, mlflow_uri, request) -> Path:
+    """A fresh working folder with a private SQLite database and MLflow experiment."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_uri)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", re.sub(r"\W+", "-", request.node.nodeid)[-200:])
     monkeypatch.setenv("SURROGATE_NAS_DB", f"sqlite:///{tmp_path / 'nas.db'}")
     return tmp_path
 
 
-def run_cli(*args: str, timeout: float = 600, check: bool = False) -> subprocess.CompletedProcess:
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, check: bool = False) -> CliResult:
+    """Run the CLI in this process, as ``surrogate-nas ARGS`` would, capturing its output."""
+    from surrogate_nas.pipelines.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args])
+    result = CliResult(code, out.getvalue(), err.getvalue())
+    if check and code != 0:
+        raise AssertionError(f"surrogate-nas {' '.join(map(str, args))} exited {code}:\n{result.stderr[-3000:]}")
+    return result
+
+
+def run_process(*args: str, timeout: float = 600, check: bool = False) -> subprocess.CompletedProcess:
     """Run the real console script in a subprocess, as a user would."""
     proc = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout, env=os.environ.copy())
     if check and proc.returncode != 0:
         raise AssertionError(f"surrogate-nas {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
     return proc
+
+
+def experiment_runs():
+    """``(client, runs)`` of this test's MLflow experiment."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+    exp = client.get_experiment_by_name(os.environ["MLFLOW_EXPERIMENT_NAME"])
+    return client, ([] if exp is None else client.search_runs([exp.experiment_id], max_results=1000))

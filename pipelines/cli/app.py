@@ -23,6 +23,25 @@ db_option = click.option(
 )
 
 
+def _check_space(ctx, param, value):
+    if value is None:
+        return None
+    from surrogate_nas.spaces import get_space
+
+    try:
+        return get_space(value).name
+    except SurrogateNASError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def space_option(default: str | None = "nb201", help_text: str | None = None):
+    """``--space NAME``: a registered search space (``surrogate-nas spaces`` lists them)."""
+    return click.option(
+        "--space", default=default, callback=_check_space, show_default=default is not None,
+        help=help_text or "Search space (see `surrogate-nas spaces`).",
+    )
+
+
 def _set_threads(ctx, param, value: int) -> int:
     import torch
 
@@ -43,7 +62,8 @@ def cli() -> None:
     """Neural architecture search driven by surrogate models.
 
     Train architectures for real (seed), compare performance predictors (compare),
-    run Bayesian search (search) and browse everything in MLflow (ui).
+    run Bayesian search (search) and browse everything in MLflow (ui). Every command
+    works on any registered search space (--space; see `surrogate-nas spaces`).
     """
 
 
@@ -83,6 +103,7 @@ def _register_commands() -> None:
         quickstart_cmd,
         search_cmd,
         seed_cmd,
+        spaces_cmd,
         ui_cmd,
     )
 

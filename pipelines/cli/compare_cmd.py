@@ -6,14 +6,10 @@ import tempfile
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.storage import open_store
-from surrogate_nas.tables import NAMED_BENCHMARKS, BenchmarkTable, load_benchmark
-from surrogate_nas.pipelines.cli.app import cli, db_option
+from surrogate_nas.pipelines.cli.app import cli, db_option, space_option
 from surrogate_nas.pipelines.cli.format import print_table, write_csv
-from surrogate_nas.pipelines.tracking import Tracker
 
 
 def csv_list(kind=str):
@@ -30,42 +26,62 @@ def csv_list(kind=str):
     return parse
 
 
-def resolve_benchmark(name: str, metric: str | None, db_url: str) -> BenchmarkTable:
-    """A named table, a user CSV, or ``db`` / ``db:DATASET`` for the project's database."""
+def resolve_benchmark(name: str, metric: str | None, db_url: str, space: str | None = None):
+    """A named table, a user CSV (of ``space``, default nb201), or ``db`` / ``db:DATASET`` (the database)."""
+    from surrogate_nas.tables import NAMED_BENCHMARKS, load_benchmark
+
     if name == "db" or name.startswith("db:"):
+        from surrogate_nas.storage import open_store
         from surrogate_nas.pipelines.db_table import table_from_store
 
         dataset = name.split(":", 1)[1] if ":" in name else None
-        return table_from_store(open_store(db_url), dataset=dataset, metric=metric or "valid_acc")
-    if name not in NAMED_BENCHMARKS and not name.endswith(".csv") and not Path(name).exists():
+        return table_from_store(open_store(db_url), space=space, dataset=dataset, metric=metric or "valid_acc")
+    if name not in NAMED_BENCHMARKS and not name.endswith((".csv", ".csv.gz")) and not Path(name).exists():
         raise InputDataError(f"unknown benchmark {name!r}; expected one of {', '.join(NAMED_BENCHMARKS)}, "
                              "db, db:DATASET or a path to a .csv file")
-    return load_benchmark(name, metric)
+    return load_benchmark(name, metric, space=space)
 
 
 @cli.command("compare")
-@click.option("--benchmark", required=True, help="nb201-cifar10, nb201-cifar100, ..., a CSV path, or db[:DATASET].")
+@click.option("--benchmark", required=True,
+              help="nb201-cifar10, nb201-cifar100, nb101-cifar10-subset, darts-cifar10-subset, ..., a CSV path, "
+                   "or db[:DATASET].")
+@space_option(None, "Search space of a CSV or db benchmark (default: the named table's own, else nb201).")
 @click.option("--metric", default=None, help="Target column (default: the benchmark's own).")
 @click.option("--predictors", "names", default="xgb,gp,rf,params,mean", callback=csv_list(), show_default=True)
 @click.option("--train-sizes", default="56,135,500", callback=csv_list(int), show_default=True)
 @click.option("--seeds", type=click.IntRange(min=1), default=5, show_default=True)
-@click.option("--test-size", type=click.IntRange(min=2), default=200, show_default=True)
+@click.option("--test-size", default="auto", show_default=True,
+              help="Test architectures per split: a count, 'all' (every one outside the training set's "
+                   "canonical groups) or 'auto' (at most 200 of those).")
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Per-seed rows as CSV.")
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
 @db_option
-def compare_command(benchmark, metric, names, train_sizes, seeds, test_size, output, no_mlflow, db_url) -> None:
+def compare_command(benchmark, space, metric, names, train_sizes, seeds, test_size, output, no_mlflow,
+                    db_url) -> None:
     """Compare predictors: Kendall tau, Spearman, precision@10, calibration, timings."""
+    from tqdm import tqdm
+
     from surrogate_nas.pipelines.compare import compare_predictors, summarize
+    from surrogate_nas.pipelines.tracking import Tracker
+
+    from surrogate_nas.pipelines.compare import check_test_size
 
     if min(train_sizes) < 2:
         raise click.BadParameter("train sizes must be >= 2", param_hint="--train-sizes")
-    table = resolve_benchmark(benchmark, metric, db_url)
+    test_size = check_test_size(test_size)
+    table = resolve_benchmark(benchmark, metric, db_url, space)
     total = len(names) * len(train_sizes) * seeds
     with tqdm(total=total, desc="fitting predictors", unit="fit", dynamic_ncols=True) as bar:
         rows = compare_predictors(table, names, train_sizes, seeds, test_size=test_size,
                                   progress=lambda *_: bar.update(1))
     summary = summarize(rows)
-    click.echo(f"\n{table.name}: target {table.target}, {len(table)} architectures, test size {test_size}")
+    for rec in rows[rows["status"] == "failed"].to_dict("records"):
+        click.echo(f"{rec['predictor']} failed to fit (n={rec['train_size']}, seed {rec['seed']}): {rec['message']}")
+    sizes = rows.groupby("train_size")["test_size"].agg(["min", "max"])
+    shown = ", ".join(f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in zip(sizes["min"], sizes["max"]))
+    click.echo(f"\n{table.name} ({table.space.name}): target {table.target}, {len(table)} architectures, "
+               f"test architectures per split: {shown} (train sizes {', '.join(map(str, sizes.index))})")
     print_table(compact_summary(summary))
     if output:
         write_csv(rows, output, "\nper-seed rows")
@@ -82,18 +98,21 @@ def compact_summary(summary) -> list[dict]:
 
     rows = []
     for rec in summary.reset_index().to_dict("records"):
-        rows.append({"predictor": rec["predictor"], "n": rec["train_size"], "kendall tau": pm(rec, "kendall_tau"),
-                     "spearman": pm(rec, "spearman"), "prec@10": f"{rec['precision_at_10_mean']:.2f}",
-                     "90% cover": f"{rec['coverage_90_mean']:.2f}", "fit s": f"{rec['fit_seconds_mean']:.2f}"})
+        row = {"predictor": rec["predictor"], "n": rec["train_size"], "kendall tau": pm(rec, "kendall_tau"),
+               "spearman": pm(rec, "spearman"), "prec@10": f"{rec['precision_at_10_mean']:.2f}",
+               "90% cover": f"{rec['coverage_90_mean']:.2f}", "fit s": f"{rec['fit_seconds_mean']:.2f}"}
+        if summary["failed"].any():
+            row["failed"] = int(rec["failed"])
+        rows.append(row)
     return rows
 
 
-def log_comparison(tracker: Tracker, table, rows, summary, names, train_sizes, seeds, test_size) -> None:
+def log_comparison(tracker, table, rows, summary, names, train_sizes, seeds, test_size) -> None:
     """One MLflow run: parameters, mean metrics per predictor (step = train size), CSV and plots."""
     from surrogate_nas.pipelines.compare import plot_tau_vs_size
 
     with tracker.run(f"compare-{table.name}", params={
-        "benchmark": table.name, "metric": table.target, "predictors": ",".join(names),
+        "benchmark": table.name, "space": table.space.name, "metric": table.target, "predictors": ",".join(names),
         "train_sizes": ",".join(map(str, train_sizes)), "seeds": seeds, "test_size": test_size,
     }, tags={"kind": "compare"}) as run:
         series: dict[str, list[tuple[int, float]]] = {}
@@ -113,17 +132,16 @@ def log_comparison(tracker: Tracker, table, rows, summary, names, train_sizes, s
                 tracker.log_artifact(run, f)
 
 
-def scatter_plots(table: BenchmarkTable, names, train_size: int, test_size: int, folder: Path) -> None:
+def scatter_plots(table, names, train_size: int, test_size, folder: Path) -> None:
     """Predicted against true on the seed-0 split of the largest train size, one plot per predictor."""
-    from surrogate_nas.predictors.features import featurize
     from surrogate_nas.predictors.registry import make_predictor
     from surrogate_nas.pipelines.compare import plot_scatter, split_train_test
 
-    cells, y = table.cells(), table.values()
-    train, test = split_train_test([c.canonical_key for c in cells], train_size, test_size, seed=0)
+    archs, y = table.architectures(), table.values()
+    train, test = split_train_test([a.canonical_key for a in archs], train_size, test_size, seed=0)
     for name in names:
-        kind, predictor = make_predictor(name)
-        X = featurize(cells, kind)
+        kind, predictor = make_predictor(name, table.space)
+        X = table.space.features(archs, kind)
         mean, std = predictor.fit(X[train], y[train]).predict(X[test])
         plot_scatter(y[test], mean, folder / f"predicted_vs_true_{name}.png", std=std,
                      title=f"{name}, n={train_size}, {table.name}")

@@ -6,15 +6,13 @@ import time
 
 import click
 
-from surrogate_nas.cell import Cell
-from surrogate_nas.pipelines.cli.app import cli, db_option
+from surrogate_nas.pipelines.cli.app import cli, db_option, space_option
 from surrogate_nas.pipelines.cli.compare_cmd import resolve_benchmark
 from surrogate_nas.pipelines.cli.format import print_table
-from surrogate_nas.pipelines.predictor_store import load_bundle, load_bundle_file, log_bundle, save_bundle
-from surrogate_nas.pipelines.tracking import Tracker
 
 
 @cli.command("fit")
+@space_option(None, "Search space of a CSV or db benchmark (default: the named table's own, else nb201).")
 @click.option("--predictor", "kind", default="xgb", show_default=True,
               help="xgb, gp, rf, params, flops, synflow, nwot, mean, xgb-onehot, gp-onehot, ...")
 @click.option("--benchmark", default="db", show_default=True, help="db[:DATASET], a named table or a CSV.")
@@ -23,21 +21,22 @@ from surrogate_nas.pipelines.tracking import Tracker
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write it to this file.")
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow (then --out is required).")
 @db_option
-def fit_command(kind, benchmark, metric, name, out, no_mlflow, db_url) -> None:
+def fit_command(space, kind, benchmark, metric, name, out, no_mlflow, db_url) -> None:
     """Fit a predictor on every architecture of the database (or a table) and store it."""
     if no_mlflow and not out:
         raise click.UsageError("with --no-mlflow, give --out PATH to keep the predictor")
-    from surrogate_nas.predictors.features import featurize
     from surrogate_nas.predictors.registry import make_predictor
+    from surrogate_nas.pipelines.predictor_store import log_bundle, save_bundle
+    from surrogate_nas.pipelines.tracking import Tracker
 
-    features, predictor = make_predictor(kind)
-    table = resolve_benchmark(benchmark, metric, db_url)
+    table = resolve_benchmark(benchmark, metric, db_url, space)
+    features, predictor = make_predictor(kind, table.space)
     start = time.perf_counter()
-    predictor.fit(featurize(table.cells(), features), table.values())
+    predictor.fit(table.space.features(table.architectures(), features), table.values())
     seconds = time.perf_counter() - start
     name = name or f"{kind}-{table.name}".replace(":", "-")
     bundle = {"predictor": predictor, "features": features, "target": table.target, "benchmark": table.name,
-              "n_train": len(table), "kind": kind}
+              "n_train": len(table), "kind": kind, "space": table.space.name}
     click.echo(f"fitted {kind} on {len(table)} architectures of {table.name} ({table.target}) in {seconds:.1f}s")
     if out:
         click.echo(f"saved: {save_bundle(bundle, out)}")
@@ -48,19 +47,34 @@ def fit_command(kind, benchmark, metric, name, out, no_mlflow, db_url) -> None:
 
 
 @cli.command("predict")
+@space_option(None, "Search space of the architectures (default: the one the predictor was fitted on).")
 @click.option("--model", required=True, help="A name given to `fit`, an MLflow run id, or a file from --out.")
-@click.option("--archs-file", type=click.File(), default=None, help="One NAS-Bench-201 string per line.")
+@click.option("--archs-file", type=click.File(), default=None, help="One architecture per line.")
 @click.argument("archs", nargs=-1)
-def predict_command(model, archs_file, archs) -> None:
-    """Predicted mean and standard deviation for architecture strings."""
-    texts = list(archs) + ([ln.strip() for ln in archs_file if ln.strip()] if archs_file else [])
-    if not texts:
-        raise click.UsageError("give architecture strings as arguments or --archs-file")
-    cells = [Cell.from_string(t) for t in texts]
-    from surrogate_nas.predictors.features import featurize
+def predict_command(space, model, archs_file, archs) -> None:
+    """Predicted mean and standard deviation for architectures (in their space's text form)."""
+    from surrogate_nas.errors import InputDataError
+    from surrogate_nas.spaces import get_space
+    from surrogate_nas.pipelines.predictor_store import load_bundle, load_bundle_file
+    from surrogate_nas.pipelines.tracking import Tracker
 
+    texts = [(f"argument {i + 1}", t) for i, t in enumerate(archs)]
+    if archs_file:
+        texts += [(f"{archs_file.name} line {i + 1}", ln.strip()) for i, ln in enumerate(archs_file) if ln.strip()]
+    if not texts:
+        raise click.UsageError("give architectures as arguments or --archs-file")
     bundle = load_bundle_file(model) if model.endswith(".pkl") else load_bundle(Tracker(), model)
-    mean, std = bundle["predictor"].predict(featurize(cells, bundle["features"]))
-    click.echo(f"{bundle['kind']} fitted on {bundle['n_train']} architectures of {bundle['benchmark']}, "
+    fitted_on = bundle.get("space", "nb201")
+    if space is not None and space != fitted_on:
+        raise InputDataError(f"the predictor was fitted on the {fitted_on} space, not {space}")
+    space = get_space(fitted_on)
+    archs = []
+    for where, text in texts:
+        try:
+            archs.append(space.parse(text))
+        except InputDataError as exc:
+            raise InputDataError(f"{where}: {exc}") from None
+    mean, std = bundle["predictor"].predict(space.features(archs, bundle["features"]))
+    click.echo(f"{bundle['kind']} fitted on {bundle['n_train']} {space.name} architectures of {bundle['benchmark']}, "
                f"predicting {bundle['target']}")
-    print_table([{"arch": str(c), "mean": float(m), "std": float(s)} for c, m, s in zip(cells, mean, std)])
+    print_table([{"arch": a.to_string(), "mean": float(m), "std": float(s)} for a, m, s in zip(archs, mean, std)])

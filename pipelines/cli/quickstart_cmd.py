@@ -17,13 +17,10 @@ import time
 
 import click
 
-from surrogate_nas.records import TrainConfig
-from surrogate_nas.storage import open_store
 from surrogate_nas.pipelines.cli.app import cli, db_option, threads_option
 from surrogate_nas.pipelines.cli.compare_cmd import compact_summary, log_comparison
 from surrogate_nas.pipelines.cli.search_cmd import run_and_report
 from surrogate_nas.pipelines.cli.seed_cmd import run_seed_job
-from surrogate_nas.pipelines.tracking import Tracker
 
 PREDICTORS = ["xgb", "gp", "rf", "params", "mean"]
 
@@ -41,28 +38,33 @@ PREDICTORS = ["xgb", "gp", "rf", "params", "mean"]
 def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int, device: str, db_url: str) -> None:
     """Seed, compare predictors, Bayesian search and Pareto front on digits (a few minutes on 2 CPU cores)."""
     from surrogate_nas.datasets import load_dataset
+    from surrogate_nas.records import NetworkConfig, TrainConfig
+    from surrogate_nas.spaces import get_space
+    from surrogate_nas.storage import open_store
     from surrogate_nas.pipelines.cli.format import print_table
     from surrogate_nas.pipelines.compare import compare_predictors, summarize
     from surrogate_nas.pipelines.db_table import table_from_store
-    from surrogate_nas.pipelines.search_job import SearchSpec
+    from surrogate_nas.pipelines.search_job import SearchJob, SearchSpec
     from surrogate_nas.pipelines.seeding import SeedPlan
+    from surrogate_nas.pipelines.tracking import Tracker
 
     start = time.perf_counter()
-    train = TrainConfig(epochs=epochs)
+    space = get_space("nb201")
+    network = NetworkConfig(channels, 1)
+    plan = SeedPlan(space=space, dataset="digits", networks=(network,), train=TrainConfig(epochs=epochs), seed=0,
+                    n=seed_archs, device=device)
     data = load_dataset("digits", seed=0)
     store = open_store(db_url)
     tracker = Tracker()
 
-    have = len(store.evaluations(dataset="digits", channels=channels, cells_per_stage=1, epochs=epochs, seed=0))
-    todo = max(0, seed_archs - have)
-    click.echo(f"[1/3] seed: {have} architectures already trained on digits; training {todo} more "
-               f"(C={channels}, N=1, {epochs} epochs)")
-    if todo:
-        plan = SeedPlan(dataset="digits", channels=(channels,), cells_per_stage=(1,), train=train, seed=0,
-                        n=todo, device=device)
-        run_seed_job(plan, data, store, tracker, name="quickstart-seed")
+    have = len(store.evaluations(setting=plan.setting(network), status="ok"))
+    click.echo(f"[1/3] seed: {have} architectures already trained on digits with this setting; the plan holds "
+               f"{seed_archs} (C={channels}, N=1, {epochs} epochs)")
+    report = run_seed_job(plan, data, store, tracker, name="quickstart-seed")
+    click.echo(f"trained {len(report.trained)} new architectures; {report.found} of the plan's {plan.size} were "
+               "already stored")
 
-    table = table_from_store(store, dataset="digits", channels=channels, cells_per_stage=1, epochs=epochs)
+    table = table_from_store(store, space="nb201", dataset="digits", network=network.to_dict(), epochs=epochs)
     test_size = max(4, len(table) // 3)
     train_size = len(table) - test_size
     click.echo(f"\n[2/3] compare predictors on the database: {len(table)} architectures, "
@@ -77,7 +79,7 @@ def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int,
     spec = SearchSpec(benchmark="digits", strategy="bo", surrogate="gp", objectives=("accuracy", "params"),
                       budget=budget, batch_size=4, seed=0, name=f"quickstart-C{channels}-{epochs}ep",
                       epochs=epochs, channels=channels, cells_per_stage=1, device=device)
-    run_and_report(spec, store, None, tracker)
+    run_and_report(SearchJob(spec, store, None, tracker))
 
     click.echo(f"\ndone in {time.perf_counter() - start:.0f}s. The database {store.url} holds "
                f"{store.stats()['evaluations']} evaluations.")

@@ -1,13 +1,12 @@
-"""``surrogate-nas compare``, ``fit`` and ``predict`` as real subprocesses."""
+"""``surrogate-nas compare``, ``fit`` and ``predict`` (in-process)."""
 
 from __future__ import annotations
 
 import os
 
 import pandas as pd
-from mlflow.tracking import MlflowClient
 
-from conftest import run_cli
+from conftest import experiment_runs, run_cli
 from surrogate_nas.tables import load_benchmark
 
 REQUIRED = {"predictor", "train_size", "seed", "kendall_tau", "spearman", "fit_seconds"}
@@ -28,9 +27,7 @@ def test_compare_on_a_named_benchmark_writes_csv_and_logs_mlflow(workdir):
     assert len(rows) == 3 * 2 * 2
     assert set(rows.predictor) == {"xgb", "gp", "mean"}
     assert "kendall" in proc.stdout.lower()
-    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
-    exp = client.get_experiment_by_name("surrogate-nas")
-    (run,) = client.search_runs([exp.experiment_id])
+    client, (run,) = experiment_runs()
     names = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert "compare.csv" in names and any(n.endswith(".png") for n in names)
     assert len([n for n in names if n.endswith(".png")]) >= 2

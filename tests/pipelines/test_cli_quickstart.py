@@ -1,12 +1,11 @@
-"""``surrogate-nas quickstart``: the whole pipeline, small, as a real subprocess."""
+"""``surrogate-nas quickstart``: the whole pipeline, small (in-process)."""
 
 from __future__ import annotations
 
 import os
 
-from mlflow.tracking import MlflowClient
 
-from conftest import run_cli
+from conftest import experiment_runs, run_cli
 from surrogate_nas.storage import open_store
 
 
@@ -18,11 +17,10 @@ def test_quickstart_runs_the_whole_pipeline_and_resumes(workdir):
         assert marker in out, marker
     store = open_store(os.environ["SURROGATE_NAS_DB"])
     assert len(store.evaluations(status="ok")) == 12, "8 seeded + 4 picked by the search"
-    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
-    exp = client.get_experiment_by_name("surrogate-nas")
-    kinds = [r.data.tags.get("kind") for r in client.search_runs([exp.experiment_id], max_results=100)]
+    _, runs = experiment_runs()
+    kinds = [r.data.tags.get("kind") for r in runs]
     assert kinds.count("training") == 12 and "compare" in kinds and "search" in kinds
 
     again = run_cli(*args, check=True).stdout
-    assert "training 0 more" in again and "0 new trainings" in again
+    assert "trained 0 new" in again and "0 new trainings" in again
     assert len(store.evaluations()) == 12

@@ -1,4 +1,4 @@
-"""``surrogate-nas search`` and ``benchmark-search`` as real subprocesses."""
+"""``surrogate-nas search`` and ``benchmark-search`` (in-process, plus a real process killed mid-search)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import subprocess
 import time
 
 import pandas as pd
-from mlflow.tracking import MlflowClient
+import pytest
 
-from conftest import CLI, run_cli
+from conftest import CLI, experiment_runs, run_cli
 from surrogate_nas.storage import open_store
 
 TAB = ["--benchmark", "nb201-cifar10", "--batch-size", "4"]
@@ -63,6 +63,7 @@ def test_benchmark_search_reports_regret(workdir):
     assert "regret@20" in proc.stdout
 
 
+@pytest.mark.slow
 def test_live_search_trains_only_what_it_picks_and_resumes_after_a_kill(workdir):
     live = ["search", "--benchmark", "digits", "--strategy", "bo", "--budget", "6", "--batch-size", "2",
             "--epochs", "2", "-C", "8", "--name", "live"]
@@ -89,7 +90,5 @@ def test_live_search_trains_only_what_it_picks_and_resumes_after_a_kill(workdir)
         if e.id in before:
             assert e.created_at == before[e.id]
     assert "best architectures" in out.stdout
-    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
-    exp = client.get_experiment_by_name("surrogate-nas")
-    runs = client.search_runs([exp.experiment_id], max_results=100)
+    _, runs = experiment_runs()
     assert len([r for r in runs if r.data.tags.get("kind") == "training"]) == 6

@@ -1,4 +1,4 @@
-"""``surrogate-nas seed`` and ``db``, run as real subprocesses on a real SQLite file and MLflow store."""
+"""``surrogate-nas seed`` and ``db`` on a real SQLite file and MLflow store (in-process, plus real processes)."""
 
 from __future__ import annotations
 
@@ -8,23 +8,21 @@ import subprocess
 import time
 
 import pandas as pd
-from mlflow.tracking import MlflowClient
+import pytest
 
-from conftest import CLI, run_cli
+from conftest import CLI, experiment_runs, run_cli
 from surrogate_nas.storage import open_store
 
 FAST = ["--dataset", "digits", "--epochs", "1", "-C", "8", "-N", "1"]
 
 
 def _runs(workdir):
-    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
-    exp = client.get_experiment_by_name("surrogate-nas")
-    return client, client.search_runs([exp.experiment_id], max_results=1000)
+    return experiment_runs()
 
 
-def test_seed_trains_stores_and_logs_then_adds_new_architectures(workdir):
+def test_seed_trains_stores_and_logs_then_finishes_or_extends_the_plan(workdir):
     proc = run_cli("seed", *FAST, "-n", "3", "--epochs", "2", check=True)
-    assert "trained 3 new architectures" in proc.stdout
+    assert "trained 3 new nb201 architectures" in proc.stdout
     assert "surrogate-nas ui" in proc.stdout
 
     store = open_store(os.environ["SURROGATE_NAS_DB"])
@@ -43,16 +41,20 @@ def test_seed_trains_stores_and_logs_then_adds_new_architectures(workdir):
     curve = client.get_metric_history(child.info.run_id, "valid_acc_curve")
     assert [m.step for m in curve] == [1, 2]
 
-    run_cli("seed", *FAST, "-n", "3", "--epochs", "2", check=True)
+    again = run_cli("seed", *FAST, "-n", "3", "--epochs", "2", check=True)
+    assert "trained 0 new" in again.stdout and "3 of the plan's 3 were already stored" in again.stdout
+    assert "the plan is complete" in again.stdout
+    more = run_cli("seed", *FAST, "-n", "5", "--epochs", "2", check=True)
+    assert "trained 2 new" in more.stdout
     keys = [e.canonical_key for e in store.evaluations()]
-    assert len(keys) == 6 and len(set(keys)) == 6
+    assert len(keys) == 5 and len(set(keys)) == 5
 
 
 def test_explicit_arch_is_trained_once(workdir):
     arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
     run_cli("seed", *FAST, "--arch", arch, "--no-mlflow", check=True)
     proc = run_cli("seed", *FAST, "--arch", arch, "--no-mlflow", check=True)
-    assert "trained 0 new architectures" in proc.stdout
+    assert "trained 0 new nb201 architectures" in proc.stdout
     assert [e.arch for e in open_store(os.environ["SURROGATE_NAS_DB"]).evaluations()] == [arch]
 
 
@@ -90,6 +92,7 @@ def test_db_commands(workdir):
     assert len(pd.read_parquet(workdir / "out.parquet")) == 2
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_losing_or_retraining(workdir):
     db = os.environ["SURROGATE_NAS_DB"]
     proc = subprocess.Popen([CLI, "seed", *FAST, "-n", "6", "--epochs", "3", "--no-mlflow"],
@@ -111,17 +114,19 @@ def test_killed_run_resumes_without_losing_or_retraining(workdir):
                        for e in open_store(db).evaluations() if e.status.finished}
     assert len(finished_before) >= 2
 
-    run_cli("seed", *FAST, "-n", "2", "--epochs", "3", "--no-mlflow", check=True)
+    out = run_cli("seed", *FAST, "-n", "6", "--epochs", "3", "--no-mlflow", check=True).stdout
+    assert f"trained {6 - len(finished_before)} new" in out
     after = open_store(db).evaluations()
     by_id = {e.id: e for e in after}
     for eid, (key, created, acc) in finished_before.items():
         assert (by_id[eid].canonical_key, by_id[eid].created_at, by_id[eid].valid_acc) == (key, created, acc)
     keys = [e.canonical_key for e in after if e.status.finished]
-    assert len(keys) == len(set(keys)) == len(finished_before) + 2
+    assert len(keys) == len(set(keys)) == 6, "the rerun finishes the same plan of 6; nothing is trained twice"
 
 
-def test_two_processes_on_one_sqlite_file(workdir):
-    procs = [subprocess.Popen([CLI, "seed", *FAST, "-n", "4", "--seed", "0"],
+@pytest.mark.slow
+def test_two_processes_on_one_sqlite_file_share_one_plan(workdir):
+    procs = [subprocess.Popen([CLI, "seed", *FAST, "-n", "8", "--seed", "0"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=600) for p in procs]
     for p, (out, err) in zip(procs, outs):
@@ -129,7 +134,9 @@ def test_two_processes_on_one_sqlite_file(workdir):
         assert "locked" not in err
     evals = open_store(os.environ["SURROGATE_NAS_DB"]).evaluations()
     keys = [e.canonical_key for e in evals]
-    assert len(keys) == 8 and len(set(keys)) == 8
+    assert len(keys) == 8 and len(set(keys)) == 8, "together the two processes train the plan once"
     assert all(e.status.value == "ok" for e in evals)
+    trained = [int(out.split("trained ")[1].split()[0]) for out, _ in outs]
+    assert sum(trained) == 8, "each process reports only what it trained itself"
     _, runs = _runs(workdir)
     assert len(runs) == 2 + 8

@@ -8,6 +8,10 @@ import subprocess
 import time
 import urllib.request
 
+import os
+
+import pytest
+
 from conftest import CLI, run_cli
 
 
@@ -23,6 +27,7 @@ def _post(url: str, body: dict) -> dict:
         return json.loads(resp.read())
 
 
+@pytest.mark.slow
 def test_ui_serves_the_seeded_runs(workdir):
     run_cli("seed", "--dataset", "digits", "--epochs", "2", "-C", "8", "-n", "2", check=True)
     port = _free_port()
@@ -35,12 +40,13 @@ def test_ui_serves_the_seeded_runs(workdir):
         while time.time() < deadline:
             assert server.poll() is None, server.stdout.read()
             try:
-                exps = _post(f"{base}/experiments/search", {"max_results": 10})
+                exps = _post(f"{base}/experiments/search",
+                             {"max_results": 10, "filter": f"name = '{os.environ['MLFLOW_EXPERIMENT_NAME']}'"})
                 break
             except OSError:
                 time.sleep(1)
         assert exps is not None, "the MLflow server did not answer in time"
-        exp = next(e for e in exps["experiments"] if e["name"] == "surrogate-nas")
+        exp = next(e for e in exps["experiments"] if e["name"] == os.environ["MLFLOW_EXPERIMENT_NAME"])
         runs = _post(f"{base}/runs/search", {"experiment_ids": [exp["experiment_id"]], "max_results": 100})["runs"]
         assert len(runs) == 3
         nested = [r for r in runs if any(t["key"] == "mlflow.parentRunId" for t in r["data"].get("tags", []))]
@@ -48,7 +54,6 @@ def test_ui_serves_the_seeded_runs(workdir):
         metrics = {m["key"] for m in nested[0]["data"]["metrics"]}
         assert {"valid_acc", "test_acc", "params", "flops", "train_seconds"} <= metrics
     finally:
-        import os
         import signal
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

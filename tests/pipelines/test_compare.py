@@ -39,7 +39,7 @@ def test_learned_predictor_beats_mean_floor(results):
 
 
 def test_split_is_disjoint_on_canonical_groups(table):
-    groups = [c.canonical_key for c in table.cells()]
+    groups = [c.canonical_key for c in table.architectures()]
     train, test = split_train_test(groups, 500, 200, seed=3)
     assert len(train) == 500 and len(test) == 200
     g = np.asarray(groups)
