@@ -1,9 +1,10 @@
 """Train one architecture: a pure function from (architecture, configs, data, seed) to a result.
 
-The run seeds its own forked copy of torch's generators and shuffles with a
-private ``torch.Generator``, so it neither depends on nor disturbs the
+The run seeds its own forked copy of torch's generators and shuffles (and augments)
+with a private ``torch.Generator``, so it neither depends on nor disturbs the
 caller's random state: the same inputs on the same device give the same
-curve. Mini-batches are slices of tensors already on the device; the only
+curve. Mini-batches come from the dataset's splits: slices of tensors already on
+the device for data held in memory, a ``DataLoader`` for streamed data; the only
 host syncs are one per epoch (loss and accuracy).
 
 Failures are results, not exceptions: a non-finite training loss ends the run
@@ -99,9 +100,9 @@ def train(
             net = space.build_network(arch, network, dataset.input_shape, dataset.num_classes).to(dev)
             generator = torch.Generator(device=dev)
             generator.manual_seed(int(seed))
-            _fit(net, data, config, generator, losses, valid_accs)
+            _fit(net, data, config, generator, losses, valid_accs, dev)
             valid_acc = valid_accs[-1]
-            test_acc = accuracy(net, data.x_test, data.y_test)
+            test_acc = accuracy(net, data.test, dev)
     except KeyboardInterrupt:
         raise
     except _Diverged as exc:
@@ -138,16 +139,16 @@ def _fit(
     generator: torch.Generator,
     losses: list[float],
     valid_accs: list[float],
+    device: torch.device,
 ) -> None:
     """Run the epochs, appending each epoch's mean training loss and valid accuracy."""
-    x, y = data.x_train, data.y_train
-    n, batch = len(y), int(config.batch_size)
+    n, batch = len(data.train), int(config.batch_size)
     if n == 0:
         raise ValueError(f"dataset {data.name!r} has an empty training split")
-    starts = list(range(0, n, batch))
-    if len(starts) > 1 and n - starts[-1] == 1:
-        starts.pop()  # BatchNorm cannot train on a final batch of one image
-    steps = int(config.epochs) * len(starts)
+    per_epoch = -(-n // batch)
+    if per_epoch > 1 and n % batch == 1:
+        per_epoch -= 1  # the batches drop a final batch of one image (see Split.batches)
+    steps = int(config.epochs) * per_epoch
 
     momentum = float(config.momentum)
     optimiser = torch.optim.SGD(
@@ -161,36 +162,52 @@ def _fit(
 
     for epoch in range(1, int(config.epochs) + 1):
         net.train()
-        order = torch.randperm(n, generator=generator, device=x.device)
-        total = torch.zeros((), device=x.device)
+        total = torch.zeros((), device=device)
         seen = 0
-        for s in starts:
-            idx = order[s : s + batch]
-            loss = F.cross_entropy(net(x[idx]), y[idx])
+        for x, y in data.train.batches(batch, device, shuffle=True, generator=generator):
+            if config.augment:
+                x = augment(x, generator)
+            loss = F.cross_entropy(net(x), y)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             schedule.step()
-            total += loss.detach() * len(idx)
-            seen += len(idx)
+            total += loss.detach() * len(y)
+            seen += len(y)
         epoch_loss = float(total / seen)
         if not math.isfinite(epoch_loss):
             raise _Diverged(f"training loss became {epoch_loss} in epoch {epoch}")
         losses.append(epoch_loss)
-        valid_accs.append(accuracy(net, data.x_valid, data.y_valid))
+        valid_accs.append(accuracy(net, data.valid, device))
 
 
-def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Top-1 accuracy in % (0-100) of ``net`` in eval mode; 0.0 for an empty split."""
-    if len(y) == 0:
+def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Standard augmentation of a ``b x c x h x w`` batch: a random crop of the image zero-padded by
+    an eighth of its size on each side, and a random horizontal flip (each image its own draw)."""
+    b, _, h, w = x.shape
+    pad_h, pad_w = max(h // 8, 1), max(w // 8, 1)
+    padded = F.pad(x, (pad_w, pad_w, pad_h, pad_h))
+    dy = torch.randint(0, 2 * pad_h + 1, (b,), generator=generator, device=x.device)
+    dx = torch.randint(0, 2 * pad_w + 1, (b,), generator=generator, device=x.device)
+    rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
+    cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
+    batch = torch.arange(b, device=x.device)[:, None, None, None]
+    channels = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
+    cropped = padded[batch, channels, rows, cols]
+    flip = torch.rand(b, generator=generator, device=x.device) < 0.5
+    return torch.where(flip[:, None, None, None], cropped.flip(-1), cropped)
+
+
+def accuracy(net: nn.Module, split, device: torch.device) -> float:
+    """Top-1 accuracy in % (0-100) of ``net`` in eval mode on a split; 0.0 for an empty split."""
+    if len(split) == 0:
         return 0.0
     net.eval()
-    correct = torch.zeros((), dtype=torch.int64, device=y.device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
     with torch.no_grad():
-        for s in range(0, len(y), EVAL_BATCH_SIZE):
-            logits = net(x[s : s + EVAL_BATCH_SIZE])
-            correct += (logits.argmax(dim=1) == y[s : s + EVAL_BATCH_SIZE]).sum()
-    return 100.0 * int(correct) / len(y)
+        for x, y in split.batches(EVAL_BATCH_SIZE, device):
+            correct += (net(x).argmax(dim=1) == y).sum()
+    return 100.0 * int(correct) / len(split)
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from surrogate_nas.datasets import DATASETS, Dataset, load_dataset
+from surrogate_nas.datasets import BUILTIN_DATASETS, Dataset, load_dataset
 from surrogate_nas.errors import DatasetError
 
 
@@ -37,53 +37,53 @@ def write_cifar_folder(root, n_test=6, meta=True):
 
 
 def test_known_names():
-    assert DATASETS == ("digits", "cifar10")
+    assert BUILTIN_DATASETS == ("digits", "cifar10")
 
 
 def test_digits_splits_are_stratified_standardised_and_complete():
     d = load_dataset("digits", seed=0)
     assert isinstance(d, Dataset)
     assert d.input_shape == (1, 8, 8) and d.num_classes == 10
-    sizes = [len(d.y_train), len(d.y_valid), len(d.y_test)]
+    sizes = [len(d.train.y), len(d.valid.y), len(d.test.y)]
     assert sum(sizes) == 1797
     assert sizes[1] == pytest.approx(0.2 * 1797, abs=10) and sizes[2] == pytest.approx(0.2 * 1797, abs=10)
-    for x, y in ((d.x_train, d.y_train), (d.x_valid, d.y_valid), (d.x_test, d.y_test)):
+    for x, y in ((d.train.x, d.train.y), (d.valid.x, d.valid.y), (d.test.x, d.test.y)):
         assert x.dtype == torch.float32 and y.dtype == torch.int64
         assert x.shape == (len(y), 1, 8, 8)
         assert set(y.tolist()) == set(range(10))
-    assert abs(float(d.x_train.mean())) < 1e-4
-    assert float(d.x_train.std()) == pytest.approx(1.0, abs=1e-3)
+    assert abs(float(d.train.x.mean())) < 1e-4
+    assert float(d.train.x.std()) == pytest.approx(1.0, abs=1e-3)
 
 
 def test_digits_split_depends_only_on_seed_and_is_cached():
     a, b, c = load_dataset("digits", seed=3), load_dataset("DIGITS", seed=3), load_dataset("digits", seed=4)
     assert a is b
-    assert not torch.equal(a.y_train, c.y_train)
-    rows = {tuple(r) for r in torch.cat([a.x_train, a.x_valid, a.x_test]).flatten(1).tolist()}
+    assert not torch.equal(a.train.y, c.train.y)
+    rows = {tuple(r) for r in torch.cat([a.train.x, a.valid.x, a.test.x]).flatten(1).tolist()}
     # The splits partition the data (digits contains few exact duplicate images).
     assert len(rows) > 1700
 
 
 def test_to_moves_every_tensor_and_keeps_the_original():
     d = load_dataset("digits")
-    assert d.to("cpu") is d
+    assert d.to("cpu") is d and d.in_memory
     moved = d.to("meta")
-    assert moved.device.type == "meta" and moved.y_test.device.type == "meta"
-    assert d.device.type == "cpu" and moved.input_shape == d.input_shape
+    assert moved.train.x.device.type == "meta" and moved.test.y.device.type == "meta"
+    assert d.train.x.device.type == "cpu" and moved.input_shape == d.input_shape
 
 
 def test_cifar10_reads_the_pickle_layout(tmp_path):
     root = write_cifar_folder(tmp_path / "cifar-10-batches-py")
     d = load_dataset("cifar10", data_dir=tmp_path, seed=0)  # the parent folder works too
     assert d.name == "cifar10" and d.input_shape == (3, 32, 32) and d.num_classes == 10
-    assert len(d.y_train) + len(d.y_valid) == 50 and len(d.y_valid) == 10
-    assert sorted(d.y_valid.tolist()) == list(range(10))
-    assert len(d.y_test) == 6
+    assert len(d.train.y) + len(d.valid.y) == 50 and len(d.valid.y) == 10
+    assert sorted(d.valid.y.tolist()) == list(range(10))
+    assert len(d.test.y) == 6
     # Pixels are channel-major: the all-red test image is bright in channel 0 only.
-    red = d.x_test[0]
+    red = d.test.x[0]
     assert red[0].min() > red[1].max() and red[0].min() > red[2].max()
-    assert torch.allclose(d.x_train.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-4)
-    assert torch.allclose(d.x_train.std(dim=(0, 2, 3)), torch.ones(3), atol=1e-2)
+    assert torch.allclose(d.train.x.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-4)
+    assert torch.allclose(d.train.x.std(dim=(0, 2, 3)), torch.ones(3), atol=1e-2)
 
 
 def test_cifar10_split_follows_the_seed(tmp_path):
@@ -91,8 +91,8 @@ def test_cifar10_split_follows_the_seed(tmp_path):
     a = load_dataset("cifar10", data_dir=tmp_path, seed=0)
     b = load_dataset("cifar10", data_dir=tmp_path, seed=0)
     c = load_dataset("cifar10", data_dir=tmp_path, seed=1)
-    assert torch.equal(a.x_valid, b.x_valid)
-    assert not torch.equal(a.x_valid, c.x_valid)
+    assert torch.equal(a.valid.x, b.valid.x)
+    assert not torch.equal(a.valid.x, c.valid.x)
 
 
 def test_cifar10_without_meta_has_ten_classes(tmp_path):
@@ -138,6 +138,6 @@ def test_cifar10_labels_out_of_range_are_rejected(tmp_path):
 
 
 def test_unknown_dataset_lists_the_known_ones():
-    with pytest.raises(DatasetError, match="digits, cifar10") as info:
+    with pytest.raises(DatasetError, match="digits, cifar10, a folder of images") as info:
         load_dataset("mnist")
     assert isinstance(info.value, FileNotFoundError)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from surrogate_nas.spaces.nb201.cell import Cell
-from surrogate_nas.datasets import Dataset, load_dataset
+from surrogate_nas.datasets import Dataset, TensorSplit, load_dataset
 from surrogate_nas.device import resolve_device
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import NetworkConfig, Status, TrainConfig
@@ -28,7 +28,7 @@ def digits():
 @pytest.fixture(scope="module")
 def small_digits(digits):
     """A 320-image training split keeps the repeated runs below cheap."""
-    return replace(digits, x_train=digits.x_train[:320], y_train=digits.y_train[:320])
+    return replace(digits, train=TensorSplit(digits.train.x[:320], digits.train.y[:320]))
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_huge_learning_rate_is_recorded_as_diverged(small_digits):
 
 
 def test_an_error_inside_training_is_recorded_as_failed(small_digits):
-    bad = replace(small_digits, y_train=torch.full_like(small_digits.y_train, 99))  # labels beyond 10 classes
+    bad = replace(small_digits, train=TensorSplit(small_digits.train.x, torch.full_like(small_digits.train.y, 99)))
     r = train("nb201", CONV_CELL, SMALL, SHORT, bad, seed=0, device="cpu")
     assert r.status is Status.FAILED
     assert r.message and r.valid_acc is None and r.train_losses == ()
@@ -113,7 +113,8 @@ def test_colour_images_of_another_size_and_class_count_train():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(48, 3, 16, 12, generator=g)
     y = torch.arange(48) % 3
-    data = Dataset("noise", x[:32], y[:32], x[32:40], y[32:40], x[40:], y[40:], (3, 16, 12), 3)
+    data = Dataset("noise", TensorSplit(x[:32], y[:32]), TensorSplit(x[32:40], y[32:40]), TensorSplit(x[40:], y[40:]),
+                   (3, 16, 12), 3)
     r = train("nb201", CONV_CELL, SMALL, TrainConfig(epochs=1, batch_size=16), data, seed=0, device="cpu")
     assert r.status is Status.OK and r.dataset == "noise"
     assert r.test_acc in {100 * k / 8 for k in range(9)}

@@ -1,0 +1,143 @@
+"""Image-classification datasets for live training: built-in, a folder of images, or a ``.npz`` file.
+
+A :class:`DatasetSpec` says where a dataset comes from and how to read it; it is a small
+frozen value, so worker processes can load the same data again. :func:`load_dataset`
+reads it into a :class:`Dataset` of three splits that hand out batches (in memory, or
+streamed from disk for data too large for memory).
+
+* ``digits``: scikit-learn's embedded 8x8 digits (no download);
+* ``cifar10``: CIFAR-10's python batches in the folder ``data_dir`` (we never download);
+* a folder of images, one sub-folder per class (:mod:`.images`);
+* a ``.npz`` file of arrays ``x``, ``y`` (:mod:`.arrays`).
+
+Example:
+    >>> data = load_dataset("digits", seed=0)
+    >>> data.name, data.input_shape, data.num_classes, len(data.train)
+    ('digits', (1, 8, 8), 10, 1079)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from surrogate_nas.datasets.dataset import Dataset, stratified_split
+from surrogate_nas.datasets.splits import Split, StreamSplit, TensorSplit
+from surrogate_nas.errors import DatasetError, InputDataError
+
+BUILTIN_DATASETS: tuple[str, ...] = ("digits", "cifar10")
+"""Datasets known by name; anything else is a folder of images or a ``.npz`` file."""
+
+STORAGES = ("auto", "memory", "stream")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Where a dataset comes from and how it is read.
+
+    Attributes:
+        source: ``digits``, ``cifar10``, a folder of images, or a ``.npz`` file.
+        data_dir: the CIFAR-10 folder (``cifar10`` only).
+        image_size: resize images to this square size (folders and ``.npz``).
+        seed: seeds the train/valid/test split of data without a fixed split.
+        storage: ``auto`` (memory unless too large), ``memory`` or ``stream`` (image folders).
+        workers: ``DataLoader`` worker processes when streaming.
+    """
+
+    source: str
+    data_dir: str | None = None
+    image_size: int | None = None
+    seed: int = 0
+    storage: str = "auto"
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.source, str) or not self.source.strip():
+            raise DatasetError(f"a dataset is digits, cifar10, an image folder or a .npz file, got {self.source!r}")
+        if self.image_size is not None and int(self.image_size) < 1:
+            raise InputDataError(f"image size must be >= 1 pixel, got {self.image_size}")
+        if self.storage not in STORAGES:
+            raise InputDataError(f"storage must be one of {', '.join(STORAGES)}, got {self.storage!r}")
+        object.__setattr__(self, "seed", int(self.seed))
+        if self.source.strip().lower() in BUILTIN_DATASETS:
+            object.__setattr__(self, "source", self.source.strip().lower())
+
+    @property
+    def kind(self) -> str:
+        """``digits``, ``cifar10``, ``images`` or ``npz``."""
+        key = self.source.strip().lower()
+        if key in BUILTIN_DATASETS:
+            return key
+        path = Path(self.source).expanduser()
+        if path.suffix.lower() == ".npz":
+            return "npz"
+        if path.is_dir():
+            return "images"
+        raise DatasetError(
+            f"unknown dataset {self.source!r}: expected {', '.join(BUILTIN_DATASETS)}, a folder of images "
+            "(one sub-folder per class) or a .npz file"
+        )
+
+    def load(self) -> Dataset:
+        """The dataset; the built-in ones are cached per spec in this process (files of yours may change)."""
+        return _load_builtin(self) if self.kind in BUILTIN_DATASETS else _load(self)
+
+
+def is_dataset(text: str) -> bool:
+    """Whether ``text`` names a dataset for live training (rather than a benchmark table)."""
+    if str(text).strip().lower() in BUILTIN_DATASETS:
+        return True
+    path = Path(str(text)).expanduser()
+    return path.suffix.lower() == ".npz" or path.is_dir()
+
+
+def load_dataset(source: str | DatasetSpec, data_dir=None, seed: int = 0, image_size: int | None = None,
+                 storage: str = "auto", workers: int = 2) -> Dataset:
+    """Load a dataset on the CPU (see :class:`DatasetSpec` for the arguments).
+
+    Raises:
+        DatasetError: unknown name, missing folder or files, malformed files.
+    """
+    spec = source if isinstance(source, DatasetSpec) else DatasetSpec(
+        str(source), None if data_dir is None else str(data_dir), image_size, seed, storage, workers)
+    return spec.load()
+
+
+@lru_cache(maxsize=8)
+def _load_builtin(spec: DatasetSpec) -> Dataset:
+    return _load(spec)
+
+
+def _load(spec: DatasetSpec) -> Dataset:
+    kind = spec.kind
+    if kind in BUILTIN_DATASETS and spec.image_size:
+        raise InputDataError(f"--image-size applies to image folders and .npz files, not to {kind}")
+    if kind == "digits":
+        from surrogate_nas.datasets.builtin import digits
+
+        return digits(spec.seed)
+    if kind == "cifar10":
+        from surrogate_nas.datasets.builtin import cifar10
+
+        return cifar10(spec.data_dir, spec.seed)
+    if kind == "npz":
+        from surrogate_nas.datasets.arrays import load_npz
+
+        return load_npz(spec.source, spec.image_size, spec.seed)
+    from surrogate_nas.datasets.images import load_image_folder
+
+    return load_image_folder(spec.source, spec.image_size, spec.seed, spec.storage, spec.workers)
+
+
+__all__ = [
+    "BUILTIN_DATASETS",
+    "Dataset",
+    "DatasetSpec",
+    "Split",
+    "StreamSplit",
+    "TensorSplit",
+    "is_dataset",
+    "load_dataset",
+    "stratified_split",
+]
