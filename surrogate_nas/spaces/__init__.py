@@ -8,6 +8,7 @@
 """
 
 from surrogate_nas.spaces.base import STANDARD_FEATURES, Architecture, FeatureCache, SearchSpace
+from surrogate_nas.spaces.choices import ChoiceSpace, Choices
 from surrogate_nas.spaces.registry import DEFAULT_SPACE, SPACES, get_space
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "SPACES",
     "STANDARD_FEATURES",
     "Architecture",
+    "ChoiceSpace",
+    "Choices",
     "FeatureCache",
     "SearchSpace",
     "get_space",
