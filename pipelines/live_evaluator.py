@@ -10,14 +10,11 @@ another process) is read back, never retrained.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cached_property
-
-import numpy as np
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import Evaluation, Status, TrainResult
 from surrogate_nas.pipelines.search.evaluators import Evaluator, Observation
-from surrogate_nas.pipelines.search.history import Objective, Suggestion
+from surrogate_nas.pipelines.search.history import Suggestion
 from surrogate_nas.pipelines.trainer import DatabaseTrainer
 
 LIVE_OBJECTIVES = ("valid_acc", "params", "flops", "train_seconds")
@@ -59,26 +56,6 @@ class LiveEvaluator(Evaluator):
 
     def reported(self) -> tuple[str, ...]:
         return LIVE_OBJECTIVES
-
-    @cached_property
-    def _max_cost(self) -> tuple[float, float] | None:
-        listed = self.space.enumerate()
-        if listed is None:
-            return None
-        net, shape, classes = self.trainer.setting.network, self.dataset.input_shape, self.dataset.num_classes
-        return (float(max(self.space.count_params(a, net, shape, classes) for a in listed)),
-                float(max(self.space.count_flops(a, net, shape, classes) for a in listed)))
-
-    def reference_point(self, objectives: Sequence[Objective]) -> np.ndarray | None:
-        """Worst attainable value of each objective ("maximise everything" space), when the space
-        can be enumerated; None otherwise."""
-        self.check_objectives(objectives)
-        if self._max_cost is None:
-            return None
-        worst = {"valid_acc": 0.0, "params": self._max_cost[0], "flops": self._max_cost[1]}
-        if any(o.name not in worst for o in objectives):
-            return None
-        return np.asarray([o.sign * worst[o.name] for o in objectives], dtype=np.float64)
 
     def evaluate(self, suggestions: Sequence[Suggestion]) -> list[Observation]:
         return [self._one(s.arch) for s in suggestions]

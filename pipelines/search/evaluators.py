@@ -2,8 +2,9 @@
 
 An evaluator declares what it can say beyond the observations themselves: the best
 attainable target (:attr:`Evaluator.optimum`, known for complete tables, used for
-regret) and a default hypervolume reference point (:meth:`Evaluator.reference_point`);
-both are ``None`` when unknown, and the runner never probes for them otherwise.
+regret; ``None`` when unknown) and the quantities it reports (:meth:`Evaluator.reported`).
+A hypervolume reference point is never taken from an evaluator: it comes from the user or
+from what the search evaluated (see :func:`.runner.reference_point`).
 
 :class:`TabularEvaluator` replays a benchmark table (Syne Tune's "blackbox" idea):
 every query is a lookup, and the table's cost column is charged as *simulated* cost,
@@ -65,10 +66,6 @@ class Evaluator(ABC):
         """The best attainable target, when known (complete tables); None otherwise."""
         return None
 
-    def reference_point(self, objectives: Sequence[Objective]) -> np.ndarray | None:
-        """A default hypervolume reference point ("maximise everything" space), or None."""
-        return None
-
     @abstractmethod
     def reported(self) -> tuple[str, ...]:
         """Names of the quantities every observation reports."""
@@ -105,7 +102,7 @@ class TabularEvaluator(Evaluator):
 
     def __init__(self, table, objectives: Sequence[str | Objective] | None = None) -> None:
         self.table = table
-        self.space = table.space
+        self.space = table.search_space()
         self.target = table.target
         self.maximize = table.maximize
         frame: pd.DataFrame = table.frame
@@ -131,17 +128,6 @@ class TabularEvaluator(Evaluator):
 
     def reported(self) -> tuple[str, ...]:
         return self.columns
-
-    def reference_point(self, objectives: Sequence[Objective]) -> np.ndarray:
-        """Hypervolume reference point in the "maximise everything" space.
-
-        It is the worst value of each objective over the whole table (its nadir), so
-        every architecture weakly dominates it and hypervolumes of different searches
-        on the same table are comparable.
-        """
-        self.check_objectives(objectives)
-        cols = [o.sign * self._values[:, self.columns.index(o.name)] for o in objectives]
-        return np.array([c.min() for c in cols], dtype=np.float64)
 
     def evaluate(self, suggestions: Sequence[Suggestion]) -> list[Observation]:
         out = []

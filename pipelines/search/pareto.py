@@ -41,6 +41,18 @@ def hypervolume(Y: np.ndarray, ref_point: Sequence[float]) -> float:
     return float(partitioning.compute_hypervolume())
 
 
+def reference_point(Y: np.ndarray) -> np.ndarray:
+    """A hypervolume reference point from evaluated points (``n x m``, "maximise everything" space).
+
+    BoTorch's ``infer_reference_point``: the evaluated nadir moved back by a tenth of the
+    range, so every evaluated point counts. It comes only from what the search evaluated,
+    never from architectures it has not seen.
+    """
+    from botorch.utils.multi_objective.hypervolume import infer_reference_point
+
+    return infer_reference_point(torch.as_tensor(np.asarray(Y, dtype=np.float64))).numpy()
+
+
 def pareto_front(history: History, objectives: Sequence[Objective]) -> pd.DataFrame:
     """The non-dominated trials as a frame: ``arch``, one column per objective (raw values)."""
     Y = objective_matrix(history, objectives)

@@ -24,7 +24,7 @@ from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.search.backends import Backend, BatchBackend, Finished
 from surrogate_nas.pipelines.search.evaluators import Evaluator
 from surrogate_nas.pipelines.search.history import Objective, Trial, as_history, objective_matrix, parse_objectives
-from surrogate_nas.pipelines.search.pareto import hypervolume, pareto_front
+from surrogate_nas.pipelines.search.pareto import hypervolume, pareto_front, reference_point
 from surrogate_nas.pipelines.search.strategies import Strategy, make_strategy
 
 
@@ -43,6 +43,7 @@ class StepInfo:
     trials: tuple[Trial, ...]
     history: tuple[Trial, ...]
     rows: pd.DataFrame
+    ref_point: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,10 @@ class _TraceBuilder:
     def add(self, finished: Sequence[Finished], batch: int, source: str, timing: dict) -> pd.DataFrame:
         start = len(self.rows)
         multi = len(self.objectives) > 1
+        if multi and self.ref_point is None:
+            full = [f.trial for f in finished if f.trial.full]
+            if full:
+                self.ref_point = reference_point(objective_matrix(full, self.objectives))
         for i, done in enumerate(finished):
             t = done.trial
             if t.full and (self.best is None or self.sign * t.value > self.sign * self.best.value):
@@ -175,8 +180,8 @@ def run_search(
             stops the search.
         optimum: best attainable value, for the ``regret`` column; defaults to the
             evaluator's declared optimum.
-        ref_point: hypervolume reference point in the "maximise everything" space;
-            defaults to the evaluator's declared one.
+        ref_point: hypervolume reference point in the "maximise everything" space; by
+            default it is fixed from the first evaluated trials (see :func:`.pareto.reference_point`).
         backend: how evaluations run (see :mod:`.backends`); synchronous batches of
             ``batch_size`` on ``evaluator`` by default.
 
@@ -193,15 +198,10 @@ def run_search(
         strategy = make_strategy(strategy, evaluator.space, objectives=objs, seed=seed)
     if strategy.space.name != evaluator.space.name:
         raise InputDataError(f"the strategy searches {strategy.space.name}, the evaluator {evaluator.space.name}")
-    if len(objs) > 1:
-        ref_point = evaluator.reference_point(objs) if ref_point is None else ref_point
-        if ref_point is None:
-            raise InputDataError("multi-objective search needs a reference point (--ref-point)")
+    if len(objs) > 1 and ref_point is not None:
         ref_point = np.asarray(ref_point, dtype=np.float64)
         if ref_point.shape != (len(objs),):
-            raise InputDataError(f"ref_point needs {len(objs)} values, got shape {ref_point.shape}")
-        if getattr(strategy, "ref_point", ()) is None:
-            strategy.ref_point = ref_point
+            raise InputDataError(f"ref_point needs {len(objs)} values, one per objective, got {ref_point.tolist()}")
     if optimum is None:
         optimum = evaluator.optimum
     backend = backend or BatchBackend(evaluator, batch_size)
@@ -215,6 +215,7 @@ def run_search(
             objective_matrix(history, objs)  # every initial trial must report every objective
         trace.add([Finished(t) for t in history], 0, "initial", {"fit_s": 0.0, "acq_s": 0.0, "suggest_s": 0.0})
         strategy.tell(tuple(history))
+    _share_reference_point(strategy, trace.ref_point)
 
     start, step = time.perf_counter(), 0
     while True:
@@ -239,7 +240,13 @@ def run_search(
         step += 1
         timing = {"fit_s": 0.0, "acq_s": 0.0, **strategy.last_timing, "suggest_s": suggest_s}
         rows = trace.add(finished, step, "search", timing)
-        if callback is not None and callback(StepInfo(step, trials, tuple(history), rows)):
+        _share_reference_point(strategy, trace.ref_point)
+        if callback is not None and callback(StepInfo(step, trials, tuple(history), rows, trace.ref_point)):
             backend.cancel()
             break
-    return SearchTrace(trace.frame(), tuple(history), objs, ref_point, strategy.name)
+    return SearchTrace(trace.frame(), tuple(history), objs, trace.ref_point, strategy.name)
+
+
+def _share_reference_point(strategy: Strategy, ref_point) -> None:
+    if ref_point is not None and getattr(strategy, "ref_point", ()) is None:
+        strategy.ref_point = ref_point

@@ -170,6 +170,12 @@ def set_search_run(conn: Connection, search_id: int, run_id: str | None) -> None
     conn.execute(searches.update().where(searches.c.id == search_id).values(mlflow_run_id=run_id))
 
 
+def set_search_ref_point(conn: Connection, search_id: int, ref_point) -> None:
+    """Remember the reference point search ``search_id`` fixed (so resumes keep it)."""
+    values = _json_value([float(v) for v in ref_point], "reference point")
+    conn.execute(searches.update().where(searches.c.id == search_id).values(ref_point=values))
+
+
 def find_search(conn: Connection, name: str) -> SearchInfo | None:
     row = conn.execute(select(searches).where(searches.c.name == name)).mappings().first()
     return None if row is None else search_from_row(row)

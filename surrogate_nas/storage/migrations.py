@@ -59,7 +59,8 @@ def _v1_to_v2(conn: Connection) -> None:
     _insert(conn, v2.evaluations, evaluations)
     _insert(conn, v2.features, [{**f, "space": "nb201"} for f in old["features"]])
     _insert(conn, v2.searches, [
-        {**s, "config": {"space": "nb201", **json.loads(json.dumps(s["config"]))}, "mlflow_run_id": None}
+        {**s, "config": {"space": "nb201", **json.loads(json.dumps(s["config"]))}, "mlflow_run_id": None,
+         "ref_point": None}
         for s in old["searches"]
     ])
     _insert(conn, v2.search_trials, [{**t, "fidelity": 1.0} for t in old["search_trials"]])

@@ -25,6 +25,7 @@ class SearchInfo:
     config: dict
     created_at: datetime
     mlflow_run_id: str | None = None
+    ref_point: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -118,4 +119,5 @@ def search_from_row(row: Mapping[str, Any]) -> SearchInfo:
         config=dict(row["config"] or {}),
         created_at=as_utc(row["created_at"]),
         mlflow_run_id=row["mlflow_run_id"],
+        ref_point=None if row["ref_point"] is None else tuple(float(v) for v in row["ref_point"]),
     )

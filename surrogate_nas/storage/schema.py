@@ -120,6 +120,8 @@ searches = Table(
     Column("config", JSON, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("mlflow_run_id", String(64)),
+    # The hypervolume reference point a multi-objective search fixed from its first evaluations.
+    Column("ref_point", JSON),
 )
 
 search_trials = Table(

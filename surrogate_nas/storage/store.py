@@ -411,6 +411,11 @@ class ArchitectureStore:
         with self.session(write=True) as conn:
             catalog.set_search_run(conn, search_id, run_id)
 
+    def set_search_ref_point(self, search_id: int, ref_point) -> None:
+        """Remember the hypervolume reference point of search ``search_id``."""
+        with self.session(write=True) as conn:
+            catalog.set_search_ref_point(conn, search_id, ref_point)
+
     def search(self, name: str) -> SearchInfo | None:
         """The search called ``name``, or None."""
         with self.session() as conn:

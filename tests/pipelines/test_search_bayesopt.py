@@ -132,8 +132,8 @@ def test_bad_options_are_input_errors(kwargs, match):
         BayesianOptimization(SPACE, **kwargs)
 
 
-def test_multi_objective_without_reference_point_is_an_input_error(evaluator):
+def test_multi_objective_bo_infers_its_reference_point_from_its_history(evaluator):
     bo = BayesianOptimization(SPACE, OBJECTIVES, surrogate=small_gp, n_initial=2)
-    bo.tell(evaluated(evaluator, list(canonical_cells()[:4])))
-    with pytest.raises(InputDataError, match="ref_point"):
-        bo.ask(1)
+    bo.tell(evaluated(evaluator, list(canonical_cells()[::900])))
+    assert bo.ref_point is None
+    assert len(bo.ask(2)) == 2

@@ -54,13 +54,6 @@ def test_cell_absent_from_a_small_table_is_an_input_error():
         ev.evaluate([Suggestion(Cell(("skip_connect",) * 6))])
 
 
-def test_reference_point_is_the_table_nadir(table):
-    ev = TabularEvaluator(table, ["params_mb_cifar10:min"])
-    objectives = parse_objectives([table.target, "params_mb_cifar10:min"])
-    ref = ev.reference_point(objectives)
-    np.testing.assert_allclose(ref, [table.values().min(), -table.values("params_mb_cifar10").max()])
-
-
 def test_hypervolume_of_a_known_front():
     Y = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0], [1.0, 1.0]])
     assert hypervolume(Y, [0.0, 0.0]) == pytest.approx(3 + 2 + 1)

@@ -6,6 +6,7 @@ import pytest
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.search.backends import SimulatedBackend
 from surrogate_nas.pipelines.search.evaluators import Evaluator, Observation, TabularEvaluator
+from surrogate_nas.pipelines.search.pareto import reference_point
 from surrogate_nas.pipelines.search.runner import run_search
 from surrogate_nas.spaces import get_space
 from surrogate_nas.spaces.nb201.cell import Cell, canonical_cells
@@ -132,9 +133,18 @@ def test_evaluator_without_optimum_gives_no_regret():
     assert trace.frame["regret"].isna().all()
 
 
-def test_multi_objective_search_without_a_reference_point_says_so():
-    with pytest.raises(InputDataError, match="reference point"):
-        run_search("rs", KeyLengthEvaluator(), budget=5, objectives=["len", "ops:min"])
+def test_reference_point_comes_from_the_first_evaluations_or_the_user(table):
+    objectives = ["cifar10_valid_acc_200ep", "params_mb_cifar10:min"]
+    ev = TabularEvaluator(table, objectives)
+    trace = run_search("rs", ev, budget=12, batch_size=4, objectives=objectives, seed=1)
+    first = np.array([[t.objectives[objectives[0]], -t.objectives["params_mb_cifar10"]] for t in trace.history[:4]])
+    np.testing.assert_allclose(trace.ref_point, reference_point(first))
+    assert (trace.ref_point <= first.min(axis=0)).all(), "every evaluated point dominates it"
+    assert trace.ref_point[0] > table.values().min(), "never the table's nadir: unevaluated rows stay unseen"
+    mine = run_search("rs", ev, budget=8, batch_size=4, objectives=objectives, seed=1, ref_point=[50.0, -2.0])
+    np.testing.assert_array_equal(mine.ref_point, [50.0, -2.0])
+    with pytest.raises(InputDataError, match="ref_point needs 2 values"):
+        run_search("rs", ev, budget=8, objectives=objectives, ref_point=[1.0])
 
 
 def test_simulated_workers_finish_in_cost_order_and_keep_them_busy(table):

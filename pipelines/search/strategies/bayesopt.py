@@ -48,6 +48,7 @@ from scipy.stats import norm, rankdata
 
 from surrogate_nas.errors import FitError, InputDataError
 from surrogate_nas.pipelines.search.history import Suggestion, objective_matrix
+from surrogate_nas.pipelines.search.pareto import reference_point
 from surrogate_nas.pipelines.search.models import PredictorModel
 from surrogate_nas.pipelines.search.strategies.base import Strategy
 
@@ -88,7 +89,8 @@ class BayesianOptimization(Strategy):
         surrogate: ``"gp"``, ``"xgb"``, or a callable ``(X, y) -> botorch Model``.
         acquisition: ``"logei"``, ``"ucb"`` or ``"ts"`` (single objective).
         ref_point: hypervolume reference point ("maximise everything" space); the runner
-            sets it (from the user or from what the search has evaluated) when left None.
+            sets it (from the user or from what the search has evaluated); left None, it is
+            inferred from this strategy's own history.
         n_initial: random architectures evaluated before the first model fit.
         features: the space's feature kind; ``"auto"`` is the space's best set when it can
             be enumerated (its proxies are shipped) and its cheap set otherwise.
@@ -203,11 +205,9 @@ class BayesianOptimization(Strategy):
     def _acquisition(self, model: Model, X_train: torch.Tensor):
         sampler = self._sampler(model)
         if self.is_multi_objective:
-            if self.ref_point is None:
-                raise InputDataError("multi-objective BO needs ref_point (the runner sets it)")
             return qLogNoisyExpectedHypervolumeImprovement(
                 model,
-                ref_point=torch.as_tensor(np.asarray(self.ref_point), dtype=torch.float64).tolist(),
+                ref_point=self._ref().tolist(),
                 X_baseline=X_train,
                 sampler=sampler,
                 prune_baseline=True,
@@ -218,6 +218,12 @@ class BayesianOptimization(Strategy):
         return qLogNoisyExpectedImprovement(
             model, X_baseline=X_train, sampler=sampler, prune_baseline=True, cache_root=False
         )
+
+    def _ref(self) -> np.ndarray:
+        """The hypervolume reference point: the runner's, else one inferred from this history."""
+        if self.ref_point is not None:
+            return np.asarray(self.ref_point, dtype=np.float64)
+        return reference_point(objective_matrix(self.history, self.objectives))
 
     def _screen(self, model: Model, X: torch.Tensor, X_train: torch.Tensor, n_keep: int, Y) -> torch.Tensor:
         """Indices of the ``n_keep`` best candidates by a closed-form score of the marginal posterior.
@@ -241,7 +247,7 @@ class BayesianOptimization(Strategy):
                 mean = torch.cat([p.mean.reshape(-1, m) for p in post])
                 sigma = torch.cat([p.variance.reshape(-1, m) for p in post]).clamp_min(1e-12).sqrt()
                 U = mean + self.beta**0.5 * sigma
-                ref = torch.as_tensor(np.asarray(self.ref_point), dtype=U.dtype)
+                ref = torch.as_tensor(self._ref(), dtype=U.dtype)
                 partition = NondominatedPartitioning(ref, Y=torch.as_tensor(Y, dtype=U.dtype))
                 lower, upper = partition.get_hypercell_bounds()
                 upper = torch.minimum(upper, U.max(0).values.clamp_min(ref))  # infinite upper bounds
