@@ -58,7 +58,7 @@ def benchmark_search(
     parts = []
     for name in names:
         for seed in seed_list:
-            strategy = make_strategy(name, table.space, seed=seed, **options.get(name, {}))
+            strategy = make_strategy(name, table.search_space(), seed=seed, **options.get(name, {}))
             frame = run_search(strategy, evaluator, budget=budget, batch_size=batch_size, seed=seed).frame
             if progress is not None:
                 progress(name, seed, frame)

@@ -93,7 +93,7 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
 
 
 def load_benchmark(
-    name_or_csv: str, metric: str | None = None, space: str | None = None, maximize: bool = True
+    name_or_csv: str, metric: str | None = None, space=None, maximize: bool = True, cost_column: str | None = None
 ) -> BenchmarkTable:
     """Load a named benchmark (see :data:`NAMED_BENCHMARKS`) or a user CSV.
 
@@ -102,9 +102,11 @@ def load_benchmark(
             ``.csv.gz``) with an ``arch`` column of architectures and metric columns.
         metric: Overrides the target; any numeric column may be named. For a CSV it may be
             omitted only if the file has exactly one numeric column.
-        space: The search space of a CSV's architectures (default ``nb201``); for a named
-            table it must be the table's own or None.
-        maximize: Whether larger target values are better (CSV tables).
+        space: The search space (name, file or object) of a CSV's architectures (default
+            ``nb201``); for a named table it must be the table's own or None.
+        maximize: Whether larger target values are better.
+        cost_column: The column holding each row's evaluation cost in seconds (simulated wall
+            time); a named table has its own.
 
     Returns:
         The table. Named tables are cached in-process and shared: do not mutate ``frame``.
@@ -116,14 +118,15 @@ def load_benchmark(
     name_or_csv = str(name_or_csv)
     if name_or_csv in NAMED_BENCHMARKS:
         own = NAMED_BENCHMARKS[name_or_csv].space
-        if space is not None and str(space) != own:
-            raise InputDataError(f"benchmark {name_or_csv!r} is a table of the {own} space, not {space!r}")
-        return _load_named(name_or_csv, metric)
-    return load_csv(name_or_csv, metric, space=space or DEFAULT_SPACE, maximize=maximize)
+        given = None if space is None else getattr(space, "name", space)
+        if given is not None and given != own:
+            raise InputDataError(f"benchmark {name_or_csv!r} is a table of the {own} space, not {given!r}")
+        return _load_named(name_or_csv, metric, bool(maximize), cost_column)
+    return load_csv(name_or_csv, metric, space=space or DEFAULT_SPACE, maximize=maximize, cost_column=cost_column)
 
 
 def load_csv(
-    path: str | Path, metric: str | None = None, space: str = DEFAULT_SPACE, maximize: bool = True,
+    path: str | Path, metric: str | None = None, space=DEFAULT_SPACE, maximize: bool = True,
     **roles: str | None,
 ) -> BenchmarkTable:
     """Load a user CSV of ``space``'s architectures; ``roles`` may set ``test_column``, ``cost_column``,
@@ -147,7 +150,7 @@ def load_csv(
 
 
 @lru_cache(maxsize=None)
-def _load_named(name: str, metric: str | None) -> BenchmarkTable:
+def _load_named(name: str, metric: str | None, maximize: bool, cost_column: str | None) -> BenchmarkTable:
     spec = NAMED_BENCHMARKS[name]
     frame = _packaged_frame(spec.file)
     return table_from_frame(
@@ -155,8 +158,9 @@ def _load_named(name: str, metric: str | None) -> BenchmarkTable:
         frame,
         spec.target if metric is None else metric,
         space=spec.space,
+        maximize=maximize,
         test_column=spec.test_column,
-        cost_column=spec.cost_column,
+        cost_column=cost_column or spec.cost_column,
         size_column=spec.size_column,
     )
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.spaces import DEFAULT_SPACE, SearchSpace, get_space
+from surrogate_nas.spaces.subset import SubsetSpace
 
 ARCH_COLUMN = "arch"
 
@@ -73,6 +74,18 @@ class BenchmarkTable:
         column = self._column(column)
         row = self.row_of(arch)
         return None if row is None else float(self.frame[column].iat[row])
+
+    def search_space(self) -> SearchSpace:
+        """What a search replayed on this table may evaluate: the whole space when the table
+        covers one that can be listed, else the table's own architectures (:class:`SubsetSpace`)."""
+        return self._search_space
+
+    @cached_property
+    def _search_space(self) -> SearchSpace:
+        listed = self.space.enumerate()
+        if listed is not None and {a.canonical_key for a in listed} <= set(self._row_by_key):
+            return self.space
+        return SubsetSpace(self.space, self._archs)
 
     @property
     def optimum(self) -> float:
@@ -134,7 +147,8 @@ def table_from_frame(
 
     Args:
         name: Label used in messages and kept as :attr:`BenchmarkTable.name`.
-        frame: Column ``arch`` with architectures in ``space``'s text form, plus metric columns.
+        frame: Column ``arch`` with architectures in ``space``'s text form (or, for a space of
+            choices, one column per choice), plus metric columns.
         metric: The target column; may be omitted only when the frame has exactly one
             numeric column.
         space: The search space (or its registered name) the architectures belong to.
@@ -153,6 +167,9 @@ def table_from_frame(
     """
     space = get_space(space)
     label = row_label or (lambda i: f"data row {i + 1}")
+    choices = getattr(space, "choices", None)
+    if ARCH_COLUMN not in frame.columns and choices and all(c in frame.columns for c in choices):
+        frame = _arch_from_choice_columns(name, space, frame, label)
     if ARCH_COLUMN not in frame.columns:
         raise InputDataError(
             f"{name}: no {ARCH_COLUMN!r} column of {space.name} architectures; "
@@ -182,6 +199,18 @@ def table_from_frame(
         cost_column=cost_column,
         size_column=size_column,
     )
+
+
+def _arch_from_choice_columns(name: str, space, frame: pd.DataFrame, label: Callable[[int], str]) -> pd.DataFrame:
+    """A table with one column per choice of ``space``: build its ``arch`` column, drop the choice columns."""
+    archs = []
+    for i, row in enumerate(frame[list(space.choices)].to_dict("records")):
+        try:
+            archs.append(space.from_values({k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()})
+                         .to_string())
+        except InputDataError as exc:
+            raise InputDataError(f"{name}: {label(i)}: {exc}") from None
+    return frame.drop(columns=list(space.choices)).assign(**{ARCH_COLUMN: archs})
 
 
 def _normalised_arches(name: str, space: SearchSpace, arches: pd.Series, label: Callable[[int], str]) -> pd.Series:
