@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 import tempfile
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
-from surrogate_nas.datasets import DATASETS, load_dataset
+from surrogate_nas.datasets import DatasetSpec, is_dataset
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import Setting, TrainConfig
-from surrogate_nas.spaces import DEFAULT_SPACE, get_space
+from surrogate_nas.spaces import DEFAULT_SPACE, SearchSpace, get_space
 from surrogate_nas.tables import BenchmarkTable
 from surrogate_nas.pipelines.live_evaluator import LiveEvaluator
 from surrogate_nas.pipelines.search.evaluators import Evaluator, TabularEvaluator
@@ -36,17 +36,23 @@ LIVE_OBJECTIVE_WORDS: dict[str, Objective] = {
 }
 """What each ``--objectives`` word means for a live search."""
 
-_IDENTITY_EXCLUDED = ("name", "budget", "wall_clock_s", "data_dir", "device")
-_LIVE_ONLY = ("epochs", "channels", "cells_per_stage")
+_IDENTITY_EXCLUDED = ("name", "budget", "wall_clock_s", "data_dir", "device", "builder")
+_LIVE_ONLY = ("epochs", "channels", "cells_per_stage", "preset", "augment", "image_size")
+_TABLE_ONLY = ("minimize", "cost_column")
 
 
 @dataclass(frozen=True)
 class SearchSpec:
     """Everything that defines a search; all but ``name``, ``budget``, ``wall_clock_s``,
-    ``data_dir`` and ``device`` must match to resume it."""
+    ``data_dir``, ``device`` and ``builder`` (part of the space's identity) must match to resume it.
+
+    ``benchmark`` is a dataset for live training (``digits``, ``cifar10``, an image folder, a
+    ``.npz`` file) or a table (a named one, a CSV, ``db[:DATASET]``); ``space`` a registered
+    space or a JSON/YAML file of choices (with ``builder``, ``module:function``).
+    """
 
     benchmark: str
-    space: str = DEFAULT_SPACE
+    space: str | SearchSpace = DEFAULT_SPACE
     strategy: str = "bo"
     surrogate: str = "gp"
     acquisition: str = "logei"
@@ -57,10 +63,18 @@ class SearchSpec:
     seed: int = 0
     name: str | None = None
     wall_clock_s: float | None = None
+    builder: str | None = None
+    ref_point: tuple[float, ...] | None = None
+    # tables only
+    minimize: bool = False
+    cost_column: str | None = None
     # live training only
-    epochs: int = 5
+    epochs: int | None = None
     channels: int | None = None
     cells_per_stage: int | None = None
+    preset: str | None = None
+    augment: bool = False
+    image_size: int | None = None
     data_dir: str | None = None
     device: str = "auto"
 
@@ -71,39 +85,57 @@ class SearchSpec:
             raise InputDataError("budget and batch size must be >= 1")
         if not self.objectives:
             raise InputDataError("at least one objective is needed")
-        get_space(self.space)
+        self.search_space()
+        if self.live:
+            self.train_config()
 
     @property
     def live(self) -> bool:
-        return self.benchmark in DATASETS
+        return is_dataset(self.benchmark)
 
     @property
     def strategy_label(self) -> str:
         return f"bo-{self.surrogate}" if self.strategy == "bo" else self.strategy
 
+    def search_space(self):
+        return get_space(self.space, self.builder)
+
+    def dataset_spec(self) -> DatasetSpec:
+        return DatasetSpec(self.benchmark, self.data_dir, self.image_size, self.seed)
+
+    def train_config(self) -> TrainConfig:
+        if self.preset:
+            return TrainConfig.preset(self.preset, epochs=self.epochs)
+        return TrainConfig(epochs=self.epochs or 5, augment=self.augment)
+
     def resolved_name(self) -> str:
         if self.name:
             return self.name
-        base = Path(self.benchmark).stem if self.benchmark.endswith(".csv") else self.benchmark
+        base = Path(self.benchmark).name.split(".")[0] if ("/" in self.benchmark or "." in self.benchmark) \
+            else self.benchmark
         parts = [self.strategy_label, base, "+".join(self.objectives), f"seed{self.seed}"]
-        if self.space != DEFAULT_SPACE:
-            parts.insert(1, self.space)
+        space = self.search_space().name
+        if space != DEFAULT_SPACE:
+            parts.insert(1, space)
         if self.live:
-            parts.append(f"{self.network().label()}-{self.epochs}ep")
+            parts.append(f"{self.network().label()}-{self.train_config().epochs}ep")
         return "-".join(parts)
 
     def network(self):
-        return get_space(self.space).network_config(self.channels, self.cells_per_stage)
+        return self.search_space().network_config(self.channels, self.cells_per_stage)
 
     def identity(self) -> dict:
         """The config a resumed search must match."""
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         for k in _IDENTITY_EXCLUDED:
             d.pop(k)
         d["objectives"] = list(self.objectives)
+        d["space"] = self.search_space().name
         if self.live:
-            net = self.network()
-            d["channels"], d["cells_per_stage"] = net.channels, net.cells_per_stage
+            net, train = self.network(), self.train_config()
+            d["channels"], d["cells_per_stage"], d["epochs"] = net.channels, net.cells_per_stage, train.epochs
+            for k in _TABLE_ONLY:
+                d.pop(k)
         else:
             for k in _LIVE_ONLY:
                 d.pop(k)
@@ -186,6 +218,7 @@ class TrialRecorder:
         self.recorded = {(t.key, t.fidelity) for t in done}
         self.step = len(done)
         self.new = 0
+        self.ref_point: tuple[float, ...] | None = None
 
     def record(self, trial: Trial, evaluation_id: int | None = None) -> None:
         if (trial.key, trial.fidelity) in self.recorded:
@@ -197,6 +230,9 @@ class TrialRecorder:
                              evaluation_id=evaluation_id, cost_seconds=trial.cost_s, fidelity=trial.fidelity)
 
     def __call__(self, info: StepInfo) -> None:
+        if info.ref_point is not None and self.ref_point is None:
+            self.ref_point = tuple(float(v) for v in info.ref_point)
+            self.store.set_search_ref_point(self.search_id, self.ref_point)
         for trial in info.trials:
             self.record(trial)
         if self.parent is not None:
@@ -235,11 +271,13 @@ class SearchJob:
         if not spec.live and table is None:
             raise InputDataError(f"benchmark {spec.benchmark!r} is a table; pass it (or a dataset name for live)")
         self.spec, self.store, self.table, self.tracker = spec, store, table, tracker
-        self.space = get_space(spec.space).with_cache(store)
-        if table is not None and table.space.name != self.space.name:
+        space = spec.search_space()
+        if table is not None and table.space.name != space.name:
             raise InputDataError(f"table {table.name} holds {table.space.name} architectures, "
-                                 f"not {self.space.name}; pass --space {table.space.name}")
+                                 f"not {space.name}; pass --space {table.space.name}")
+        self.space = (space if table is None else table.search_space()).with_cache(store)
         self.objectives = resolve_objectives(spec.objectives, table)
+        self._user_ref_point()  # checked before anything is stored
         self.name = spec.resolved_name()
 
     def run(self, on_step=None, on_start=None) -> SearchOutcome:
@@ -260,6 +298,7 @@ class SearchJob:
         if parent is not None:
             self._log_missed_trainings(search_id, parent)
         recorder = TrialRecorder(store, search_id, done, self.space, self.tracker, parent, on_step)
+        recorder.ref_point = self._user_ref_point() or store.search(self.name).ref_point
         try:
             evaluator, warm = self._evaluator(recorder, {t.key for t in done})
             strategy_options = ({"surrogate": spec.surrogate, "acquisition": spec.acquisition}
@@ -268,7 +307,7 @@ class SearchJob:
                                      **strategy_options)
             trace = run_search(strategy, evaluator, budget=spec.budget + len(warm), wall_clock_s=spec.wall_clock_s,
                                batch_size=spec.batch_size, objectives=self.objectives, initial=warm + done,
-                               callback=recorder)
+                               callback=recorder, ref_point=recorder.ref_point)
             if parent is not None:
                 self._log_artifacts(parent, trace)
         except KeyboardInterrupt:
@@ -289,14 +328,24 @@ class SearchJob:
         info = self.store.search(self.name)
         ref = self.tracker.resume_run(info.mlflow_run_id) if info and info.mlflow_run_id else None
         if ref is None:
-            params = {**{k: v for k, v in asdict(self.spec).items() if v is not None and k != "objectives"},
-                      "objectives": ",".join(self.spec.objectives), "search_name": self.name}
+            params = {**{k: v for k, v in self.spec.identity().items() if v is not None and k != "objectives"},
+                      "objectives": ",".join(self.spec.objectives), "search_name": self.name,
+                      "budget": self.spec.budget}
             ref = self.tracker.start_run(f"search-{self.name}", params=params, tags={
                 "kind": "search", "search_name": self.name, "strategy": self.spec.strategy_label,
                 "space": self.space.name})
             self.store.set_search_run(search_id, ref.run_id)
         self.tracker.log(ref, metrics={"resumed_trials": resumed}, step=resumed)
         return ref
+
+    def _user_ref_point(self) -> tuple[float, ...] | None:
+        """``--ref-point`` (objective units) in the "maximise everything" space, or None."""
+        given = self.spec.ref_point
+        if given is None:
+            return None
+        if len(given) != len(self.objectives):
+            raise InputDataError(f"--ref-point needs {len(self.objectives)} values, one per objective, got {len(given)}")
+        return tuple(o.sign * float(v) for o, v in zip(self.objectives, given))
 
     def _log_missed_trainings(self, search_id: int, parent) -> None:
         """Log to MLflow the trainings of this search that a killed process stored but never logged."""
@@ -309,8 +358,8 @@ class SearchJob:
         spec = self.spec
         if not spec.live:
             return TabularEvaluator(self.table, objectives=list(self.objectives)), []
-        setting = Setting(self.space.name, spec.benchmark, spec.network(), TrainConfig(epochs=spec.epochs), spec.seed)
-        data = load_dataset(spec.benchmark, spec.data_dir, seed=spec.seed)
+        data = spec.dataset_spec().load()
+        setting = Setting(self.space.name, data.name, spec.network(), spec.train_config(), spec.seed)
         trainer = DatabaseTrainer(self.store, self.space, data, setting, spec.device)
         evaluator = LiveEvaluator(trainer, on_result=recorder.trained)
         return evaluator, self._warm_start(evaluator, setting, own)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,6 +82,7 @@ class SeedPlan:
 class SeedReport:
     """What a seed run did: trained here, found already stored, left to other live workers."""
 
+    plan: SeedPlan
     trained: list = field(default_factory=list)
     found: int = 0
     skipped: list[str] = field(default_factory=list)
@@ -104,7 +106,7 @@ def seed_architectures(
     ``on_result(result, evaluation_id)`` runs after each new result is stored (the CLI
     logs to MLflow there); ``progress(outcome)`` after each entry that counts.
     """
-    report = SeedReport()
+    report = SeedReport(plan)
     start = time.perf_counter()
     trainers = {net: DatabaseTrainer(store, plan.space, dataset, plan.setting(net), plan.device, on_result)
                 for net in plan.networks}
@@ -133,4 +135,22 @@ def seed_architectures(
         if progress is not None:
             progress(outcome)
     report.wall_seconds = time.perf_counter() - start
+    return report
+
+
+def run_seed_plan(plan: SeedPlan, dataset: Dataset, store, tracker=None, run_name: str = "seed",
+                  progress: Callable[[TrainingOutcome], None] | None = None) -> SeedReport:
+    """:func:`seed_architectures` under one MLflow parent run, each training a nested run (when ``tracker``)."""
+    params = {"space": plan.space.name, "dataset": plan.dataset, "source": dataset.source, "n": plan.size,
+              "epochs": plan.train.epochs, "seed": plan.seed,
+              "networks": " ".join(net.label() for net in plan.networks), "db": store.url}
+    with (tracker.run(run_name, params=params, tags={"kind": run_name}) if tracker else nullcontext()) as parent:
+        def log(result, evaluation_id: int) -> None:
+            store.set_mlflow_run_id(evaluation_id, tracker.log_training(result, parent, evaluation_id).run_id)
+
+        report = seed_architectures(plan, dataset, store, on_result=log if tracker else None, progress=progress)
+        if tracker is not None:
+            tracker.log(parent, metrics={"trained": len(report.trained), "found": report.found,
+                                         "skipped": len(report.skipped), "wall_seconds": report.wall_seconds,
+                                         "train_seconds": report.train_seconds})
     return report

@@ -248,6 +248,12 @@ class Tracker:
 
     def ui_hint(self) -> str:
         """The command that opens this store in the MLflow UI."""
-        if self.uri.startswith(("http://", "https://")):
-            return f"open {self.uri}"
-        return "surrogate-nas ui   (or: mlflow ui --backend-store-uri " + self.uri + ")"
+        return ui_hint(self.uri)
+
+
+def ui_hint(uri: str | None = None) -> str:
+    """How to browse the tracking store ``uri`` (default: this project's)."""
+    uri = uri or tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        return f"open {uri}"
+    return "surrogate-nas ui   (or: mlflow ui --backend-store-uri " + uri + ")"

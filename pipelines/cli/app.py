@@ -23,23 +23,35 @@ db_option = click.option(
 )
 
 
-def _check_space(ctx, param, value):
-    if value is None:
-        return None
-    from surrogate_nas.spaces import get_space
-
-    try:
-        return get_space(value).name
-    except SurrogateNASError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 def space_option(default: str | None = "nb201", help_text: str | None = None):
-    """``--space NAME``: a registered search space (``surrogate-nas spaces`` lists them)."""
+    """``--space NAME|FILE``: a registered search space or a JSON/YAML file of choices."""
     return click.option(
-        "--space", default=default, callback=_check_space, show_default=default is not None,
-        help=help_text or "Search space (see `surrogate-nas spaces`).",
+        "--space", default=default, show_default=default is not None,
+        help=help_text or "Search space: a registered one (see `surrogate-nas spaces`) or a .json/.yaml file "
+                          "mapping each choice to its options.",
     )
+
+
+builder_option = click.option(
+    "--builder", default=None, metavar="MODULE:FUNCTION",
+    help="For a --space file: the function (choices, input_shape, num_classes) -> torch.nn.Module building its "
+         "networks.",
+)
+
+
+def data_options(command):
+    """Options describing the data and recipe of live training (image size, augmentation, preset)."""
+    for option in reversed((
+        click.option("--data-dir", type=click.Path(), default=None, help="The CIFAR-10 folder (--dataset cifar10)."),
+        click.option("--image-size", type=click.IntRange(min=1), default=None,
+                     help="Resize the images of a folder or .npz to N x N (required when their sizes differ)."),
+        click.option("--augment/--no-augment", default=False, show_default=True,
+                     help="Random crop with padding and horizontal flip while training."),
+        click.option("--preset", type=click.Choice(["nb201"]), default=None,
+                     help="A named training recipe: nb201 is NAS-Bench-201's (200 epochs, batch 256, augmentation)."),
+    )):
+        command = option(command)
+    return command
 
 
 def _set_threads(ctx, param, value: int) -> int:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.cli.app import cli, db_option, space_option
 from surrogate_nas.pipelines.cli.format import print_table, write_csv
 
@@ -26,28 +25,25 @@ def csv_list(kind=str):
     return parse
 
 
-def resolve_benchmark(name: str, metric: str | None, db_url: str, space: str | None = None):
+def resolve_benchmark(name: str, metric: str | None, db_url: str, space: str | None = None, builder=None,
+                      minimize: bool = False, cost_column: str | None = None):
     """A named table, a user CSV (of ``space``, default nb201), or ``db`` / ``db:DATASET`` (the database)."""
-    from surrogate_nas.tables import NAMED_BENCHMARKS, load_benchmark
+    from surrogate_nas.pipelines.api import load_table, open_db
+    from surrogate_nas.spaces import get_space
 
-    if name == "db" or name.startswith("db:"):
-        from surrogate_nas.storage import open_store
-        from surrogate_nas.pipelines.db_table import table_from_store
-
-        dataset = name.split(":", 1)[1] if ":" in name else None
-        return table_from_store(open_store(db_url), space=space, dataset=dataset, metric=metric or "valid_acc")
-    if name not in NAMED_BENCHMARKS and not name.endswith((".csv", ".csv.gz")) and not Path(name).exists():
-        raise InputDataError(f"unknown benchmark {name!r}; expected one of {', '.join(NAMED_BENCHMARKS)}, "
-                             "db, db:DATASET or a path to a .csv file")
-    return load_benchmark(name, metric, space=space)
+    store = open_db(db_url) if name == "db" or name.startswith("db:") else None
+    space_obj = None if space is None else get_space(space, builder)
+    return load_table(name, metric, store, space_obj, minimize, cost_column)
 
 
 @cli.command("compare")
 @click.option("--benchmark", required=True,
               help="nb201-cifar10, nb201-cifar100, nb101-cifar10-subset, darts-cifar10-subset, ..., a CSV path, "
                    "or db[:DATASET].")
-@space_option(None, "Search space of a CSV or db benchmark (default: the named table's own, else nb201).")
+@space_option(None, "Search space of a CSV or db benchmark: a registered one or a .json/.yaml file (default: the "
+                    "named table's own, else nb201).")
 @click.option("--metric", default=None, help="Target column (default: the benchmark's own).")
+@click.option("--minimize", is_flag=True, help="Smaller values of the target are better.")
 @click.option("--predictors", "names", default="xgb,gp,rf,params,mean", callback=csv_list(), show_default=True)
 @click.option("--train-sizes", default="56,135,500", callback=csv_list(int), show_default=True)
 @click.option("--seeds", type=click.IntRange(min=1), default=5, show_default=True)
@@ -57,7 +53,7 @@ def resolve_benchmark(name: str, metric: str | None, db_url: str, space: str | N
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Per-seed rows as CSV.")
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
 @db_option
-def compare_command(benchmark, space, metric, names, train_sizes, seeds, test_size, output, no_mlflow,
+def compare_command(benchmark, space, metric, minimize, names, train_sizes, seeds, test_size, output, no_mlflow,
                     db_url) -> None:
     """Compare predictors: Kendall tau, Spearman, precision@10, calibration, timings."""
     from tqdm import tqdm
@@ -70,7 +66,7 @@ def compare_command(benchmark, space, metric, names, train_sizes, seeds, test_si
     if min(train_sizes) < 2:
         raise click.BadParameter("train sizes must be >= 2", param_hint="--train-sizes")
     test_size = check_test_size(test_size)
-    table = resolve_benchmark(benchmark, metric, db_url, space)
+    table = resolve_benchmark(benchmark, metric, db_url, space, minimize=minimize)
     total = len(names) * len(train_sizes) * seeds
     with tqdm(total=total, desc="fitting predictors", unit="fit", dynamic_ncols=True) as bar:
         rows = compare_predictors(table, names, train_sizes, seeds, test_size=test_size,

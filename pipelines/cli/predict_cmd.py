@@ -6,13 +6,15 @@ import time
 
 import click
 
-from surrogate_nas.pipelines.cli.app import cli, db_option, space_option
+from surrogate_nas.pipelines.cli.app import builder_option, cli, db_option, space_option
 from surrogate_nas.pipelines.cli.compare_cmd import resolve_benchmark
 from surrogate_nas.pipelines.cli.format import print_table
 
 
 @cli.command("fit")
-@space_option(None, "Search space of a CSV or db benchmark (default: the named table's own, else nb201).")
+@space_option(None, "Search space of a CSV or db benchmark: a registered one or a .json/.yaml file (default: the "
+                    "named table's own, else nb201).")
+@builder_option
 @click.option("--predictor", "kind", default="xgb", show_default=True,
               help="xgb, gp, rf, params, flops, synflow, nwot, mean, xgb-onehot, gp-onehot, ...")
 @click.option("--benchmark", default="db", show_default=True, help="db[:DATASET], a named table or a CSV.")
@@ -21,7 +23,7 @@ from surrogate_nas.pipelines.cli.format import print_table
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write it to this file.")
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow (then --out is required).")
 @db_option
-def fit_command(space, kind, benchmark, metric, name, out, no_mlflow, db_url) -> None:
+def fit_command(space, builder, kind, benchmark, metric, name, out, no_mlflow, db_url) -> None:
     """Fit a predictor on every architecture of the database (or a table) and store it."""
     if no_mlflow and not out:
         raise click.UsageError("with --no-mlflow, give --out PATH to keep the predictor")
@@ -29,7 +31,7 @@ def fit_command(space, kind, benchmark, metric, name, out, no_mlflow, db_url) ->
     from surrogate_nas.pipelines.predictor_store import log_bundle, save_bundle
     from surrogate_nas.pipelines.tracking import Tracker
 
-    table = resolve_benchmark(benchmark, metric, db_url, space)
+    table = resolve_benchmark(benchmark, metric, db_url, space, builder)
     features, predictor = make_predictor(kind, table.space)
     start = time.perf_counter()
     predictor.fit(table.space.features(table.architectures(), features), table.values())
@@ -47,7 +49,8 @@ def fit_command(space, kind, benchmark, metric, name, out, no_mlflow, db_url) ->
 
 
 @cli.command("predict")
-@space_option(None, "Search space of the architectures (default: the one the predictor was fitted on).")
+@space_option(None, "Search space of the architectures (default: the registered one the predictor was fitted on; "
+                    "give the .json/.yaml file for a space of your own).")
 @click.option("--model", required=True, help="A name given to `fit`, an MLflow run id, or a file from --out.")
 @click.option("--archs-file", type=click.File(), default=None, help="One architecture per line.")
 @click.argument("archs", nargs=-1)
@@ -65,9 +68,9 @@ def predict_command(space, model, archs_file, archs) -> None:
         raise click.UsageError("give architectures as arguments or --archs-file")
     bundle = load_bundle_file(model) if model.endswith(".pkl") else load_bundle(Tracker(), model)
     fitted_on = bundle.get("space", "nb201")
-    if space is not None and space != fitted_on:
-        raise InputDataError(f"the predictor was fitted on the {fitted_on} space, not {space}")
-    space = get_space(fitted_on)
+    space = get_space(space if space is not None else fitted_on)
+    if space.name != fitted_on:
+        raise InputDataError(f"the predictor was fitted on the {fitted_on} space, not {space.name}")
     archs = []
     for where, text in texts:
         try:

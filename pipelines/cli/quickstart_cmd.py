@@ -20,7 +20,7 @@ import click
 from surrogate_nas.pipelines.cli.app import cli, db_option, threads_option
 from surrogate_nas.pipelines.cli.compare_cmd import compact_summary, log_comparison
 from surrogate_nas.pipelines.cli.search_cmd import run_and_report
-from surrogate_nas.pipelines.cli.seed_cmd import run_seed_job
+from surrogate_nas.pipelines.cli.seed_cmd import progress_bar
 
 PREDICTORS = ["xgb", "gp", "rf", "params", "mean"]
 
@@ -37,34 +37,24 @@ PREDICTORS = ["xgb", "gp", "rf", "params", "mean"]
 @db_option
 def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int, device: str, db_url: str) -> None:
     """Seed, compare predictors, Bayesian search and Pareto front on digits (a few minutes on 2 CPU cores)."""
-    from surrogate_nas.datasets import load_dataset
-    from surrogate_nas.records import NetworkConfig, TrainConfig
-    from surrogate_nas.spaces import get_space
-    from surrogate_nas.storage import open_store
+    from surrogate_nas.pipelines import api
     from surrogate_nas.pipelines.cli.format import print_table
     from surrogate_nas.pipelines.compare import compare_predictors, summarize
     from surrogate_nas.pipelines.db_table import table_from_store
-    from surrogate_nas.pipelines.search_job import SearchJob, SearchSpec
-    from surrogate_nas.pipelines.seeding import SeedPlan
-    from surrogate_nas.pipelines.tracking import Tracker
+    from surrogate_nas.pipelines.tracking import Tracker, ui_hint
 
     start = time.perf_counter()
-    space = get_space("nb201")
-    network = NetworkConfig(channels, 1)
-    plan = SeedPlan(space=space, dataset="digits", networks=(network,), train=TrainConfig(epochs=epochs), seed=0,
-                    n=seed_archs, device=device)
-    data = load_dataset("digits", seed=0)
-    store = open_store(db_url)
-    tracker = Tracker()
+    click.echo(f"[1/3] seed: make {seed_archs} architectures exist on digits (C={channels}, N=1, {epochs} epochs)")
+    job = api.prepare_seed("nb201", "digits", seed_archs, epochs=epochs, channels=channels, cells_per_stage=1,
+                           device=device, db=db_url, run_name="quickstart-seed")
+    with progress_bar(seed_archs, "training on digits") as progress:
+        report = job.run(progress)
+    click.echo(f"trained {len(report.trained)} new architectures; {report.found} of the plan's {report.plan.size} "
+               "were already stored")
 
-    have = len(store.evaluations(setting=plan.setting(network), status="ok"))
-    click.echo(f"[1/3] seed: {have} architectures already trained on digits with this setting; the plan holds "
-               f"{seed_archs} (C={channels}, N=1, {epochs} epochs)")
-    report = run_seed_job(plan, data, store, tracker, name="quickstart-seed")
-    click.echo(f"trained {len(report.trained)} new architectures; {report.found} of the plan's {plan.size} were "
-               "already stored")
-
-    table = table_from_store(store, space="nb201", dataset="digits", network=network.to_dict(), epochs=epochs)
+    store = api.open_db(db_url)
+    table = table_from_store(store, space="nb201", dataset="digits", network={"channels": channels,
+                                                                             "cells_per_stage": 1}, epochs=epochs)
     test_size = max(4, len(table) // 3)
     train_size = len(table) - test_size
     click.echo(f"\n[2/3] compare predictors on the database: {len(table)} architectures, "
@@ -72,16 +62,16 @@ def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int,
     rows = compare_predictors(table, PREDICTORS, [train_size], 3, test_size=test_size)
     summary = summarize(rows)
     print_table(compact_summary(summary))
-    log_comparison(tracker, table, rows, summary, PREDICTORS, [train_size], 3, test_size)
+    log_comparison(Tracker(), table, rows, summary, PREDICTORS, [train_size], 3, test_size)
 
     click.echo(f"\n[3/3] Bayesian search (GP surrogate, qLogNEHVI, accuracy vs params): scores every "
                f"untrained candidate, trains only the top 4 per step, {budget} trainings")
-    spec = SearchSpec(benchmark="digits", strategy="bo", surrogate="gp", objectives=("accuracy", "params"),
-                      budget=budget, batch_size=4, seed=0, name=f"quickstart-C{channels}-{epochs}ep",
-                      epochs=epochs, channels=channels, cells_per_stage=1, device=device)
-    run_and_report(SearchJob(spec, store, None, tracker))
+    run_and_report(lambda **hooks: api.search(
+        "nb201", dataset="digits", strategy="bo", surrogate="gp", objectives=("accuracy", "params"), budget=budget,
+        batch_size=4, seed=0, name=f"quickstart-C{channels}-{epochs}ep", epochs=epochs, channels=channels,
+        cells_per_stage=1, device=device, db=db_url, **hooks), budget, "bo on digits", True, ("accuracy", "params"))
 
     click.echo(f"\ndone in {time.perf_counter() - start:.0f}s. The database {store.url} holds "
                f"{store.stats()['evaluations']} evaluations.")
-    click.echo(f"next: {tracker.ui_hint()}  |  surrogate-nas db top  |  "
+    click.echo(f"next: {ui_hint()}  |  surrogate-nas db top  |  "
                "surrogate-nas search --benchmark nb201-cifar10 --budget 100")

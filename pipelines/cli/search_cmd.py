@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from surrogate_nas.pipelines.cli.app import cli, db_option, space_option, threads_option
+from surrogate_nas.pipelines.cli.app import builder_option, cli, data_options, db_option, space_option, threads_option
 from surrogate_nas.pipelines.cli.compare_cmd import csv_list, resolve_benchmark
 from surrogate_nas.pipelines.cli.format import print_table, write_csv
-from surrogate_nas.pipelines.cli.seed_cmd import DATASET_CHOICES
 from surrogate_nas.pipelines.search.strategies import STRATEGIES
 
 SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
@@ -18,9 +17,14 @@ SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
 
 @cli.command("search")
 @click.option("--benchmark", required=True,
-              help="digits or cifar10 (live training), a named table (nb201-cifar10, ...), a CSV, or db[:DATASET].")
-@space_option(None, "Search space (default: the named table's own, else nb201).")
+              help="Live training on digits, cifar10, a folder of images or a .npz file; or a table: a named one "
+                   "(nb201-cifar10, ...), a CSV, or db[:DATASET].")
+@space_option(None, "Search space: a registered one or a .json/.yaml file of choices (default: the named "
+                    "table's own, else nb201).")
+@builder_option
 @click.option("--metric", default=None, help="Target column of a table (default: the table's own).")
+@click.option("--minimize", is_flag=True, help="Smaller values of the table's target are better.")
+@click.option("--cost-column", default=None, help="A table's column of evaluation cost in seconds.")
 @click.option("--strategy", type=click.Choice(SEARCH_STRATEGIES), default="bo", show_default=True)
 @click.option("--surrogate", type=click.Choice(["gp", "xgb"]), default="gp", show_default=True)
 @click.option("--acquisition", type=click.Choice(["logei", "ucb", "ts"]), default="logei", show_default=True,
@@ -32,85 +36,102 @@ SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
 @click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--objectives", default="accuracy", callback=csv_list(), show_default=True,
               help="accuracy, or e.g. accuracy,params / accuracy,flops (live) or accuracy,COLUMN:min (tables).")
+@click.option("--ref-point", default=None, callback=csv_list(float),
+              help="Hypervolume reference point, one value per objective in its own units (default: fixed from "
+                   "the first evaluations).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--name", default=None, help="Search name; rerunning with the same name resumes it.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Trace CSV.")
-@click.option("--epochs", type=click.IntRange(min=1), default=5, show_default=True, help="Live training only.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Live only (default 5, or the preset's).")
 @click.option("-C", "--channels", type=click.IntRange(min=1), default=None, help="Live only (default: the space's).")
 @click.option("-N", "--cells-per-stage", type=click.IntRange(min=1), default=None,
               help="Live only (default: the space's).")
-@click.option("--data-dir", type=click.Path(), default=None, help="CIFAR-10 folder (live only).")
+@data_options
 @click.option("--device", default="auto", show_default=True, help="Live only.")
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
 @threads_option
 @db_option
-def search_command(benchmark, space, metric, strategy, surrogate, acquisition, budget, wall_clock, batch_size,
-                   objectives, seed, name, output, epochs, channels, cells_per_stage, data_dir, device, no_mlflow,
-                   db_url):
+def search_command(benchmark, space, builder, metric, minimize, cost_column, strategy, surrogate, acquisition,
+                   budget, wall_clock, batch_size, objectives, ref_point, seed, name, output, epochs, channels,
+                   cells_per_stage, data_dir, image_size, augment, preset, device, no_mlflow, db_url):
     """Search for the best (and lightest) architecture; only the top candidates are trained."""
-    from surrogate_nas.device import resolve_device
-    from surrogate_nas.storage import open_store
-    from surrogate_nas.pipelines.search_job import SearchJob, SearchSpec, resolve_objectives
-    from surrogate_nas.pipelines.tracking import Tracker
+    from surrogate_nas.datasets import is_dataset
+    from surrogate_nas.pipelines import api
 
-    live = benchmark in DATASET_CHOICES
-    table = None if live else resolve_benchmark(benchmark, metric, db_url, space)
-    spec = SearchSpec(benchmark=benchmark, space=space or (table.space.name if table else "nb201"),
-                      strategy=strategy, surrogate=surrogate, acquisition=acquisition, metric=metric,
-                      objectives=tuple(objectives), budget=budget, batch_size=batch_size, seed=seed, name=name,
-                      wall_clock_s=wall_clock, epochs=epochs, channels=channels, cells_per_stage=cells_per_stage,
-                      data_dir=data_dir, device=device)
-    resolve_objectives(spec.objectives, table)  # validate before anything is created
-    if live:
-        resolve_device(device)
-        spec.network()
-    store = open_store(db_url)
-    job = SearchJob(spec, store, table, tracker=None if no_mlflow else Tracker())
-    outcome = run_and_report(job)
+    live = is_dataset(benchmark)
+    where = {"dataset": benchmark} if live else {"benchmark": benchmark}
+    options = dict(strategy=strategy, budget=budget, objectives=objectives, batch_size=batch_size, seed=seed,
+                   name=name, builder=builder, metric=metric, minimize=minimize, cost_column=cost_column,
+                   epochs=epochs, channels=channels, cells_per_stage=cells_per_stage, preset=preset, augment=augment,
+                   image_size=image_size, data_dir=data_dir, device=device, surrogate=surrogate,
+                   acquisition=acquisition, wall_clock_s=wall_clock, ref_point=ref_point, db=db_url,
+                   mlflow=not no_mlflow)
+    result = run_and_report(lambda **hooks: api.search(space or _table_space(benchmark, live), **where, **options,
+                                                       **hooks), budget, f"{strategy} on {benchmark}", live,
+                            objectives)
     if output:
-        write_csv(outcome.trace.frame, output, "trace")
-    if job.tracker is not None:
-        click.echo(f"browse: {job.tracker.ui_hint()}")
+        write_csv(result.trace, output, "trace")
+    if not no_mlflow:
+        from surrogate_nas.pipelines.tracking import ui_hint
+
+        click.echo(f"browse: {ui_hint()}")
 
 
-def run_and_report(job):
-    """Run the search with a progress bar, then print the best architectures (and Pareto front)."""
+def _table_space(benchmark: str, live: bool) -> str:
+    """The space of a named table, else nb201."""
+    from surrogate_nas.tables import NAMED_BENCHMARKS
+
+    return NAMED_BENCHMARKS[benchmark].space if not live and benchmark in NAMED_BENCHMARKS else "nb201"
+
+
+def run_and_report(run, budget: int, description: str, live: bool, objectives):
+    """Call ``run(on_step=..., on_start=...)`` under a progress bar; print the best architectures and front."""
     from tqdm import tqdm
 
-    spec = job.spec
-    what = "trainings" if spec.live else "evaluations"
-    with tqdm(total=spec.budget, desc=f"{spec.strategy_label} on {spec.benchmark} ({job.space.name})", unit="arch",
-              dynamic_ncols=True) as bar:
-        def on_step(info):
-            bar.update(len(info.rows))
-            best = info.rows["best_so_far"].iloc[-1]
-            if best is not None:
-                bar.set_postfix_str(f"best {best:.2f}")
+    what = "trainings" if live else "evaluations"
+    bars = []  # the bar starts once the search is checked and created, so errors print alone
 
-        outcome = job.run(on_step=on_step, on_start=bar.update)
-    frame = outcome.trace.frame
-    click.echo(f"\nsearch {outcome.name!r}: {outcome.new} new {what}; the search holds "
-               f"{outcome.resumed + outcome.new} ({outcome.resumed} from earlier runs); the surrogate knew "
+    def on_start(resumed: int) -> None:
+        bars.append(tqdm(total=budget, initial=resumed, desc=description, unit="arch", dynamic_ncols=True))
+
+    def on_step(info) -> None:
+        bars[0].update(len(info.rows))
+        best = info.rows["best_so_far"].iloc[-1]
+        if best is not None and best == best:
+            bars[0].set_postfix_str(f"best {best:.2f}")
+
+    try:
+        result = run(on_step=on_step, on_start=on_start)
+    finally:
+        for bar in bars:
+            bar.close()
+    frame = result.trace
+    click.echo(f"\nsearch {result.name!r}: {result.new} new {what}; the search holds "
+               f"{result.resumed + result.new} ({result.resumed} from earlier runs); the surrogate knew "
                f"{len(frame)} architectures in all")
-    best = frame.sort_values("value", ascending=not job.objectives[0].maximize).head(5)
+    full = frame[frame["fidelity"] >= 1]
+    best = full.sort_values("value", ascending=not result.maximize).head(5)
     cols = [c for c in ("arch", "value", "test_value", *[c for c in frame.columns if c.startswith(("params", "flops"))])
             if c in best.columns]
     click.echo("best architectures:")
     print_table(best[cols].to_dict("records"))
-    if len(outcome.trace.objectives) > 1:
-        front = outcome.trace.pareto_front()
-        click.echo(f"\nPareto front ({', '.join(map(str, outcome.trace.objectives))}): {len(front)} architectures")
-        print_table(front.to_dict("records"))
+    if result.pareto_front is not None:
+        click.echo(f"\nPareto front ({', '.join(objectives)}): {len(result.pareto_front)} architectures")
+        print_table(result.pareto_front.to_dict("records"))
         if "hypervolume" in frame:
             click.echo(f"hypervolume: {frame['hypervolume'].iloc[-1]:.4g}")
-    click.echo(f"rerun the same command to resume; more budget: --budget {spec.budget + 20} --name {outcome.name}")
-    return outcome
+    click.echo(f"rerun the same command to resume; more budget: --budget {budget + 20} --name {result.name}")
+    return result
 
 
 @cli.command("benchmark-search")
 @click.option("--benchmark", required=True, help="A named table, a CSV, or db[:DATASET].")
-@space_option(None, "Search space of a CSV or db benchmark (default: the named table's own, else nb201).")
+@space_option(None, "Search space of a CSV or db benchmark: a registered one or a .json/.yaml file (default: the "
+                    "named table's own, else nb201).")
+@builder_option
 @click.option("--metric", default=None)
+@click.option("--minimize", is_flag=True, help="Smaller values of the target are better.")
+@click.option("--cost-column", default=None, help="The table's column of evaluation cost in seconds.")
 @click.option("--strategies", default="bo-gp,bo-xgb,rs,rea,ls", callback=csv_list(), show_default=True,
               help=f"Any of {', '.join(STRATEGIES)}.")
 @click.option("--budget", type=click.IntRange(min=1), default=150, show_default=True)
@@ -119,22 +140,24 @@ def run_and_report(job):
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Regret curves as CSV.")
 @click.option("--no-mlflow", is_flag=True)
 @db_option
-def benchmark_search_command(benchmark, space, metric, strategies, budget, seeds, batch_size, output, no_mlflow,
-                             db_url):
+def benchmark_search_command(benchmark, space, builder, metric, minimize, cost_column, strategies, budget, seeds,
+                             batch_size, output, no_mlflow, db_url):
     """Regret curves (mean +- s.e. over seeds) of several strategies on one table."""
     from tqdm import tqdm
 
     from surrogate_nas.pipelines.search.benchmark import benchmark_search, optimum_hits, plot_regret, summarize_regret
     from surrogate_nas.pipelines.tracking import Tracker
 
-    if benchmark in DATASET_CHOICES:
+    from surrogate_nas.datasets import is_dataset
+
+    if is_dataset(benchmark):
         raise click.BadParameter("benchmark-search replays a table; use `search` for live training",
                                  param_hint="--benchmark")
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
         raise click.BadParameter(f"unknown strategy {unknown[0]!r}; expected any of {', '.join(STRATEGIES)}",
                                  param_hint="--strategies")
-    table = resolve_benchmark(benchmark, metric, db_url, space)
+    table = resolve_benchmark(benchmark, metric, db_url, space, builder, minimize, cost_column)
     with tqdm(total=len(strategies) * seeds, desc="searches", unit="search", dynamic_ncols=True) as bar:
         curves = benchmark_search(table, strategies, budget, seeds, batch_size,
                                   progress=lambda *_: bar.update(1))

@@ -1,0 +1,275 @@
+"""The Python API: what the CLI does, as functions (the CLI is a thin layer over these).
+
+    >>> import surrogate_nas
+    >>> result = surrogate_nas.search(space="nb201", benchmark="nb201-cifar10", strategy="bo",
+    ...                               budget=20, mlflow=False, db="sqlite:///:memory:")  # doctest: +SKIP
+    >>> result.best.arch  # doctest: +SKIP
+
+Every function takes the same choices as its command: a space (a registered name, a
+JSON/YAML file of choices, or a :class:`~surrogate_nas.spaces.SearchSpace`), a dataset
+(``digits``, ``cifar10``, a folder of images, a ``.npz`` file) or a benchmark table, and
+stores what it trains in the architecture database (``db``, default ``$SURROGATE_NAS_DB``
+or ``./surrogate-nas.db``) and MLflow (``mlflow=False`` to skip it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from surrogate_nas.datasets import DatasetSpec, is_dataset
+from surrogate_nas.errors import InputDataError
+from surrogate_nas.records import NetworkConfig, TrainConfig
+from surrogate_nas.spaces import SearchSpace, get_space
+
+DEFAULT_DB = "sqlite:///surrogate-nas.db"
+
+
+def default_db() -> str:
+    """``$SURROGATE_NAS_DB``, else ``./surrogate-nas.db``."""
+    return os.environ.get("SURROGATE_NAS_DB", DEFAULT_DB)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What :func:`search` returns.
+
+    Attributes:
+        name: the search's name (rerun with it to resume or extend the search).
+        trace: one row per evaluation (see :class:`~surrogate_nas.pipelines.search.runner.SearchTrace`).
+        best: the best full-fidelity trial (``best.arch``, ``best.value``, ``best.objectives``).
+        pareto_front: the non-dominated trials when there are several objectives, else None.
+        new: evaluations (trainings, for live search) this call made.
+        resumed: trials read back from earlier runs of the same search.
+        maximize: whether larger values of the searched target are better.
+    """
+
+    name: str
+    trace: pd.DataFrame
+    best: object
+    pareto_front: pd.DataFrame | None
+    new: int
+    resumed: int
+    maximize: bool = True
+
+
+def search(
+    space: str | SearchSpace = "nb201",
+    dataset: str | None = None,
+    benchmark: str | None = None,
+    *,
+    strategy: str = "bo",
+    budget: int = 20,
+    objectives: Sequence[str] = ("accuracy",),
+    batch_size: int = 4,
+    seed: int = 0,
+    name: str | None = None,
+    builder: str | Callable | None = None,
+    metric: str | None = None,
+    minimize: bool = False,
+    cost_column: str | None = None,
+    epochs: int | None = None,
+    channels: int | None = None,
+    cells_per_stage: int | None = None,
+    preset: str | None = None,
+    augment: bool = False,
+    image_size: int | None = None,
+    data_dir: str | None = None,
+    device: str = "auto",
+    surrogate: str = "gp",
+    acquisition: str = "logei",
+    wall_clock_s: float | None = None,
+    ref_point: Sequence[float] | None = None,
+    db: str | None = None,
+    mlflow: bool = True,
+    on_step: Callable | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> SearchResult:
+    """Search ``space``: with live training on ``dataset``, or replayed on the table ``benchmark``.
+
+    Give exactly one of ``dataset`` and ``benchmark``. The search is stored under ``name``;
+    calling again with the same arguments resumes it without evaluating anything twice.
+    ``objectives`` are ``accuracy`` and, for live training, ``params``, ``flops`` or
+    ``train_seconds`` (for tables: ``params`` or ``COLUMN:min|max``); two or more give a
+    Pareto front. See :class:`~surrogate_nas.pipelines.search_job.SearchSpec` for the rest.
+
+    Raises:
+        InputDataError: bad arguments (one line saying what was expected); nothing is stored.
+        DatasetError: an unreadable dataset.
+    """
+    from surrogate_nas.pipelines.search_job import SearchJob, SearchSpec, resolve_objectives
+
+    if (dataset is None) == (benchmark is None):
+        raise InputDataError("give either dataset= (live training) or benchmark= (a table), not both or neither")
+    source = dataset if dataset is not None else benchmark
+    if dataset is not None and not is_dataset(dataset):
+        DatasetSpec(dataset).kind  # raises the dataset error that says what was expected
+    if not isinstance(space, (str, SearchSpace)):
+        raise InputDataError(f"space must be a name, a .json/.yaml file or a SearchSpace, got {type(space).__name__}")
+    if isinstance(space, str) and callable(builder):
+        space = get_space(space, builder)  # a builder function: the space object carries it
+    spec = SearchSpec(
+        benchmark=source, space=space, builder=builder if isinstance(builder, str) else None, strategy=strategy,
+        surrogate=surrogate, acquisition=acquisition, metric=metric, objectives=tuple(objectives), budget=budget,
+        batch_size=batch_size, seed=seed, name=name, wall_clock_s=wall_clock_s, minimize=minimize,
+        cost_column=cost_column, epochs=epochs, channels=channels, cells_per_stage=cells_per_stage, preset=preset,
+        augment=augment, image_size=image_size, data_dir=data_dir, device=device,
+        ref_point=None if ref_point is None else tuple(float(v) for v in ref_point),
+    )
+    store = open_db(db)
+    table = None if spec.live else load_table(benchmark, metric, store, spec.search_space(), minimize, cost_column)
+    resolve_objectives(spec.objectives, table)  # validate before anything is created
+    if spec.live:
+        from surrogate_nas.device import resolve_device
+
+        resolve_device(device)
+        spec.network()
+        spec.dataset_spec().load()
+    job = SearchJob(spec, store, table, tracker=_tracker(mlflow))
+    outcome = job.run(on_step=on_step, on_start=on_start)
+    front = outcome.trace.pareto_front() if len(outcome.trace.objectives) > 1 else None
+    return SearchResult(outcome.name, outcome.trace.frame, outcome.trace.best, front, outcome.new, outcome.resumed,
+                        outcome.trace.objectives[0].maximize)
+
+
+@dataclass(frozen=True)
+class SeedJob:
+    """A checked seed plan with its data, database and tracker, ready to :meth:`run`."""
+
+    plan: object
+    data: object
+    store: object
+    tracker: object
+    run_name: str = "seed"
+
+    def run(self, progress: Callable | None = None):
+        from surrogate_nas.pipelines.seeding import run_seed_plan
+
+        return run_seed_plan(self.plan, self.data, self.store, self.tracker, self.run_name, progress)
+
+
+def prepare_seed(
+    space: str | SearchSpace = "nb201",
+    dataset: str = "digits",
+    n: int = 8,
+    *,
+    archs: Sequence[str] = (),
+    epochs: int | None = None,
+    channels: Sequence[int] | int | None = None,
+    cells_per_stage: Sequence[int] | int | None = None,
+    batch_size: int = 64,
+    learning_rate: float = 0.1,
+    augment: bool = False,
+    preset: str | None = None,
+    image_size: int | None = None,
+    data_dir: str | None = None,
+    builder: str | Callable | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    db: str | None = None,
+    mlflow: bool = True,
+    run_name: str = "seed",
+) -> SeedJob:
+    """Check every argument, load the data and open the database; nothing is trained or stored yet.
+
+    Raises:
+        InputDataError, DatasetError: a bad argument, with a one-line message.
+    """
+    from surrogate_nas.device import resolve_device
+    from surrogate_nas.pipelines.seeding import SeedPlan
+
+    space_obj = get_space(space, builder if not isinstance(space, SearchSpace) else None)
+    train = (TrainConfig.preset(preset, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate)
+             if preset else TrainConfig(epochs=epochs or 5, batch_size=batch_size, learning_rate=learning_rate,
+                                        augment=augment))
+    networks = tuple(space_obj.network_config(c, k) for c in _values(channels) for k in _values(cells_per_stage))
+    resolve_device(device)
+    data = DatasetSpec(dataset, data_dir, image_size, seed).load()
+    plan = SeedPlan(space=space_obj, dataset=data.name, networks=networks, train=train, seed=seed, n=n,
+                    archs=tuple(archs), device=device)
+    return SeedJob(plan, data, open_db(db), _tracker(mlflow), run_name)
+
+
+def seed(space: str | SearchSpace = "nb201", dataset: str = "digits", n: int = 8, *, progress: Callable | None = None,
+         **options):
+    """Make the first ``n`` architectures of a seeded plan exist in the database: train those it lacks.
+
+    ``options`` are those of :func:`prepare_seed` (epochs, channels, cells_per_stage, archs,
+    augment, preset, image_size, builder, seed, device, db, mlflow, ...).
+
+    Returns:
+        A :class:`~surrogate_nas.pipelines.seeding.SeedReport` (trained here, found stored,
+        left to other live workers).
+    """
+    return prepare_seed(space, dataset, n, **options).run(progress)
+
+
+def compare(
+    benchmark: str,
+    predictors: Sequence[str] = ("xgb", "gp", "rf", "params", "mean"),
+    train_sizes: Sequence[int] = (56, 135, 500),
+    seeds: int = 5,
+    test_size: int | str = "auto",
+    *,
+    space: str | SearchSpace | None = None,
+    metric: str | None = None,
+    minimize: bool = False,
+    db: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Compare predictors on a table (named, a CSV of ``space``'s architectures, or ``db[:DATASET]``).
+
+    Returns:
+        One row per (predictor, train size, seed); see
+        :func:`~surrogate_nas.pipelines.compare.compare_predictors`.
+    """
+    from surrogate_nas.pipelines.compare import compare_predictors
+
+    table = load_table(benchmark, metric, open_db(db) if benchmark.startswith("db") else None,
+                       get_space(space) if space is not None else None, minimize, None)
+    return compare_predictors(table, list(predictors), list(train_sizes), seeds, test_size, progress=progress)
+
+
+def load_table(name: str, metric: str | None, store, space: SearchSpace | None, minimize: bool = False,
+               cost_column: str | None = None):
+    """A named table, a CSV of ``space``'s architectures (default nb201), or ``db`` / ``db:DATASET``."""
+    from pathlib import Path
+
+    from surrogate_nas.tables import NAMED_BENCHMARKS, load_benchmark
+
+    if name == "db" or name.startswith("db:"):
+        from surrogate_nas.pipelines.db_table import table_from_store
+
+        dataset = name.split(":", 1)[1] if ":" in name else None
+        return table_from_store(store, space=None if space is None else space.name, dataset=dataset,
+                                metric=metric or "valid_acc")
+    if name not in NAMED_BENCHMARKS and not name.endswith((".csv", ".csv.gz")) and not Path(name).exists():
+        raise InputDataError(f"unknown benchmark {name!r}; expected one of {', '.join(NAMED_BENCHMARKS)}, "
+                             "db, db:DATASET, a path to a .csv file, or a dataset for live training")
+    return load_benchmark(name, metric, space=space, maximize=not minimize, cost_column=cost_column)
+
+
+def open_db(url: str | None):
+    from surrogate_nas.storage import open_store
+
+    return open_store(url or default_db())
+
+
+def _tracker(mlflow: bool):
+    if not mlflow:
+        return None
+    from surrogate_nas.pipelines.tracking import Tracker
+
+    return Tracker()
+
+
+def _values(value) -> tuple:
+    if value is None:
+        return (None,)
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
+__all__ = ["SearchResult", "SeedJob", "compare", "default_db", "load_table", "prepare_seed", "search", "seed"]
