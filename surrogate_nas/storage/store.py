@@ -278,13 +278,6 @@ class ArchitectureStore:
                 released.append(e)
         return released
 
-    def set_mlflow_run_id(self, evaluation_id: int, run_id: str) -> None:
-        """Link an evaluation to the MLflow run that logged it."""
-        with self.session(write=True) as conn:
-            res = conn.execute(ev.update().where(ev.c.id == evaluation_id).values(mlflow_run_id=str(run_id)))
-            if res.rowcount == 0:
-                raise StorageError(f"no evaluation with id {evaluation_id}")
-
     # -- reads -----------------------------------------------------------------
     def evaluations(
         self,

@@ -73,7 +73,7 @@ def test_to_moves_every_tensor_and_keeps_the_original():
 
 
 def test_cifar10_reads_the_pickle_layout(tmp_path):
-    root = write_cifar_folder(tmp_path / "cifar-10-batches-py")
+    write_cifar_folder(tmp_path / "cifar-10-batches-py")
     d = load_dataset("cifar10", data_dir=tmp_path, seed=0)  # the parent folder works too
     assert d.name == "cifar10" and d.input_shape == (3, 32, 32) and d.num_classes == 10
     assert len(d.train.y) + len(d.valid.y) == 50 and len(d.valid.y) == 10

@@ -7,7 +7,7 @@ import pytest
 from surrogate_nas.spaces.nb201.cell import Cell, all_cells
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.search.evaluators import Evaluator, TabularEvaluator
-from surrogate_nas.pipelines.search.history import Suggestion, parse_objectives
+from surrogate_nas.pipelines.search.history import Suggestion
 from surrogate_nas.pipelines.search.pareto import hypervolume, pareto_mask
 from surrogate_nas.tables import load_benchmark, table_from_frame
 

@@ -19,8 +19,6 @@ architectures; it is not enumerated.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from surrogate_nas.errors import InputDataError

@@ -1,6 +1,5 @@
 """The NAS-Bench-201 cell: string form, enumeration, mutation, encoding, canonical key."""
 
-import gzip
 from importlib import resources
 
 import numpy as np
