@@ -22,7 +22,7 @@ import pandas as pd
 
 from surrogate_nas.datasets import DatasetSpec, is_dataset
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.records import NetworkConfig, TrainConfig
+from surrogate_nas.records import TrainConfig
 from surrogate_nas.spaces import SearchSpace, get_space
 
 DEFAULT_DB = "sqlite:///surrogate-nas.db"
@@ -83,6 +83,12 @@ def search(
     acquisition: str = "logei",
     wall_clock_s: float | None = None,
     ref_point: Sequence[float] | None = None,
+    workers: int = 1,
+    executor: str | None = None,
+    cpus_per_trial: float = 1.0,
+    gpus_per_trial: float = 0.0,
+    ray_address: str | None = None,
+    max_retries: int = 1,
     db: str | None = None,
     mlflow: bool = True,
     on_step: Callable | None = None,
@@ -94,7 +100,9 @@ def search(
     calling again with the same arguments resumes it without evaluating anything twice.
     ``objectives`` are ``accuracy`` and, for live training, ``params``, ``flops`` or
     ``train_seconds`` (for tables: ``params`` or ``COLUMN:min|max``); two or more give a
-    Pareto front. See :class:`~surrogate_nas.pipelines.search_job.SearchSpec` for the rest.
+    Pareto front. ``workers`` > 1 trains that many architectures at once, asynchronously, on
+    local processes or Ray (``executor``); on a table it simulates them on the table's cost
+    clock. See :class:`~surrogate_nas.pipelines.search_job.SearchSpec` for the rest.
 
     Raises:
         InputDataError: bad arguments (one line saying what was expected); nothing is stored.
@@ -117,7 +125,9 @@ def search(
         batch_size=batch_size, seed=seed, name=name, wall_clock_s=wall_clock_s, minimize=minimize,
         cost_column=cost_column, epochs=epochs, channels=channels, cells_per_stage=cells_per_stage, preset=preset,
         augment=augment, image_size=image_size, data_dir=data_dir, device=device,
-        ref_point=None if ref_point is None else tuple(float(v) for v in ref_point),
+        ref_point=None if ref_point is None else tuple(float(v) for v in ref_point), workers=workers,
+        executor=executor, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, ray_address=ray_address,
+        max_retries=max_retries,
     )
     store = open_db(db)
     table = None if spec.live else load_table(benchmark, metric, store, spec.search_space(), minimize, cost_column)
@@ -137,18 +147,28 @@ def search(
 
 @dataclass(frozen=True)
 class SeedJob:
-    """A checked seed plan with its data, database and tracker, ready to :meth:`run`."""
+    """A checked seed plan with its data, database, tracker and execution options, ready to :meth:`run`."""
 
     plan: object
-    data: object
+    data: tuple
     store: object
     tracker: object
     run_name: str = "seed"
+    workers: int = 1
+    executor: str | None = None
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+    ray_address: str | None = None
+    max_retries: int = 1
 
     def run(self, progress: Callable | None = None):
+        from surrogate_nas.pipelines.execution.executors import make_executor, threads_per_trial
         from surrogate_nas.pipelines.seeding import run_seed_plan
 
-        return run_seed_plan(self.plan, self.data, self.store, self.tracker, self.run_name, progress)
+        executor = make_executor(self.executor, self.workers, self.cpus_per_trial, self.gpus_per_trial,
+                                 self.ray_address)
+        return run_seed_plan(self.plan, self.data, self.store, self.tracker, self.run_name, progress, executor,
+                             self.max_retries, threads_per_trial(self.cpus_per_trial))
 
 
 def prepare_seed(
@@ -172,6 +192,12 @@ def prepare_seed(
     db: str | None = None,
     mlflow: bool = True,
     run_name: str = "seed",
+    workers: int = 1,
+    executor: str | None = None,
+    cpus_per_trial: float = 1.0,
+    gpus_per_trial: float = 0.0,
+    ray_address: str | None = None,
+    max_retries: int = 1,
 ) -> SeedJob:
     """Check every argument, load the data and open the database; nothing is trained or stored yet.
 
@@ -179,6 +205,7 @@ def prepare_seed(
         InputDataError, DatasetError: a bad argument, with a one-line message.
     """
     from surrogate_nas.device import resolve_device
+    from surrogate_nas.pipelines.execution.executors import check_execution
     from surrogate_nas.pipelines.seeding import SeedPlan
 
     space_obj = get_space(space, builder if not isinstance(space, SearchSpace) else None)
@@ -187,10 +214,15 @@ def prepare_seed(
                                         augment=augment))
     networks = tuple(space_obj.network_config(c, k) for c in _values(channels) for k in _values(cells_per_stage))
     resolve_device(device)
-    data = DatasetSpec(dataset, data_dir, image_size, seed).load()
+    if int(max_retries) < 0:
+        raise InputDataError(f"--max-retries must be >= 0, got {max_retries}")
+    check_execution(executor, int(workers), cpus_per_trial, gpus_per_trial, ray_address)
+    spec = DatasetSpec(dataset, data_dir, image_size, seed)
+    data = spec.load()
     plan = SeedPlan(space=space_obj, dataset=data.name, networks=networks, train=train, seed=seed, n=n,
                     archs=tuple(archs), device=device)
-    return SeedJob(plan, data, open_db(db), _tracker(mlflow), run_name)
+    return SeedJob(plan, (spec, data), open_db(db), _tracker(mlflow), run_name, int(workers), executor,
+                   cpus_per_trial, gpus_per_trial, ray_address, int(max_retries))
 
 
 def seed(space: str | SearchSpace = "nb201", dataset: str = "digits", n: int = 8, *, progress: Callable | None = None,

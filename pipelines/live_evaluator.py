@@ -1,21 +1,24 @@
 """Evaluate architectures by training them for real, through the architecture database.
 
-The same :class:`~surrogate_nas.pipelines.search.evaluators.Evaluator` interface as a
-benchmark table, so every strategy runs unchanged on live training. Trainings go through
-a :class:`~surrogate_nas.pipelines.trainer.DatabaseTrainer`: an architecture already
-evaluated under the same setting (by this search, an earlier one, a ``seed`` run or
-another process) is read back, never retrained.
+:class:`LiveEvaluator` is the same :class:`~surrogate_nas.pipelines.search.evaluators.Evaluator`
+as a benchmark table, so every strategy runs unchanged on live training; :class:`LiveBackend`
+runs its trainings on the trainer's executor, either in synchronous batches or
+asynchronously (each finished training frees a worker that gets the next suggestion at once,
+the running ones passed to the strategy as pending). Trainings go through a
+:class:`~surrogate_nas.pipelines.trainer.DatabaseTrainer`: an architecture already evaluated
+under the same setting (by this search, an earlier one, a ``seed`` run or another process) is
+read back, never retrained.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import Evaluation, Status, TrainResult
+from surrogate_nas.pipelines.search.backends import Backend, Finished, as_trial
 from surrogate_nas.pipelines.search.evaluators import Evaluator, Observation
 from surrogate_nas.pipelines.search.history import Suggestion
-from surrogate_nas.pipelines.trainer import DatabaseTrainer
+from surrogate_nas.pipelines.trainer import DatabaseTrainer, TrainingOutcome
 
 LIVE_OBJECTIVES = ("valid_acc", "params", "flops", "train_seconds")
 """What a live observation reports; ``valid_acc`` is the searched value."""
@@ -43,7 +46,6 @@ class LiveEvaluator(Evaluator):
         self.trainer = trainer
         self.space = trainer.space
         self.on_result, self.wait_s = on_result, wait_s
-        self.trained = 0
 
     @property
     def dataset(self):
@@ -58,27 +60,31 @@ class LiveEvaluator(Evaluator):
         return LIVE_OBJECTIVES
 
     def evaluate(self, suggestions: Sequence[Suggestion]) -> list[Observation]:
-        return [self._one(s.arch) for s in suggestions]
+        """Train ``suggestions`` one after another (see :class:`LiveBackend` for parallel training)."""
+        return [self.observe(self.trainer.run(s.arch, wait_s=self.wait_s)) for s in suggestions]
 
-    def _one(self, arch) -> Observation:
-        outcome = self.trainer.run(arch, wait_s=self.wait_s)
+    def observe(self, outcome: TrainingOutcome) -> Observation:
+        """The observation an outcome stands for; a new training is reported to ``on_result`` first."""
         if outcome.stored is not None:
             return self.from_evaluation(outcome.stored)
-        if not outcome.trained:
-            raise InputDataError(f"{arch.to_string()}: {outcome.skipped} for over {self.wait_s:.0f}s")
-        result = outcome.result
-        self.trained += 1
-        obs = self._observation(result.valid_acc, result.test_acc, result.params, result.flops,
-                                result.train_seconds, result.status)
-        if self.on_result is not None:
-            self.on_result(result, outcome.evaluation_id, obs)
-        return obs
+        if outcome.trained:
+            result = outcome.result
+            obs = self._observation(result.valid_acc, result.test_acc, result.params, result.flops,
+                                    result.train_seconds, result.status)
+            if self.on_result is not None:
+                self.on_result(result, outcome.evaluation_id, obs)
+            return obs
+        reason = outcome.failed or f"{outcome.skipped} for over {self.wait_s:.0f}s"
+        setting, data = self.trainer.setting, self.dataset
+        params = self.space.count_params(outcome.arch, setting.network, data.input_shape, data.num_classes)
+        flops = self.space.count_flops(outcome.arch, setting.network, data.input_shape, data.num_classes)
+        return self._observation(None, None, params, flops, 0.0, Status.FAILED, reason)
 
     def from_evaluation(self, e: Evaluation) -> Observation:
         """The observation a stored evaluation stands for (warm starts and cache hits)."""
         return self._observation(e.valid_acc, e.test_acc, e.params, e.flops, e.train_seconds or 0.0, e.status)
 
-    def _observation(self, valid, test, params, flops, seconds, status: Status) -> Observation:
+    def _observation(self, valid, test, params, flops, seconds, status: Status, message: str = "") -> Observation:
         value = float(valid) if status is Status.OK and valid is not None else self.chance
         return Observation(
             value=value,
@@ -86,4 +92,58 @@ class LiveEvaluator(Evaluator):
                         "train_seconds": float(seconds)},
             test_value=None if test is None else float(test),
             cost_s=float(seconds),
+            status="ok" if status is Status.OK else status.value,
+            message=message,
         )
+
+
+class LiveBackend(Backend):
+    """Live trainings on the evaluator's trainer and its executor.
+
+    Args:
+        evaluator: the live evaluator.
+        batch_size: synchronous batches of this size; ``None`` runs asynchronously on every
+            worker slot of the executor.
+    """
+
+    def __init__(self, evaluator: LiveEvaluator, batch_size: int | None = None) -> None:
+        self.evaluator = evaluator
+        self.trainer = evaluator.trainer
+        self.batch_size = batch_size
+        self._running: dict[str, Suggestion] = {}
+        self._ready: list[Finished] = []
+
+    @property
+    def free(self) -> int:
+        if self.batch_size is not None:
+            return 0 if self._running or self._ready else self.batch_size
+        return max(self.trainer.free, 0)
+
+    def pending(self) -> list[Suggestion]:
+        return list(self._running.values())
+
+    @property
+    def running(self) -> int:
+        return len(self._running) + len(self._ready)
+
+    def submit(self, suggestion: Suggestion) -> None:
+        outcome = self.trainer.start(suggestion.arch, wait_s=self.evaluator.wait_s)
+        if outcome is None:
+            self._running[suggestion.key] = suggestion
+        else:
+            self._ready.append(self._finished(suggestion, outcome))
+
+    def wait(self) -> list[Finished]:
+        out, self._ready = self._ready, []
+        while self._running and (not out or self.batch_size is not None):
+            for outcome in self.trainer.poll():
+                suggestion = self._running.pop(outcome.arch.canonical_key)
+                out.append(self._finished(suggestion, outcome))
+        return out
+
+    def _finished(self, suggestion: Suggestion, outcome: TrainingOutcome) -> Finished:
+        return Finished(as_trial(suggestion, self.evaluator.observe(outcome)), worker=outcome.worker)
+
+    def cancel(self) -> None:
+        self.trainer.release_running()
+        self._running.clear()

@@ -20,7 +20,9 @@ from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import Setting, TrainConfig
 from surrogate_nas.spaces import DEFAULT_SPACE, SearchSpace, get_space
 from surrogate_nas.tables import BenchmarkTable
-from surrogate_nas.pipelines.live_evaluator import LiveEvaluator
+from surrogate_nas.pipelines.execution.executors import check_execution, make_executor, threads_per_trial
+from surrogate_nas.pipelines.live_evaluator import LiveBackend, LiveEvaluator
+from surrogate_nas.pipelines.search.backends import Backend, SimulatedBackend
 from surrogate_nas.pipelines.search.evaluators import Evaluator, TabularEvaluator
 from surrogate_nas.pipelines.search.history import Objective, Trial, parse_objectives
 from surrogate_nas.pipelines.search.runner import SearchTrace, StepInfo, run_search
@@ -36,7 +38,10 @@ LIVE_OBJECTIVE_WORDS: dict[str, Objective] = {
 }
 """What each ``--objectives`` word means for a live search."""
 
-_IDENTITY_EXCLUDED = ("name", "budget", "wall_clock_s", "data_dir", "device", "builder")
+_TRIAL_FIELDS = ("value", "test_value", "cost_s", "status", "message")
+
+_IDENTITY_EXCLUDED = ("name", "budget", "wall_clock_s", "data_dir", "device", "builder", "workers", "executor",
+                      "cpus_per_trial", "gpus_per_trial", "ray_address", "max_retries")
 _LIVE_ONLY = ("epochs", "channels", "cells_per_stage", "preset", "augment", "image_size")
 _TABLE_ONLY = ("minimize", "cost_column")
 
@@ -77,17 +82,25 @@ class SearchSpec:
     image_size: int | None = None
     data_dir: str | None = None
     device: str = "auto"
+    # how evaluations run (not part of what the search is)
+    workers: int = 1
+    executor: str | None = None
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+    ray_address: str | None = None
+    max_retries: int = 1
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
             raise InputDataError(f"unknown strategy {self.strategy!r}; expected one of {', '.join(STRATEGIES)}")
-        if self.budget < 1 or self.batch_size < 1:
-            raise InputDataError("budget and batch size must be >= 1")
+        if self.budget < 1 or self.batch_size < 1 or self.workers < 1 or self.max_retries < 0:
+            raise InputDataError("budget, batch size and workers must be >= 1, max retries >= 0")
         if not self.objectives:
             raise InputDataError("at least one objective is needed")
         self.search_space()
         if self.live:
             self.train_config()
+            check_execution(self.executor, self.workers, self.cpus_per_trial, self.gpus_per_trial, self.ray_address)
 
     @property
     def live(self) -> bool:
@@ -191,15 +204,17 @@ def trial_values(trial: Trial) -> dict:
     values["value"] = trial.value
     values["test_value"] = trial.test_value
     values["cost_s"] = trial.cost_s
+    if trial.status != "ok":
+        values["status"], values["message"] = trial.status, trial.message
     return values
 
 
 def trial_from_stored(space, arch: str, values: dict, fidelity: float = 1.0) -> Trial:
     """The inverse of :func:`trial_values`."""
     objectives = {k: (float("nan") if v is None else float(v)) for k, v in values.items()
-                  if k not in ("value", "test_value", "cost_s")}
+                  if k not in _TRIAL_FIELDS}
     return Trial(space.parse(arch), float(values["value"]), objectives, values.get("test_value"),
-                 float(values.get("cost_s") or 0), fidelity)
+                 float(values.get("cost_s") or 0), fidelity, values.get("status", "ok"), values.get("message", ""))
 
 
 class TrialRecorder:
@@ -299,15 +314,16 @@ class SearchJob:
             self._log_missed_trainings(search_id, parent)
         recorder = TrialRecorder(store, search_id, done, self.space, self.tracker, parent, on_step)
         recorder.ref_point = self._user_ref_point() or store.search(self.name).ref_point
+        evaluator = None
         try:
-            evaluator, warm = self._evaluator(recorder, {t.key for t in done})
+            evaluator, backend, warm = self._evaluator(recorder, {t.key for t in done})
             strategy_options = ({"surrogate": spec.surrogate, "acquisition": spec.acquisition}
                                 if spec.strategy == "bo" else {})
             strategy = make_strategy(spec.strategy, self.space, objectives=self.objectives, seed=spec.seed,
                                      **strategy_options)
             trace = run_search(strategy, evaluator, budget=spec.budget + len(warm), wall_clock_s=spec.wall_clock_s,
                                batch_size=spec.batch_size, objectives=self.objectives, initial=warm + done,
-                               callback=recorder, ref_point=recorder.ref_point)
+                               callback=recorder, ref_point=recorder.ref_point, backend=backend)
             if parent is not None:
                 self._log_artifacts(parent, trace)
         except KeyboardInterrupt:
@@ -318,6 +334,9 @@ class SearchJob:
             if parent is not None:
                 self.tracker.end_run(parent, "FAILED")
             raise
+        finally:
+            if isinstance(evaluator, LiveEvaluator):
+                evaluator.trainer.close()
         if parent is not None:
             self.tracker.end_run(parent, "FINISHED")
         return SearchOutcome(trace, self.name, recorder.new, len(done))
@@ -354,15 +373,22 @@ class SearchJob:
             if e is not None and e.status.finished and e.mlflow_run_id is None:
                 self.store.set_mlflow_run_id(e.id, self.tracker.log_evaluation(e, parent).run_id)
 
-    def _evaluator(self, recorder: TrialRecorder, own: set[str]) -> tuple[Evaluator, list[Trial]]:
+    def _evaluator(self, recorder: TrialRecorder, own: set[str]) -> tuple[Evaluator, Backend | None, list[Trial]]:
+        """The evaluator, the backend that runs its evaluations (None: synchronous batches), warm-start trials."""
         spec = self.spec
         if not spec.live:
-            return TabularEvaluator(self.table, objectives=list(self.objectives)), []
-        data = spec.dataset_spec().load()
+            evaluator = TabularEvaluator(self.table, objectives=list(self.objectives))
+            return evaluator, SimulatedBackend(evaluator, spec.workers) if spec.workers > 1 else None, []
+        data_spec = spec.dataset_spec()
+        data = data_spec.load()
         setting = Setting(self.space.name, data.name, spec.network(), spec.train_config(), spec.seed)
-        trainer = DatabaseTrainer(self.store, self.space, data, setting, spec.device)
+        executor = make_executor(spec.executor, spec.workers, spec.cpus_per_trial, spec.gpus_per_trial,
+                                 spec.ray_address)
+        trainer = DatabaseTrainer(self.store, self.space, (data_spec, data), setting, spec.device, executor=executor,
+                                  max_retries=spec.max_retries, threads=threads_per_trial(spec.cpus_per_trial))
         evaluator = LiveEvaluator(trainer, on_result=recorder.trained)
-        return evaluator, self._warm_start(evaluator, setting, own)
+        backend = LiveBackend(evaluator, batch_size=None if executor.slots > 1 else spec.batch_size)
+        return evaluator, backend, self._warm_start(evaluator, setting, own)
 
     def _warm_start(self, evaluator: LiveEvaluator, setting: Setting, own: set[str]) -> list[Trial]:
         """Evaluations the database already holds for the same setting (not trials of this search)."""

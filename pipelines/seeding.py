@@ -16,14 +16,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from surrogate_nas.datasets import Dataset
+from surrogate_nas.datasets import Dataset, DatasetSpec
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import NetworkConfig, Setting, TrainConfig
 from surrogate_nas.spaces import SearchSpace
+from surrogate_nas.pipelines.execution.executors import Executor
 from surrogate_nas.pipelines.trainer import DatabaseTrainer, TrainingOutcome
 
 
@@ -80,77 +81,100 @@ class SeedPlan:
 
 @dataclass
 class SeedReport:
-    """What a seed run did: trained here, found already stored, left to other live workers."""
+    """What a seed run did: trained here, found already stored, left to other live workers, failed."""
 
     plan: SeedPlan
     trained: list = field(default_factory=list)
     found: int = 0
     skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
 
     @property
     def train_seconds(self) -> float:
         return sum(r.train_seconds for r in self.trained)
 
+    def add(self, outcome: TrainingOutcome) -> None:
+        if outcome.trained:
+            self.trained.append(outcome.result)
+        elif outcome.stored is not None:
+            self.found += 1
+        elif outcome.failed:
+            self.failed.append(f"{outcome.arch.to_string()}: {outcome.failed}")
+        else:
+            self.skipped.append(f"{outcome.arch.to_string()}: {outcome.skipped}")
+
 
 def seed_architectures(
     plan: SeedPlan,
-    dataset: Dataset,
+    data: tuple[DatasetSpec, Dataset],
     store,
     on_result: Callable | None = None,
     progress: Callable[[TrainingOutcome], None] | None = None,
+    executor: Executor | None = None,
+    max_retries: int = 1,
+    threads: int = 1,
 ) -> SeedReport:
-    """Make the plan's first ``plan.n`` entries exist; train the missing ones here.
+    """Make the plan's first ``plan.n`` entries exist; train the missing ones on ``executor``.
 
-    ``store`` is an :class:`~surrogate_nas.storage.ArchitectureStore`;
-    ``on_result(result, evaluation_id)`` runs after each new result is stored (the CLI
-    logs to MLflow there); ``progress(outcome)`` after each entry that counts.
+    ``store`` is an :class:`~surrogate_nas.storage.ArchitectureStore`; ``data`` the dataset's
+    spec (for workers) and the dataset loaded here; ``on_result(result, evaluation_id)`` runs
+    after each new result is stored (the CLI logs to MLflow there); ``progress(outcome)`` after
+    each entry that counts. The executor keeps all its workers busy; one trains at a time in
+    this process by default.
     """
     report = SeedReport(plan)
     start = time.perf_counter()
-    trainers = {net: DatabaseTrainer(store, plan.space, dataset, plan.setting(net), plan.device, on_result)
-                for net in plan.networks}
+    trainer = DatabaseTrainer(store, plan.space, data, plan.setting(plan.networks[0]), plan.device, on_result,
+                              executor, max_retries, threads)
+
+    def handle(outcome: TrainingOutcome) -> None:
+        report.add(outcome)
+        if progress is not None:
+            progress(replace(outcome, running=trainer.running))
+
     done = {net: store.evaluated_keys(plan.setting(net)) for net in plan.networks}
     counted = 0
-    for arch, net in plan.candidates():
-        if counted >= plan.size:
-            break
-        if arch.canonical_key in done[net] and not plan.archs:
-            # Finished, or a live worker is on it: it exists (or will) without us.
-            existing = store.lookup(plan.space, arch, plan.setting(net))
-            if existing is not None and existing.status.finished:
-                report.found += 1
-            else:
-                report.skipped.append(f"{arch.to_string()} ({existing.worker if existing else 'another worker'})")
+    with trainer:
+        for arch, net in plan.candidates():
+            if counted >= plan.size:
+                break
             counted += 1
-            continue
-        outcome = trainers[net].run(arch)
-        counted += 1
-        if outcome.trained:
-            report.trained.append(outcome.result)
-        elif outcome.stored is not None:
-            report.found += 1
-        else:
-            report.skipped.append(f"{arch.to_string()}: {outcome.skipped}")
-        if progress is not None:
-            progress(outcome)
+            if arch.canonical_key in done[net] and not plan.archs:
+                # Finished, or a live worker is on it: it exists (or will) without us.
+                existing = store.lookup(plan.space, arch, plan.setting(net))
+                handle(TrainingOutcome(arch, plan.setting(net), stored=existing) if existing is not None and
+                       existing.status.finished else TrainingOutcome(arch, plan.setting(net), skipped=(
+                           f"{existing.worker if existing else 'another worker'} is training it")))
+                continue
+            while trainer.free <= 0:
+                for outcome in trainer.poll():
+                    handle(outcome)
+            outcome = trainer.start(arch, plan.setting(net))
+            if outcome is not None:
+                handle(outcome)
+        while trainer.running:
+            for outcome in trainer.poll():
+                handle(outcome)
     report.wall_seconds = time.perf_counter() - start
     return report
 
 
-def run_seed_plan(plan: SeedPlan, dataset: Dataset, store, tracker=None, run_name: str = "seed",
-                  progress: Callable[[TrainingOutcome], None] | None = None) -> SeedReport:
+def run_seed_plan(plan: SeedPlan, data: tuple[DatasetSpec, Dataset], store, tracker=None, run_name: str = "seed",
+                  progress: Callable[[TrainingOutcome], None] | None = None, executor: Executor | None = None,
+                  max_retries: int = 1, threads: int = 1) -> SeedReport:
     """:func:`seed_architectures` under one MLflow parent run, each training a nested run (when ``tracker``)."""
-    params = {"space": plan.space.name, "dataset": plan.dataset, "source": dataset.source, "n": plan.size,
-              "epochs": plan.train.epochs, "seed": plan.seed,
+    params = {"space": plan.space.name, "dataset": plan.dataset, "source": data[1].source, "n": plan.size,
+              "epochs": plan.train.epochs, "seed": plan.seed, "workers": executor.slots if executor else 1,
               "networks": " ".join(net.label() for net in plan.networks), "db": store.url}
     with (tracker.run(run_name, params=params, tags={"kind": run_name}) if tracker else nullcontext()) as parent:
         def log(result, evaluation_id: int) -> None:
             store.set_mlflow_run_id(evaluation_id, tracker.log_training(result, parent, evaluation_id).run_id)
 
-        report = seed_architectures(plan, dataset, store, on_result=log if tracker else None, progress=progress)
+        report = seed_architectures(plan, data, store, log if tracker else None, progress, executor, max_retries,
+                                    threads)
         if tracker is not None:
             tracker.log(parent, metrics={"trained": len(report.trained), "found": report.found,
-                                         "skipped": len(report.skipped), "wall_seconds": report.wall_seconds,
-                                         "train_seconds": report.train_seconds})
+                                         "skipped": len(report.skipped), "failed": len(report.failed),
+                                         "wall_seconds": report.wall_seconds, "train_seconds": report.train_seconds})
     return report

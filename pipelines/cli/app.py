@@ -39,6 +39,28 @@ builder_option = click.option(
 )
 
 
+def execution_options(command):
+    """Options saying where and how many trainings run at once."""
+    for option in reversed((
+        click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Trainings at once. A search then runs asynchronously: a free worker gets the next "
+                          "suggestion at once (on a table: simulated on its cost clock)."),
+        click.option("--executor", type=click.Choice(["inprocess", "local", "ray"]), default=None,
+                     help="Where trainings run: this process, local worker processes (the default for --workers > 1) "
+                          "or Ray tasks."),
+        click.option("--ray-address", default=None, help="Join a running Ray cluster (auto or HOST:PORT); "
+                                                          "otherwise a local Ray instance is started."),
+        click.option("--cpus-per-trial", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+                     help="CPUs (torch threads) per training."),
+        click.option("--gpus-per-trial", type=click.FloatRange(min=0), default=0.0, show_default=True,
+                     help="GPUs per training; a fraction packs several trainings on one GPU."),
+        click.option("--max-retries", type=click.IntRange(min=0), default=1, show_default=True,
+                     help="New attempts for a training whose worker died, before it is recorded as failed."),
+    )):
+        command = option(command)
+    return command
+
+
 def data_options(command):
     """Options describing the data and recipe of live training (image size, augmentation, preset)."""
     for option in reversed((
@@ -52,20 +74,6 @@ def data_options(command):
     )):
         command = option(command)
     return command
-
-
-def _set_threads(ctx, param, value: int) -> int:
-    import torch
-
-    torch.set_num_threads(value)
-    return value
-
-
-threads_option = click.option(
-    "--threads", type=click.IntRange(min=1), default=1, show_default=True, callback=_set_threads,
-    expose_value=False, is_eager=False,
-    help="CPU threads per training. Small networks train fastest on one; raise it for CIFAR-10.",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

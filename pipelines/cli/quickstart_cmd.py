@@ -17,7 +17,7 @@ import time
 
 import click
 
-from surrogate_nas.pipelines.cli.app import cli, db_option, threads_option
+from surrogate_nas.pipelines.cli.app import cli, db_option, execution_options
 from surrogate_nas.pipelines.cli.compare_cmd import compact_summary, log_comparison
 from surrogate_nas.pipelines.cli.search_cmd import run_and_report
 from surrogate_nas.pipelines.cli.seed_cmd import progress_bar
@@ -33,9 +33,10 @@ PREDICTORS = ["xgb", "gp", "rf", "params", "mean"]
 @click.option("--epochs", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("-C", "--channels", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--device", default="auto", show_default=True)
-@threads_option
+@execution_options
 @db_option
-def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int, device: str, db_url: str) -> None:
+def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int, device: str, db_url: str,
+                       **execution) -> None:
     """Seed, compare predictors, Bayesian search and Pareto front on digits (a few minutes on 2 CPU cores)."""
     from surrogate_nas.pipelines import api
     from surrogate_nas.pipelines.cli.format import print_table
@@ -46,8 +47,8 @@ def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int,
     start = time.perf_counter()
     click.echo(f"[1/3] seed: make {seed_archs} architectures exist on digits (C={channels}, N=1, {epochs} epochs)")
     job = api.prepare_seed("nb201", "digits", seed_archs, epochs=epochs, channels=channels, cells_per_stage=1,
-                           device=device, db=db_url, run_name="quickstart-seed")
-    with progress_bar(seed_archs, "training on digits") as progress:
+                           device=device, db=db_url, run_name="quickstart-seed", **execution)
+    with progress_bar(job.plan.size, "training on digits") as progress:
         report = job.run(progress)
     click.echo(f"trained {len(report.trained)} new architectures; {report.found} of the plan's {report.plan.size} "
                "were already stored")
@@ -69,7 +70,7 @@ def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int,
     run_and_report(lambda **hooks: api.search(
         "nb201", dataset="digits", strategy="bo", surrogate="gp", objectives=("accuracy", "params"), budget=budget,
         batch_size=4, seed=0, name=f"quickstart-C{channels}-{epochs}ep", epochs=epochs, channels=channels,
-        cells_per_stage=1, device=device, db=db_url, **hooks), budget, "bo on digits", True, ("accuracy", "params"))
+        cells_per_stage=1, device=device, db=db_url, **execution, **hooks), budget, "bo on digits", True, ("accuracy", "params"))
 
     click.echo(f"\ndone in {time.perf_counter() - start:.0f}s. The database {store.url} holds "
                f"{store.stats()['evaluations']} evaluations.")

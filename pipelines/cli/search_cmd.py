@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from surrogate_nas.pipelines.cli.app import builder_option, cli, data_options, db_option, space_option, threads_option
+from surrogate_nas.pipelines.cli.app import (
+    builder_option,
+    cli,
+    data_options,
+    db_option,
+    execution_options,
+    space_option,
+)
 from surrogate_nas.pipelines.cli.compare_cmd import csv_list, resolve_benchmark
 from surrogate_nas.pipelines.cli.format import print_table, write_csv
 from surrogate_nas.pipelines.search.strategies import STRATEGIES
@@ -48,12 +55,13 @@ SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
               help="Live only (default: the space's).")
 @data_options
 @click.option("--device", default="auto", show_default=True, help="Live only.")
+@execution_options
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
-@threads_option
 @db_option
 def search_command(benchmark, space, builder, metric, minimize, cost_column, strategy, surrogate, acquisition,
                    budget, wall_clock, batch_size, objectives, ref_point, seed, name, output, epochs, channels,
-                   cells_per_stage, data_dir, image_size, augment, preset, device, no_mlflow, db_url):
+                   cells_per_stage, data_dir, image_size, augment, preset, device, workers, executor, ray_address,
+                   cpus_per_trial, gpus_per_trial, max_retries, no_mlflow, db_url):
     """Search for the best (and lightest) architecture; only the top candidates are trained."""
     from surrogate_nas.datasets import is_dataset
     from surrogate_nas.pipelines import api
@@ -64,8 +72,9 @@ def search_command(benchmark, space, builder, metric, minimize, cost_column, str
                    name=name, builder=builder, metric=metric, minimize=minimize, cost_column=cost_column,
                    epochs=epochs, channels=channels, cells_per_stage=cells_per_stage, preset=preset, augment=augment,
                    image_size=image_size, data_dir=data_dir, device=device, surrogate=surrogate,
-                   acquisition=acquisition, wall_clock_s=wall_clock, ref_point=ref_point, db=db_url,
-                   mlflow=not no_mlflow)
+                   acquisition=acquisition, wall_clock_s=wall_clock, ref_point=ref_point, workers=workers,
+                   executor=executor, ray_address=ray_address, cpus_per_trial=cpus_per_trial,
+                   gpus_per_trial=gpus_per_trial, max_retries=max_retries, db=db_url, mlflow=not no_mlflow)
     result = run_and_report(lambda **hooks: api.search(space or _table_space(benchmark, live), **where, **options,
                                                        **hooks), budget, f"{strategy} on {benchmark}", live,
                             objectives)
@@ -90,6 +99,7 @@ def run_and_report(run, budget: int, description: str, live: bool, objectives):
 
     what = "trainings" if live else "evaluations"
     bars = []  # the bar starts once the search is checked and created, so errors print alone
+    counts = [0]
 
     def on_start(resumed: int) -> None:
         bars.append(tqdm(total=budget, initial=resumed, desc=description, unit="arch", dynamic_ncols=True))
@@ -97,8 +107,10 @@ def run_and_report(run, budget: int, description: str, live: bool, objectives):
     def on_step(info) -> None:
         bars[0].update(len(info.rows))
         best = info.rows["best_so_far"].iloc[-1]
-        if best is not None and best == best:
-            bars[0].set_postfix_str(f"best {best:.2f}")
+        failed = int((info.rows["status"] != "ok").sum()) if "status" in info.rows else 0
+        counts[0] += failed
+        text = f"best {best:.2f}" if best is not None and best == best else "no full result yet"
+        bars[0].set_postfix_str(f"{text} | {info.running} running" + (f", {counts[0]} failed" if counts[0] else ""))
 
     try:
         result = run(on_step=on_step, on_start=on_start)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from surrogate_nas.pipelines.cli.app import builder_option, cli, data_options, db_option, space_option, threads_option
+from surrogate_nas.pipelines.cli.app import (
+    builder_option,
+    cli,
+    data_options,
+    db_option,
+    execution_options,
+    space_option,
+)
 from surrogate_nas.pipelines.cli.format import print_table
 
 
@@ -38,28 +45,32 @@ def int_list(ctx, param, value):
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling, split and training seed.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:K.")
+@execution_options
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
-@threads_option
 @db_option
 def seed_command(space, builder, dataset, data_dir, image_size, augment, preset, n, archs, epochs, channels,
-                 cells_per_stage, batch_size, lr, seed, device, no_mlflow, db_url) -> None:
+                 cells_per_stage, batch_size, lr, seed, device, workers, executor, ray_address, cpus_per_trial,
+                 gpus_per_trial, max_retries, no_mlflow, db_url) -> None:
     """Train the first N architectures of a seeded plan that the database lacks, and log them to MLflow."""
     from surrogate_nas.pipelines.api import prepare_seed
 
     job = prepare_seed(space, dataset, n, archs=archs, epochs=epochs, channels=channels,
                        cells_per_stage=cells_per_stage, batch_size=batch_size, learning_rate=lr, augment=augment,
                        preset=preset, image_size=image_size, data_dir=data_dir, builder=builder, seed=seed,
-                       device=device, db=db_url, mlflow=not no_mlflow)
-    with progress_bar(job.plan.size, f"training on {job.data.source}") as progress:
+                       device=device, db=db_url, mlflow=not no_mlflow, workers=workers, executor=executor,
+                       ray_address=ray_address, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial,
+                       max_retries=max_retries)
+    with progress_bar(job.plan.size, f"training on {job.data[1].source}") as progress:
         report = job.run(progress)
     print_seed_summary(report, job.store, not no_mlflow)
 
 
 class progress_bar:
-    """A tqdm bar that advances once per plan entry and shows the last accuracy."""
+    """A tqdm bar that advances once per plan entry: trained, found, failed and running counts, the last accuracy."""
 
     def __init__(self, total: int | None, description: str) -> None:
         self.total, self.description = total, description
+        self.counts = {"trained": 0, "found": 0, "failed": 0}
 
     def __enter__(self):
         from tqdm import tqdm
@@ -68,10 +79,17 @@ class progress_bar:
         return self
 
     def __call__(self, outcome) -> None:
+        kind = "trained" if outcome.trained else "found" if outcome.stored is not None else "failed" \
+            if outcome.failed else None
+        if kind:
+            self.counts[kind] += 1
+        text = ", ".join(f"{v} {k}" for k, v in self.counts.items() if v)
+        if outcome.running:
+            text += f", {outcome.running} running"
         if outcome.trained:
             r = outcome.result
-            acc = "-" if r.valid_acc is None else f"{r.valid_acc:.1f}%"
-            self.bar.set_postfix_str(f"last valid {acc} in {r.train_seconds:.1f}s")
+            text += f" | last {'-' if r.valid_acc is None else f'{r.valid_acc:.1f}%'} in {r.train_seconds:.1f}s"
+        self.bar.set_postfix_str(text)
         self.bar.update(1)
 
     def __exit__(self, *exc) -> None:
@@ -90,6 +108,8 @@ def print_seed_summary(report, store, logged: bool) -> None:
         print_table(rows)
     for line in report.skipped:
         click.echo(f"skipped (another live worker is training it): {line}")
+    for line in report.failed:
+        click.echo(f"failed (its worker died on every attempt; claim released): {line}")
     plan = report.plan
     stats = store.stats()
     click.echo(f"\ntrained {len(report.trained)} new {plan.space.name} architectures on {plan.dataset} in "

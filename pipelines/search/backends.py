@@ -34,7 +34,7 @@ class Finished:
 def as_trial(suggestion: Suggestion, observation) -> Trial:
     """The trial an evaluator's observation of ``suggestion`` stands for."""
     return Trial(suggestion.arch, observation.value, observation.objectives, observation.test_value,
-                 observation.cost_s, suggestion.fidelity)
+                 observation.cost_s, suggestion.fidelity, observation.status, observation.message)
 
 
 class Backend(ABC):

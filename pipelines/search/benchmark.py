@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 
 from surrogate_nas.errors import InputDataError
+from surrogate_nas.pipelines.search.backends import SimulatedBackend
 from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
 from surrogate_nas.pipelines.search.plotting import finish, new_axes
 from surrogate_nas.pipelines.search.runner import run_search
 from surrogate_nas.pipelines.search.strategies import STRATEGIES, make_strategy
 
 CURVE_COLUMNS = ["strategy", "seed", "step", "arch", "value", "best_so_far", "regret", "test_of_best",
-                 "cum_cost_s", "fit_s", "acq_s"]
+                 "cum_cost_s", "fit_s", "acq_s", "worker", "sim_time_s"]
 
 
 def benchmark_search(
@@ -30,6 +31,7 @@ def benchmark_search(
     batch_size: int = 1,
     strategy_options: dict[str, dict] | None = None,
     progress: Callable[[str, int, pd.DataFrame], None] | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Run every strategy for every seed; return the regret curves.
 
@@ -42,6 +44,9 @@ def benchmark_search(
         batch_size: cells per step.
         strategy_options: keyword options per strategy name.
         progress: called as ``progress(strategy, seed, trace_frame)`` after each search.
+        workers: run each search asynchronously on this many simulated workers (a
+            :class:`.backends.SimulatedBackend` charging the table's cost column), which fills
+            ``worker`` and ``sim_time_s``; ``None`` runs synchronous batches.
 
     Returns:
         One row per (strategy, seed, evaluation) with :data:`CURVE_COLUMNS`.
@@ -59,7 +64,9 @@ def benchmark_search(
     for name in names:
         for seed in seed_list:
             strategy = make_strategy(name, table.search_space(), seed=seed, **options.get(name, {}))
-            frame = run_search(strategy, evaluator, budget=budget, batch_size=batch_size, seed=seed).frame
+            backend = SimulatedBackend(evaluator, workers) if workers else None
+            frame = run_search(strategy, evaluator, budget=budget, batch_size=batch_size, seed=seed,
+                               backend=backend).frame
             if progress is not None:
                 progress(name, seed, frame)
             part = frame.reindex(columns=CURVE_COLUMNS[2:])

@@ -37,12 +37,16 @@ class Observation:
         objectives: every reported quantity by name; includes the target.
         test_value: held-out value reported alongside, when known.
         cost_s: seconds the evaluation cost (simulated for tables).
+        status: ``ok``, or ``diverged``/``failed``.
+        message: why it failed, when it did.
     """
 
     value: float
     objectives: Mapping[str, float] = field(default_factory=dict)
     test_value: float | None = None
     cost_s: float = 0.0
+    status: str = "ok"
+    message: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", MappingProxyType(dict(self.objectives)))

@@ -101,6 +101,8 @@ class Trial:
         test_value: held-out value reported alongside, when known.
         cost_s: seconds the evaluation cost (simulated for tables).
         fidelity: fraction of the full budget it was evaluated at (1.0: full).
+        status: ``ok``, or ``diverged``/``failed`` (the value is then chance level).
+        message: why it failed, when it did.
     """
 
     arch: Any
@@ -109,6 +111,8 @@ class Trial:
     test_value: float | None = None
     cost_s: float = 0.0
     fidelity: float = FULL_FIDELITY
+    status: str = "ok"
+    message: str = ""
 
     def __post_init__(self) -> None:
         if not hasattr(self.arch, "canonical_key"):

@@ -44,6 +44,7 @@ class StepInfo:
     history: tuple[Trial, ...]
     rows: pd.DataFrame
     ref_point: np.ndarray | None = None
+    running: int = 0
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class SearchTrace:
     evaluations), ``batch``, ``source`` (``initial`` or ``search``), ``arch``,
     ``canonical_key``, ``fidelity``, ``value``, ``best_so_far``, ``best_arch``,
     ``test_value``, ``test_of_best`` (test value of the incumbent), ``regret`` (when the
-    optimum is known), ``cost_s``, ``cum_cost_s``, ``worker``, ``sim_time_s`` (when the
+    optimum is known), ``cost_s``, ``cum_cost_s``, ``status`` (``ok``, ``diverged``,
+    ``failed``), ``worker`` (when several run at once), ``sim_time_s`` (when the
     backend simulates time), ``fit_s`` and ``acq_s`` (surrogate fit and acquisition
     seconds, on the first row of each step), ``suggest_s``, the objective columns, and
     ``hypervolume`` when there are several objectives. Incumbents, regret and
@@ -131,6 +133,7 @@ class _TraceBuilder:
                 "regret": None if self.optimum is None or best is None else self.sign * (self.optimum - best.value),
                 "cost_s": t.cost_s,
                 "cum_cost_s": self.cum_cost,
+                "status": t.status,
                 "worker": done.worker,
                 "sim_time_s": done.sim_time_s,
                 **{k: (v if i == 0 else 0.0) for k, v in timing.items()},
@@ -241,7 +244,8 @@ def run_search(
         timing = {"fit_s": 0.0, "acq_s": 0.0, **strategy.last_timing, "suggest_s": suggest_s}
         rows = trace.add(finished, step, "search", timing)
         _share_reference_point(strategy, trace.ref_point)
-        if callback is not None and callback(StepInfo(step, trials, tuple(history), rows, trace.ref_point)):
+        info = StepInfo(step, trials, tuple(history), rows, trace.ref_point, backend.running)
+        if callback is not None and callback(info):
             backend.cancel()
             break
     return SearchTrace(trace.frame(), tuple(history), objs, trace.ref_point, strategy.name)
