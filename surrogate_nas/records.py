@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 from surrogate_nas.errors import InputDataError
@@ -173,10 +173,21 @@ class TrainResult:
     flops: int
     device: str
     message: str = ""
+    checkpoint: bytes | None = field(default=None, repr=False)
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.valid_accs)
+
+    @property
+    def paused(self) -> bool:
+        """Whether the run stopped early on request (``stop_after``) and can be resumed from :attr:`checkpoint`."""
+        return self.checkpoint is not None
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["status"] = self.status.value
+        d.pop("checkpoint")
         return d
 
 

@@ -7,6 +7,13 @@ curve. Mini-batches come from the dataset's splits: slices of tensors already on
 the device for data held in memory, a ``DataLoader`` for streamed data; the only
 host syncs are one per epoch (loss and accuracy).
 
+A run can stop after any epoch (``stop_after``) and hand back a checkpoint; calling
+``train`` again with it (``resume``) continues the same run, with the same learning-rate
+schedule (always planned for ``config.epochs``) and the same random streams, so a run
+paused and resumed gives exactly the curve of one that never stopped. This is what
+multi-fidelity search uses: a low-fidelity result is the accuracy after ``r`` epochs of
+a full run, and a promoted candidate continues instead of restarting.
+
 Failures are results, not exceptions: a non-finite training loss ends the run
 as :attr:`Status.DIVERGED`, any other error as :attr:`Status.FAILED` with its
 message. Bad arguments (a device that is not there, a malformed cell or shape)
@@ -27,6 +34,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import time
 
@@ -56,6 +64,9 @@ def train(
     dataset: Dataset,
     seed: int,
     device: str = "auto",
+    *,
+    stop_after: int | None = None,
+    resume: bytes | None = None,
 ) -> TrainResult:
     """Train ``arch`` on ``dataset`` and report accuracies, curves and costs.
 
@@ -70,15 +81,21 @@ def train(
         dataset: splits from :func:`~surrogate_nas.datasets.load_dataset`.
         seed: seeds weight initialisation and shuffling.
         device: ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda[:i]"``, ``"mps"``.
+        stop_after: stop after this many epochs (at most ``config.epochs``) and return a
+            checkpoint to resume from; the learning-rate schedule still spans ``config.epochs``.
+        resume: a checkpoint from an earlier call with the same arguments; the run continues
+            from its epoch (and its curve, losses and seconds carry over).
 
     Returns:
         A :class:`TrainResult`; accuracies are top-1 % (0-100). ``train_losses``
         and ``valid_accs`` have one entry per completed epoch; when the run
         diverges or fails they hold the epochs before, and ``valid_acc`` /
-        ``test_acc`` are None.
+        ``test_acc`` are None. ``train_seconds`` counts every call of a resumed run.
+        A run stopped by ``stop_after`` carries its :attr:`~TrainResult.checkpoint`.
 
     Raises:
-        InputDataError: unknown or absent device, malformed architecture, configs or dataset.
+        InputDataError: unknown or absent device, malformed architecture, configs or dataset,
+            ``stop_after`` out of range, or a checkpoint of another run.
     """
     space = get_space(space)
     arch = space.as_architecture(arch)
@@ -87,12 +104,20 @@ def train(
         raise InputDataError(f"dataset must be a Dataset from load_dataset, got {type(dataset).__name__}")
     if not isinstance(network, NetworkConfig) or not isinstance(config, TrainConfig):
         raise InputDataError("network must be a NetworkConfig and config a TrainConfig")
+    stop = int(config.epochs) if stop_after is None else int(stop_after)
+    if not 1 <= stop <= int(config.epochs):
+        raise InputDataError(f"stop_after must be between 1 and the {config.epochs} epochs, got {stop_after}")
     params = space.count_params(arch, network, dataset.input_shape, dataset.num_classes)
     flops = space.count_flops(arch, network, dataset.input_shape, dataset.num_classes)
+    run_id = _run_identity(space, arch, network, config, dataset, seed)
+    state = _load_checkpoint(resume, run_id) if resume is not None else None
+    if state is not None and state["epoch"] >= stop:
+        raise InputDataError(f"the checkpoint is at epoch {state['epoch']}; nothing to train up to epoch {stop}")
 
-    losses: list[float] = []
-    valid_accs: list[float] = []
-    status, message, valid_acc, test_acc = Status.OK, "", None, None
+    before = float(state["seconds"]) if state else 0.0
+    losses: list[float] = list(state["losses"]) if state else []
+    valid_accs: list[float] = list(state["valid_accs"]) if state else []
+    status, message, valid_acc, test_acc, checkpoint = Status.OK, "", None, None, None
     start = time.perf_counter()
     try:
         with _reproducible(dev, int(seed)):
@@ -100,16 +125,26 @@ def train(
             net = space.build_network(arch, network, dataset.input_shape, dataset.num_classes).to(dev)
             generator = torch.Generator(device=dev)
             generator.manual_seed(int(seed))
-            _fit(net, data, config, generator, losses, valid_accs, dev)
+            run = _Run(net, config, generator, _steps_per_epoch(len(data.train), config.batch_size))
+            if state is not None:
+                run.restore(state, dev)
+            for _ in range(len(valid_accs), stop):
+                loss = run.epoch(data, dev)
+                if not math.isfinite(loss):
+                    raise _Diverged(f"training loss became {loss} in epoch {len(losses) + 1}")
+                losses.append(loss)
+                valid_accs.append(accuracy(net, data.valid, dev))
             valid_acc = valid_accs[-1]
             test_acc = accuracy(net, data.test, dev)
+            if stop < int(config.epochs):
+                checkpoint = run.checkpoint(run_id, losses, valid_accs, before + time.perf_counter() - start, dev)
     except KeyboardInterrupt:
         raise
     except _Diverged as exc:
         status, message = Status.DIVERGED, str(exc)
     except Exception as exc:  # a failed run is a result to record, never a crash
         status, message = Status.FAILED, f"{type(exc).__name__}: {exc}"
-    seconds = time.perf_counter() - start
+    seconds = before + time.perf_counter() - start
 
     return TrainResult(
         space=space.name,
@@ -129,56 +164,95 @@ def train(
         flops=flops,
         device=str(dev),
         message=message,
+        checkpoint=checkpoint,
     )
 
 
-def _fit(
-    net: nn.Module,
-    data: Dataset,
-    config: TrainConfig,
-    generator: torch.Generator,
-    losses: list[float],
-    valid_accs: list[float],
-    device: torch.device,
-) -> None:
-    """Run the epochs, appending each epoch's mean training loss and valid accuracy."""
-    n, batch = len(data.train), int(config.batch_size)
+def _steps_per_epoch(n: int, batch_size: int) -> int:
+    """Optimiser steps in one epoch of ``n`` images (the batches drop a final batch of one image)."""
     if n == 0:
-        raise ValueError(f"dataset {data.name!r} has an empty training split")
-    per_epoch = -(-n // batch)
-    if per_epoch > 1 and n % batch == 1:
-        per_epoch -= 1  # the batches drop a final batch of one image (see Split.batches)
-    steps = int(config.epochs) * per_epoch
+        raise ValueError("the dataset has an empty training split")
+    per_epoch = -(-n // int(batch_size))
+    if per_epoch > 1 and n % int(batch_size) == 1:
+        per_epoch -= 1
+    return per_epoch
 
-    momentum = float(config.momentum)
-    optimiser = torch.optim.SGD(
-        net.parameters(),
-        lr=float(config.learning_rate),
-        momentum=momentum,
-        weight_decay=float(config.weight_decay),
-        nesterov=momentum > 0,
-    )
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=steps)
 
-    for epoch in range(1, int(config.epochs) + 1):
-        net.train()
+class _Run:
+    """The optimiser, schedule and random streams of one training run, epoch by epoch."""
+
+    def __init__(self, net: nn.Module, config: TrainConfig, generator: torch.Generator, per_epoch: int) -> None:
+        self.net, self.config, self.generator = net, config, generator
+        momentum = float(config.momentum)
+        self.optimiser = torch.optim.SGD(
+            net.parameters(),
+            lr=float(config.learning_rate),
+            momentum=momentum,
+            weight_decay=float(config.weight_decay),
+            nesterov=momentum > 0,
+        )
+        self.schedule = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimiser, T_max=int(config.epochs) * per_epoch)
+
+    def epoch(self, data: Dataset, device: torch.device) -> float:
+        """Train one epoch; return its mean training loss."""
+        self.net.train()
         total = torch.zeros((), device=device)
         seen = 0
-        for x, y in data.train.batches(batch, device, shuffle=True, generator=generator):
-            if config.augment:
-                x = augment(x, generator)
-            loss = F.cross_entropy(net(x), y)
-            optimiser.zero_grad(set_to_none=True)
+        for x, y in data.train.batches(int(self.config.batch_size), device, shuffle=True, generator=self.generator):
+            if self.config.augment:
+                x = augment(x, self.generator)
+            loss = F.cross_entropy(self.net(x), y)
+            self.optimiser.zero_grad(set_to_none=True)
             loss.backward()
-            optimiser.step()
-            schedule.step()
+            self.optimiser.step()
+            self.schedule.step()
             total += loss.detach() * len(y)
             seen += len(y)
-        epoch_loss = float(total / seen)
-        if not math.isfinite(epoch_loss):
-            raise _Diverged(f"training loss became {epoch_loss} in epoch {epoch}")
-        losses.append(epoch_loss)
-        valid_accs.append(accuracy(net, data.valid, device))
+        return float(total / seen)
+
+    def checkpoint(self, run_id: str, losses: list[float], valid_accs: list[float], seconds: float,
+                   device: torch.device) -> bytes:
+        """Everything needed to continue exactly: weights, optimiser, schedule, random streams, curve."""
+        state = {
+            "run": run_id,
+            "epoch": len(valid_accs),
+            "losses": list(losses),
+            "valid_accs": list(valid_accs),
+            "seconds": float(seconds),
+            "model": self.net.state_dict(),
+            "optimiser": self.optimiser.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.empty(0, dtype=torch.uint8),
+        }
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        return buffer.getvalue()
+
+    def restore(self, state: dict, device: torch.device) -> None:
+        self.net.load_state_dict(state["model"])
+        self.optimiser.load_state_dict(state["optimiser"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        if device.type == "cuda" and state["cuda_rng"].numel():
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
+
+
+def _run_identity(space, arch, network: NetworkConfig, config: TrainConfig, dataset: Dataset, seed: int) -> str:
+    """What a checkpoint must belong to: the same space, architecture, setting, data and seed."""
+    return "|".join([space.name, arch.canonical_key, network.label(), repr(config), dataset.name, str(int(seed))])
+
+
+def _load_checkpoint(blob: bytes, run_id: str) -> dict:
+    try:
+        state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise InputDataError(f"not a training checkpoint: {type(exc).__name__}: {exc}") from None
+    if not isinstance(state, dict) or state.get("run") != run_id:
+        raise InputDataError("the checkpoint belongs to another training run (architecture, setting, data or seed)")
+    return state
 
 
 def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -70,6 +70,11 @@ class Evaluator(ABC):
         """The best attainable target, when known (complete tables); None otherwise."""
         return None
 
+    @property
+    def fidelities(self) -> tuple[float, ...]:
+        """Fidelities it can evaluate at, as increasing fractions of the full budget (empty: full only)."""
+        return ()
+
     @abstractmethod
     def reported(self) -> tuple[str, ...]:
         """Names of the quantities every observation reports."""
@@ -93,6 +98,11 @@ class TabularEvaluator(Evaluator):
     key). Each observation reports the table's target as ``value``, its test column as
     ``test_value``, its cost column as ``cost_s``, and in ``objectives`` the target, the
     size column and every extra objective.
+
+    A table with fidelity columns (:attr:`~surrogate_nas.tables.BenchmarkTable.fidelities`)
+    answers a suggestion at fidelity ``f`` from the column of that budget and charges
+    ``(f - resume_from)`` times the cost column: like a live training resumed from its
+    checkpoint, a promotion pays only the epochs it adds.
 
     Args:
         table: the benchmark table.
@@ -124,11 +134,16 @@ class TabularEvaluator(Evaluator):
         self._values = frame[list(self.columns)].to_numpy(np.float64)
         self._test = frame[table.test_column].to_numpy(np.float64) if table.test_column else None
         self._cost = frame[table.cost_column].to_numpy(np.float64) if table.cost_column else None
+        self._low = {level.column: frame[level.column].to_numpy(np.float64) for level in table.fidelities[:-1]}
 
     @property
     def optimum(self) -> float:
         """Best target value in the table (for regret)."""
         return float(self.table.optimum)
+
+    @property
+    def fidelities(self) -> tuple[float, ...]:
+        return self.table.fidelity_fractions()
 
     def reported(self) -> tuple[str, ...]:
         return self.columns
@@ -139,13 +154,16 @@ class TabularEvaluator(Evaluator):
             i = self.table.row_of(s.arch)
             if i is None:
                 raise InputDataError(f"architecture {s.arch.to_string()} is not in table {self.table.name!r}")
-            row = self._values[i]
+            objectives = dict(zip(self.columns, map(float, self._values[i])))
+            full = s.fidelity >= 1.0
+            if not full:
+                objectives[self.target] = float(self._low[self.table.fidelity_column(s.fidelity)][i])
             out.append(
                 Observation(
-                    value=float(row[0]),
-                    objectives=dict(zip(self.columns, map(float, row))),
-                    test_value=None if self._test is None else float(self._test[i]),
-                    cost_s=0.0 if self._cost is None else float(self._cost[i]),
+                    value=objectives[self.target],
+                    objectives=objectives,
+                    test_value=None if self._test is None or not full else float(self._test[i]),
+                    cost_s=0.0 if self._cost is None else float(self._cost[i]) * (s.fidelity - s.resume_from),
                 )
             )
         return out

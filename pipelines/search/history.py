@@ -74,15 +74,24 @@ def parse_objectives(spec) -> tuple[Objective, ...]:
 
 @dataclass(frozen=True)
 class Suggestion:
-    """An architecture a strategy wants evaluated, at a fidelity (fraction of the full budget)."""
+    """An architecture a strategy wants evaluated, at a fidelity (fraction of the full budget).
+
+    ``resume_from`` is the fidelity it was already evaluated at when this suggestion promotes
+    it (multi-fidelity strategies): the evaluation continues from there, so only the budget
+    between the two is paid (a live training resumes from its checkpoint).
+    """
 
     arch: Any
     fidelity: float = FULL_FIDELITY
+    resume_from: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 < float(self.fidelity) <= 1:
             raise InputDataError(f"a fidelity is a fraction of the full budget in (0, 1], got {self.fidelity}")
+        if not 0 <= float(self.resume_from) < float(self.fidelity):
+            raise InputDataError(f"resume_from must be in [0, fidelity), got {self.resume_from} for {self.fidelity}")
         object.__setattr__(self, "fidelity", float(self.fidelity))
+        object.__setattr__(self, "resume_from", float(self.resume_from))
 
     @property
     def key(self) -> str:

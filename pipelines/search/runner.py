@@ -81,13 +81,15 @@ class SearchTrace:
         return pareto_front([t for t in self.history if t.full], self.objectives)
 
 
-def _check_stopping(budget, wall_clock_s, batch_size) -> None:
-    if budget is None and wall_clock_s is None:
-        raise InputDataError("a search needs a budget (evaluations) or a wall-clock limit; got neither")
+def _check_stopping(budget, wall_clock_s, batch_size, max_cost_s=None) -> None:
+    if budget is None and wall_clock_s is None and max_cost_s is None:
+        raise InputDataError("a search needs a budget (evaluations), a cost limit or a wall-clock limit; got none")
     if budget is not None and int(budget) < 1:
         raise InputDataError(f"budget must be >= 1 evaluation, got {budget}")
     if wall_clock_s is not None and not wall_clock_s > 0:
         raise InputDataError(f"wall_clock_s must be > 0 seconds, got {wall_clock_s}")
+    if max_cost_s is not None and not max_cost_s > 0:
+        raise InputDataError(f"max_cost_s must be > 0 seconds, got {max_cost_s}")
     if int(batch_size) < 1:
         raise InputDataError(f"batch_size must be >= 1, got {batch_size}")
 
@@ -161,8 +163,9 @@ def run_search(
     optimum: float | None = None,
     ref_point: Sequence[float] | None = None,
     backend: Backend | None = None,
+    max_cost_s: float | None = None,
 ) -> SearchTrace:
-    """Run a search until ``budget`` evaluations or ``wall_clock_s`` seconds.
+    """Run a search until ``budget`` evaluations, ``max_cost_s`` of evaluation cost or ``wall_clock_s`` seconds.
 
     Args:
         strategy: a :class:`~.strategies.Strategy`, or a registered name (built for
@@ -187,6 +190,9 @@ def run_search(
             default it is fixed from the first evaluated trials (see :func:`.pareto.reference_point`).
         backend: how evaluations run (see :mod:`.backends`); synchronous batches of
             ``batch_size`` on ``evaluator`` by default.
+        max_cost_s: stop asking for new suggestions once the evaluations have cost this
+            many seconds (simulated on tables, training time on live runs); those running
+            still finish.
 
     Returns:
         The :class:`SearchTrace`.
@@ -194,13 +200,14 @@ def run_search(
     Raises:
         InputDataError: on bad names, budgets, objectives or initial trials.
     """
-    _check_stopping(budget, wall_clock_s, batch_size)
+    _check_stopping(budget, wall_clock_s, batch_size, max_cost_s)
     objs = parse_objectives(objectives) if objectives else (Objective(evaluator.target, evaluator.maximize),)
     evaluator.check_objectives(objs)
     if isinstance(strategy, str):
         strategy = make_strategy(strategy, evaluator.space, objectives=objs, seed=seed)
     if strategy.space.name != evaluator.space.name:
         raise InputDataError(f"the strategy searches {strategy.space.name}, the evaluator {evaluator.space.name}")
+    strategy.use_fidelities(evaluator.fidelities)
     if len(objs) > 1 and ref_point is not None:
         ref_point = np.asarray(ref_point, dtype=np.float64)
         if ref_point.shape != (len(objs),):
@@ -224,6 +231,7 @@ def run_search(
     while True:
         open_slots = budget is None or len(history) + backend.running < budget
         in_time = wall_clock_s is None or time.perf_counter() - start < wall_clock_s
+        in_time = in_time and (max_cost_s is None or trace.cum_cost < max_cost_s)
         suggest_s = 0.0
         if open_slots and in_time and backend.free > 0:
             n = backend.free if budget is None else min(backend.free, budget - len(history) - backend.running)

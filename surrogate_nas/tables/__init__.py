@@ -7,15 +7,24 @@
 """
 
 from surrogate_nas.tables.loading import NAMED_BENCHMARKS, NamedBenchmark, load_benchmark, load_csv
-from surrogate_nas.tables.table import ARCH_COLUMN, BenchmarkTable, numeric_columns, table_from_frame
+from surrogate_nas.tables.table import (
+    ARCH_COLUMN,
+    BenchmarkTable,
+    FidelityLevel,
+    numeric_columns,
+    parse_fidelity_columns,
+    table_from_frame,
+)
 
 __all__ = [
     "ARCH_COLUMN",
     "NAMED_BENCHMARKS",
     "BenchmarkTable",
+    "FidelityLevel",
     "NamedBenchmark",
     "load_benchmark",
     "load_csv",
     "numeric_columns",
+    "parse_fidelity_columns",
     "table_from_frame",
 ]

@@ -35,6 +35,7 @@ class NamedBenchmark:
     size_column: str | None
     description: str
     space: str = "nb201"
+    fidelities: tuple[tuple[str, float], ...] = ()
 
 
 NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
@@ -45,6 +46,8 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "train_time_s_cifar10",
         "params_mb_cifar10",
         "NAS-Bench-201 CIFAR-10, 200 epochs: search on x-valid, report ori-test",
+
+        fidelities=(("cifar10_valid_acc_12ep", 12.0), ("cifar10_valid_acc_200ep", 200.0)),
     ),
     "nb201-cifar100": NamedBenchmark(
         _NB201_FILE,
@@ -53,6 +56,8 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "train_time_s_cifar100",
         "params_mb_cifar100",
         "NAS-Bench-201 CIFAR-100, 200 epochs: search on x-valid, report x-test",
+
+        fidelities=(("cifar100_valid_acc_12ep", 12.0), ("cifar100_valid_acc_200ep", 200.0)),
     ),
     "nb201-cifar10-12ep": NamedBenchmark(
         _NB201_FILE,
@@ -93,7 +98,8 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
 
 
 def load_benchmark(
-    name_or_csv: str, metric: str | None = None, space=None, maximize: bool = True, cost_column: str | None = None
+    name_or_csv: str, metric: str | None = None, space=None, maximize: bool = True, cost_column: str | None = None,
+    fidelity_columns: dict[str, float] | None = None,
 ) -> BenchmarkTable:
     """Load a named benchmark (see :data:`NAMED_BENCHMARKS`) or a user CSV.
 
@@ -107,6 +113,9 @@ def load_benchmark(
         maximize: Whether larger target values are better.
         cost_column: The column holding each row's evaluation cost in seconds (simulated wall
             time); a named table has its own.
+        fidelity_columns: ``{column: epochs}`` of a CSV holding the target at several budgets
+            (see :func:`~surrogate_nas.tables.table.table_from_frame`); the NB-201 tables know
+            their 12- and 200-epoch columns (kept when the target is their default).
 
     Returns:
         The table. Named tables are cached in-process and shared: do not mutate ``frame``.
@@ -121,16 +130,19 @@ def load_benchmark(
         given = None if space is None else getattr(space, "name", space)
         if given is not None and given != own:
             raise InputDataError(f"benchmark {name_or_csv!r} is a table of the {own} space, not {given!r}")
+        if fidelity_columns:
+            raise InputDataError(f"benchmark {name_or_csv!r} knows its own fidelities; fidelity columns are for CSVs")
         return _load_named(name_or_csv, metric, bool(maximize), cost_column)
-    return load_csv(name_or_csv, metric, space=space or DEFAULT_SPACE, maximize=maximize, cost_column=cost_column)
+    return load_csv(name_or_csv, metric, space=space or DEFAULT_SPACE, maximize=maximize, cost_column=cost_column,
+                    fidelity_columns=fidelity_columns)
 
 
 def load_csv(
     path: str | Path, metric: str | None = None, space=DEFAULT_SPACE, maximize: bool = True,
-    **roles: str | None,
+    **roles,
 ) -> BenchmarkTable:
     """Load a user CSV of ``space``'s architectures; ``roles`` may set ``test_column``, ``cost_column``,
-    ``size_column``.
+    ``size_column``, ``fidelity_columns``.
 
     Rows are named in messages by file line (the header is line 1).
     """
@@ -153,6 +165,7 @@ def load_csv(
 def _load_named(name: str, metric: str | None, maximize: bool, cost_column: str | None) -> BenchmarkTable:
     spec = NAMED_BENCHMARKS[name]
     frame = _packaged_frame(spec.file)
+    own_target = metric is None or metric == spec.target
     return table_from_frame(
         name,
         frame,
@@ -162,6 +175,7 @@ def _load_named(name: str, metric: str | None, maximize: bool, cost_column: str 
         test_column=spec.test_column,
         cost_column=cost_column or spec.cost_column,
         size_column=spec.size_column,
+        fidelity_columns=dict(spec.fidelities) if own_target and spec.fidelities else None,
     )
 
 

@@ -14,7 +14,7 @@ blackbox idea). Every table, packaged or user-supplied, goes through
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -26,6 +26,14 @@ from surrogate_nas.spaces import DEFAULT_SPACE, SearchSpace, get_space
 from surrogate_nas.spaces.subset import SubsetSpace
 
 ARCH_COLUMN = "arch"
+
+
+@dataclass(frozen=True)
+class FidelityLevel:
+    """A column holding the target after ``epochs`` of training (a lower fidelity of the target)."""
+
+    column: str
+    epochs: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,8 +48,11 @@ class BenchmarkTable:
         space: The search space the architectures belong to.
         maximize: Whether larger target values are better.
         test_column: Metric reported alongside the target, if any.
-        cost_column: Evaluation cost in seconds, if known.
+        cost_column: Evaluation cost in seconds, if known (of a full-fidelity evaluation).
         size_column: Model size, if known.
+        fidelities: The target at increasing training budgets, the last being the target
+            itself; empty when only the full budget is known. Evaluating at ``r`` of ``R``
+            epochs costs ``r / R`` of the cost column.
     """
 
     name: str
@@ -52,6 +63,7 @@ class BenchmarkTable:
     test_column: str | None = None
     cost_column: str | None = None
     size_column: str | None = None
+    fidelities: tuple[FidelityLevel, ...] = ()
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -86,6 +98,27 @@ class BenchmarkTable:
         if listed is not None and {a.canonical_key for a in listed} <= set(self._row_by_key):
             return self.space
         return SubsetSpace(self.space, self._archs)
+
+    def fidelity_fractions(self) -> tuple[float, ...]:
+        """The fidelities as fractions of the full budget, increasing (empty: full only)."""
+        if not self.fidelities:
+            return ()
+        full = self.fidelities[-1].epochs
+        return tuple(level.epochs / full for level in self.fidelities)
+
+    def fidelity_column(self, fraction: float) -> str:
+        """The column of the target at ``fraction`` of the full budget.
+
+        Raises:
+            InputDataError: the table has no such fidelity.
+        """
+        if abs(float(fraction) - 1.0) < 1e-9:
+            return self.target
+        for level, f in zip(self.fidelities, self.fidelity_fractions()):
+            if abs(f - float(fraction)) < 1e-9:
+                return level.column
+        offered = ", ".join(f"{f:.4g}" for f in self.fidelity_fractions()) or "1 (full only)"
+        raise InputDataError(f"table {self.name!r} has no fidelity {fraction:.4g}; it offers {offered}")
 
     @property
     def optimum(self) -> float:
@@ -142,6 +175,7 @@ def table_from_frame(
     cost_column: str | None = None,
     size_column: str | None = None,
     row_label: Callable[[int], str] | None = None,
+    fidelity_columns: Mapping[str, float] | None = None,
 ) -> BenchmarkTable:
     """Validate ``frame`` and wrap it as a :class:`BenchmarkTable`.
 
@@ -154,6 +188,8 @@ def table_from_frame(
         space: The search space (or its registered name) the architectures belong to.
         maximize: Whether larger target values are better.
         test_column, cost_column, size_column: Optional roles for other numeric columns.
+        fidelity_columns: ``{column: epochs}``, the target at several training budgets;
+            the column with the most epochs is the target (``metric`` may be omitted).
         row_label: Maps a 0-based position to the text naming that row in messages;
             defaults to ``"data row <position + 1>"``.
 
@@ -178,6 +214,14 @@ def table_from_frame(
     frame = frame.reset_index(drop=True)
     arch = _normalised_arches(name, space, frame[ARCH_COLUMN], label)
     numeric = numeric_columns(frame)
+    levels = _fidelity_levels(name, fidelity_columns)
+    if levels:
+        if metric is not None and metric != levels[-1].column:
+            raise InputDataError(
+                f"{name}: the target {metric!r} must be the fidelity column with the most epochs "
+                f"({levels[-1].column!r})"
+            )
+        metric = levels[-1].column
     if metric is None:
         if len(numeric) != 1:
             raise InputDataError(
@@ -185,6 +229,7 @@ def table_from_frame(
             )
         metric = numeric[0]
     roles = [metric] + [c for c in (test_column, cost_column, size_column) if c is not None]
+    roles += [level.column for level in levels[:-1]]
     for column in roles:
         _check_metric(name, frame, column, numeric, label)
     kept = [c for c in frame.columns if str(c) in numeric and c != ARCH_COLUMN]
@@ -198,7 +243,40 @@ def table_from_frame(
         test_column=test_column,
         cost_column=cost_column,
         size_column=size_column,
+        fidelities=levels,
     )
+
+
+def parse_fidelity_columns(text: str | None) -> dict[str, float] | None:
+    """``"acc_12ep:12,acc_200ep:200"`` -> ``{"acc_12ep": 12.0, "acc_200ep": 200.0}`` (None for None/empty).
+
+    Raises:
+        InputDataError: a part without ``:EPOCHS`` or with a non-numeric number of epochs.
+    """
+    if text is None or not str(text).strip():
+        return None
+    out: dict[str, float] = {}
+    for part in str(text).split(","):
+        column, sep, epochs = part.strip().rpartition(":")
+        try:
+            value = float(epochs)
+        except ValueError:
+            value = None
+        if not sep or not column.strip() or value is None:
+            raise InputDataError(f"fidelity columns are COLUMN:EPOCHS joined by commas, got {part.strip()!r}")
+        out[column.strip()] = value
+    return out
+
+
+def _fidelity_levels(name: str, columns: Mapping[str, float] | None) -> tuple[FidelityLevel, ...]:
+    if not columns:
+        return ()
+    levels = tuple(sorted((FidelityLevel(str(c), float(e)) for c, e in columns.items()), key=lambda x: x.epochs))
+    if len(levels) < 2:
+        raise InputDataError(f"{name}: fidelity columns need at least two levels, got {dict(columns)}")
+    if any(not level.epochs > 0 for level in levels) or len({x.epochs for x in levels}) != len(levels):
+        raise InputDataError(f"{name}: fidelity epochs must be positive and distinct, got {dict(columns)}")
+    return levels
 
 
 def _arch_from_choice_columns(name: str, space, frame: pd.DataFrame, label: Callable[[int], str]) -> pd.DataFrame:

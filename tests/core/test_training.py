@@ -118,3 +118,29 @@ def test_colour_images_of_another_size_and_class_count_train():
     r = train("nb201", CONV_CELL, SMALL, TrainConfig(epochs=1, batch_size=16), data, seed=0, device="cpu")
     assert r.status is Status.OK and r.dataset == "noise"
     assert r.test_acc in {100 * k / 8 for k in range(9)}
+
+
+def test_a_paused_and_resumed_run_gives_exactly_the_uninterrupted_curve(small_digits):
+    config = TrainConfig(epochs=3, batch_size=64, augment=True)
+    whole = train("nb201", CONV_CELL, SMALL, config, small_digits, seed=0, device="cpu")
+    first = train("nb201", CONV_CELL, SMALL, config, small_digits, seed=0, device="cpu", stop_after=1)
+    assert first.paused and first.epochs_done == 1 and first.valid_acc == first.valid_accs[-1]
+    rest = train("nb201", CONV_CELL, SMALL, config, small_digits, seed=0, device="cpu", resume=first.checkpoint)
+    assert not rest.paused and rest.checkpoint is None
+    assert rest.valid_accs == whole.valid_accs and rest.train_losses == whole.train_losses
+    assert rest.test_acc == whole.test_acc and rest.train_seconds > first.train_seconds
+    assert whole.valid_accs[:1] == first.valid_accs, "a low fidelity is the first epochs of the full schedule"
+
+
+def test_a_checkpoint_of_another_run_or_a_bad_stop_is_refused(small_digits):
+    config = TrainConfig(epochs=2, batch_size=64)
+    first = train("nb201", CONV_CELL, SMALL, config, small_digits, seed=0, device="cpu", stop_after=1)
+    with pytest.raises(InputDataError, match="another training run"):
+        train("nb201", CONV_CELL, SMALL, config, small_digits, seed=1, device="cpu", resume=first.checkpoint)
+    with pytest.raises(InputDataError, match="not a training checkpoint"):
+        train("nb201", CONV_CELL, SMALL, config, small_digits, seed=0, device="cpu", resume=b"junk")
+    with pytest.raises(InputDataError, match="stop_after"):
+        train("nb201", CONV_CELL, SMALL, config, small_digits, seed=0, device="cpu", stop_after=3)
+    with pytest.raises(InputDataError, match="nothing to train"):
+        train("nb201", CONV_CELL, SMALL, config, small_digits, seed=0, device="cpu", stop_after=1,
+              resume=first.checkpoint)

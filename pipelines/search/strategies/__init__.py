@@ -25,6 +25,7 @@ class StrategySpec:
     description: str
     options: dict = field(default_factory=dict)
     multi_objective: bool = False
+    multi_fidelity: bool = False
 
 
 _BO = "surrogate_nas.pipelines.search.strategies.bayesopt:BayesianOptimization"
@@ -37,6 +38,13 @@ STRATEGIES: dict[str, StrategySpec] = {
     "rea": StrategySpec("surrogate_nas.pipelines.search.strategies.evolution:RegularizedEvolution",
                         "regularized evolution"),
     "ls": StrategySpec("surrogate_nas.pipelines.search.strategies.local:LocalSearch", "local search"),
+    "mf-bo": StrategySpec("surrogate_nas.pipelines.search.strategies.multifidelity:MultiFidelityBO",
+                          "multi-fidelity BO: successive-halving promotions, new candidates from a GP over "
+                          "architecture and fidelity", multi_fidelity=True),
+    "sh": StrategySpec("surrogate_nas.pipelines.search.strategies.rungs:SuccessiveHalving",
+                       "asynchronous successive halving with random candidates", multi_fidelity=True),
+    "hb": StrategySpec("surrogate_nas.pipelines.search.strategies.rungs:Hyperband",
+                       "asynchronous Hyperband with random candidates", multi_fidelity=True),
 }
 """Strategy name -> :class:`StrategySpec`."""
 

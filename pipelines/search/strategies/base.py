@@ -39,6 +39,7 @@ class Strategy(ABC):
 
     name: str = "strategy"
     multi_objective: bool = False
+    multi_fidelity: bool = False
 
     def __init__(self, space: SearchSpace | str, objectives=None, seed: int = 0) -> None:
         self.space = get_space(space)
@@ -64,6 +65,12 @@ class Strategy(ABC):
     def score(self, trial: Trial) -> float:
         """The trial's target, oriented so that higher is better."""
         return trial.value if self.maximize else -trial.value
+
+    def use_fidelities(self, levels: Sequence[float]) -> None:
+        """Hear the fidelities the evaluator offers (fractions of the full budget; empty: full only).
+
+        Single-fidelity strategies evaluate everything in full and ignore them.
+        """
 
     @abstractmethod
     def ask(self, n: int, pending: Sequence[Suggestion] = ()) -> list[Suggestion]:

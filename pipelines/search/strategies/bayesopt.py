@@ -174,10 +174,21 @@ class BayesianOptimization(Strategy):
         return archs, self.featurize(archs) if archs else torch.empty(0)
 
     # -- model ---------------------------------------------------------------
-    def _targets(self) -> np.ndarray:
+    def _modelled(self) -> list:
+        """The trials the surrogate learns from (all of them here)."""
+        return list(self.history)
+
+    def _train_features(self, trials) -> torch.Tensor:
+        return self.featurize([t.arch for t in trials])
+
+    def _baseline(self, trials, X_train: torch.Tensor) -> torch.Tensor:
+        """Points whose value the acquisition improves on (noisy EI's baseline): the training points."""
+        return X_train
+
+    def _targets(self, trials) -> np.ndarray:
         if self.is_multi_objective:
-            return objective_matrix(self.history, self.objectives)
-        y = np.array([self.score(t) for t in self.history], dtype=np.float64)
+            return objective_matrix(trials, self.objectives)
+        y = np.array([self.score(t) for t in trials], dtype=np.float64)
         return (copula_transform(y) if self.target_transform == "copula" else y)[:, None]
 
     def _fit(self, X: np.ndarray, Y: np.ndarray) -> Model:
@@ -290,8 +301,9 @@ class BayesianOptimization(Strategy):
         if len(out) == n or len(self.history) < 2:
             return out + self.fresh(n - len(out), taken)
         t0 = time.perf_counter()
-        X_train = self.featurize([t.arch for t in self.history])
-        Y = self._targets()
+        trials = self._modelled()
+        X_train = self._train_features(trials)
+        Y = self._targets(trials)
         try:
             model = self._fit(X_train.numpy(), Y)
         except (ModelFittingError, FitError):  # e.g. a GP on a noiseless objective; this step explores instead
@@ -305,13 +317,14 @@ class BayesianOptimization(Strategy):
         if self.acquisition == "ts" and not self.is_multi_objective:
             idx = self._thompson(model, X_cand, m)
         else:
-            acq = self._acquisition(model, X_train)
+            X_base = self._baseline(trials, X_train)
+            acq = self._acquisition(model, X_base)
             busy = [s.arch for s in pending] + [s.arch for s in out]
             if busy:
                 acq.set_X_pending(self.featurize(busy))
             keep = torch.arange(X_cand.shape[0])
             if self.shortlist and X_cand.shape[0] > self.shortlist:
-                keep = self._screen(model, X_cand, X_train, self.shortlist, Y)
+                keep = self._screen(model, X_cand, X_base, self.shortlist, Y)
             choices = X_cand[keep]
             picked, _ = optimize_acqf_discrete(acq, q=m, choices=choices, max_batch_size=self.max_batch_size,
                                                unique=True, return_acq_values=False)
