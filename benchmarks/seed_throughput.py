@@ -46,7 +46,7 @@ def one_run(args, repeat: int, mlflow: bool) -> dict:
         process_wall = time.perf_counter() - t0
         if proc.returncode != 0:
             raise SystemExit(f"seed failed:\n{proc.stderr[-2000:]}")
-        m = re.search(r"trained (\d+) new architectures in ([\d.]+)s \(([\d.]+)s of training\)", proc.stdout)
+        m = re.search(r"trained (\d+) new \S+ architectures on \S+ in ([\d.]+)s \(([\d.]+)s of training\)", proc.stdout)
         seed_wall = float(m.group(2))
         evals = open_store(env["SURROGATE_NAS_DB"]).evaluations()
         train = sum(e.train_seconds for e in evals)
