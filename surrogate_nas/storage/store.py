@@ -64,6 +64,8 @@ class ArchitectureStore:
         stale_after: seconds without a heartbeat after which a RUNNING claim is
             presumed abandoned and may be taken over, whatever host it came from.
         busy_timeout_s: how long SQLite waits for a lock per attempt.
+        read_only: the caller only reads; a SQLite file on a read-only mount (or of
+            another user) is then opened read-only instead of refused.
 
     Attributes:
         url: the database URL with any password hidden, safe to print and log.
@@ -74,12 +76,13 @@ class ArchitectureStore:
     """
 
     def __init__(
-        self, url: str, stale_after: float = DEFAULT_STALE_AFTER_S, busy_timeout_s: float = BUSY_TIMEOUT_S
+        self, url: str, stale_after: float = DEFAULT_STALE_AFTER_S, busy_timeout_s: float = BUSY_TIMEOUT_S,
+        read_only: bool = False,
     ) -> None:
         if not stale_after >= 0:
             raise InputDataError(f"stale_after must be >= 0 seconds, got {stale_after}")
         self.stale_after = float(stale_after)
-        self._engine = build_engine(url, busy_timeout_s)
+        self._engine = build_engine(url, busy_timeout_s, read_only=read_only)
         self.url = self._engine.url.render_as_string(hide_password=True)
         try:
             self.schema_version = ensure_schema(self._engine)
@@ -278,13 +281,6 @@ class ArchitectureStore:
                 released.append(e)
         return released
 
-    def set_mlflow_run_id(self, evaluation_id: int, run_id: str) -> None:
-        """Link an evaluation to the MLflow run that logged it."""
-        with self.session(write=True) as conn:
-            res = conn.execute(ev.update().where(ev.c.id == evaluation_id).values(mlflow_run_id=str(run_id)))
-            if res.rowcount == 0:
-                raise StorageError(f"no evaluation with id {evaluation_id}")
-
     # -- reads -----------------------------------------------------------------
     def evaluations(
         self,
@@ -441,14 +437,17 @@ class ArchitectureStore:
             return catalog.list_trials(conn, search_id)
 
 
-def open_store(url: str, stale_after: float = DEFAULT_STALE_AFTER_S) -> ArchitectureStore:
+def open_store(url: str, stale_after: float = DEFAULT_STALE_AFTER_S, read_only: bool = False) -> ArchitectureStore:
     """Open (creating if needed) the architecture database at ``url``.
+
+    ``read_only=True`` is for callers that only read: a SQLite file that cannot be
+    written here (a read-only mount) is opened read-only rather than refused.
 
     Raises:
         StorageError: the URL is unusable (bad scheme, unwritable path, missing driver).
         SchemaVersionError: the database carries another schema version.
     """
-    return ArchitectureStore(url, stale_after=stale_after)
+    return ArchitectureStore(url, stale_after=stale_after, read_only=read_only)
 
 
 _CLEARED = {
