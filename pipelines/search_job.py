@@ -208,7 +208,7 @@ class TrialRecorder:
         self.record(Trial(self.space.parse(result.arch), obs.value, obs.objectives, obs.test_value, obs.cost_s),
                     evaluation_id)
         if self.parent is not None:
-            self.store.set_mlflow_run_id(evaluation_id, self.tracker.log_training(result, self.parent, evaluation_id).run_id)
+            self.tracker.record_training(self.store, result, self.parent, evaluation_id)
 
 
 @dataclass(frozen=True)
@@ -251,6 +251,8 @@ class SearchJob:
                 anything new is evaluated.
         """
         spec, store = self.spec, self.store
+        # A missing dataset must fail before the search row exists.
+        data = load_dataset(spec.benchmark, spec.data_dir, seed=spec.seed) if spec.live else None
         search_id = store.get_or_create_search(self.name, spec.identity(), SearchSpec.identity_defaults())
         done = [trial_from_stored(self.space, t.arch, t.values, t.fidelity)
                 for t in sorted(store.trials(search_id), key=lambda t: t.step)]
@@ -261,7 +263,7 @@ class SearchJob:
             self._log_missed_trainings(search_id, parent)
         recorder = TrialRecorder(store, search_id, done, self.space, self.tracker, parent, on_step)
         try:
-            evaluator, warm = self._evaluator(recorder, {t.key for t in done})
+            evaluator, warm = self._evaluator(recorder, {t.key for t in done}, data)
             strategy_options = ({"surrogate": spec.surrogate, "acquisition": spec.acquisition}
                                 if spec.strategy == "bo" else {})
             strategy = make_strategy(spec.strategy, self.space, objectives=self.objectives, seed=spec.seed,
@@ -294,6 +296,8 @@ class SearchJob:
             ref = self.tracker.start_run(f"search-{self.name}", params=params, tags={
                 "kind": "search", "search_name": self.name, "strategy": self.spec.strategy_label,
                 "space": self.space.name})
+            if ref is None:
+                return None
             self.store.set_search_run(search_id, ref.run_id)
         self.tracker.log(ref, metrics={"resumed_trials": resumed}, step=resumed)
         return ref
@@ -303,14 +307,15 @@ class SearchJob:
         for trial in self.store.trials(search_id):
             e = self.store.evaluation(trial.evaluation_id) if trial.evaluation_id is not None else None
             if e is not None and e.status.finished and e.mlflow_run_id is None:
-                self.store.set_mlflow_run_id(e.id, self.tracker.log_evaluation(e, parent).run_id)
+                ref = self.tracker.log_evaluation(e, parent)
+                if ref is not None:
+                    self.store.set_mlflow_run_id(e.id, ref.run_id)
 
-    def _evaluator(self, recorder: TrialRecorder, own: set[str]) -> tuple[Evaluator, list[Trial]]:
+    def _evaluator(self, recorder: TrialRecorder, own: set[str], data) -> tuple[Evaluator, list[Trial]]:
         spec = self.spec
         if not spec.live:
             return TabularEvaluator(self.table, objectives=list(self.objectives)), []
         setting = Setting(self.space.name, spec.benchmark, spec.network(), TrainConfig(epochs=spec.epochs), spec.seed)
-        data = load_dataset(spec.benchmark, spec.data_dir, seed=spec.seed)
         trainer = DatabaseTrainer(self.store, self.space, data, setting, spec.device)
         evaluator = LiveEvaluator(trainer, on_result=recorder.trained)
         return evaluator, self._warm_start(evaluator, setting, own)

@@ -9,7 +9,7 @@ import click
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.cli.app import cli, db_option, space_option
-from surrogate_nas.pipelines.cli.format import print_table, write_csv
+from surrogate_nas.pipelines.cli.format import check_writable, print_table, write_csv
 
 
 def csv_list(kind=str):
@@ -35,7 +35,7 @@ def resolve_benchmark(name: str, metric: str | None, db_url: str, space: str | N
         from surrogate_nas.pipelines.db_table import table_from_store
 
         dataset = name.split(":", 1)[1] if ":" in name else None
-        return table_from_store(open_store(db_url), space=space, dataset=dataset, metric=metric or "valid_acc")
+        return table_from_store(open_store(db_url, read_only=True), space=space, dataset=dataset, metric=metric or "valid_acc")
     if name not in NAMED_BENCHMARKS and not name.endswith((".csv", ".csv.gz")) and not Path(name).exists():
         raise InputDataError(f"unknown benchmark {name!r}; expected one of {', '.join(NAMED_BENCHMARKS)}, "
                              "db, db:DATASET or a path to a .csv file")
@@ -70,7 +70,9 @@ def compare_command(benchmark, space, metric, names, train_sizes, seeds, test_si
     if min(train_sizes) < 2:
         raise click.BadParameter("train sizes must be >= 2", param_hint="--train-sizes")
     test_size = check_test_size(test_size)
+    check_writable(output, "the per-seed CSV")
     table = resolve_benchmark(benchmark, metric, db_url, space)
+    tracker = None if no_mlflow else Tracker()
     total = len(names) * len(train_sizes) * seeds
     with tqdm(total=total, desc="fitting predictors", unit="fit", dynamic_ncols=True) as bar:
         rows = compare_predictors(table, names, train_sizes, seeds, test_size=test_size,
@@ -85,10 +87,9 @@ def compare_command(benchmark, space, metric, names, train_sizes, seeds, test_si
     print_table(compact_summary(summary))
     if output:
         write_csv(rows, output, "\nper-seed rows")
-    if not no_mlflow:
-        tracker = Tracker()
+    if tracker is not None:
         log_comparison(tracker, table, rows, summary, names, train_sizes, seeds, test_size)
-        click.echo(f"logged to MLflow: {tracker.ui_hint()}")
+        click.echo(tracker.unlogged_line() or f"logged to MLflow: {tracker.ui_hint()}")
 
 
 def compact_summary(summary) -> list[dict]:

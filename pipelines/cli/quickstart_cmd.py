@@ -17,7 +17,7 @@ import time
 
 import click
 
-from surrogate_nas.pipelines.cli.app import cli, db_option, threads_option
+from surrogate_nas.pipelines.cli.app import cli, db_option, stale_after_option, threads_option
 from surrogate_nas.pipelines.cli.compare_cmd import compact_summary, log_comparison
 from surrogate_nas.pipelines.cli.search_cmd import run_and_report
 from surrogate_nas.pipelines.cli.seed_cmd import run_seed_job
@@ -34,8 +34,10 @@ PREDICTORS = ["xgb", "gp", "rf", "params", "mean"]
 @click.option("-C", "--channels", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--device", default="auto", show_default=True)
 @threads_option
+@stale_after_option
 @db_option
-def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int, device: str, db_url: str) -> None:
+def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int, device: str, stale_after: float,
+                       db_url: str) -> None:
     """Seed, compare predictors, Bayesian search and Pareto front on digits (a few minutes on 2 CPU cores)."""
     from surrogate_nas.datasets import load_dataset
     from surrogate_nas.records import NetworkConfig, TrainConfig
@@ -54,7 +56,7 @@ def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int,
     plan = SeedPlan(space=space, dataset="digits", networks=(network,), train=TrainConfig(epochs=epochs), seed=0,
                     n=seed_archs, device=device)
     data = load_dataset("digits", seed=0)
-    store = open_store(db_url)
+    store = open_store(db_url, stale_after=stale_after)
     tracker = Tracker()
 
     have = len(store.evaluations(setting=plan.setting(network), status="ok"))
@@ -83,5 +85,7 @@ def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int,
 
     click.echo(f"\ndone in {time.perf_counter() - start:.0f}s. The database {store.url} holds "
                f"{store.stats()['evaluations']} evaluations.")
+    if tracker.offline:
+        click.echo(tracker.unlogged_line())
     click.echo(f"next: {tracker.ui_hint()}  |  surrogate-nas db top  |  "
                "surrogate-nas search --benchmark nb201-cifar10 --budget 100")

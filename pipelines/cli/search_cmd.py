@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from surrogate_nas.pipelines.cli.app import cli, db_option, space_option, threads_option
+from surrogate_nas.pipelines.cli.app import cli, db_option, space_option, stale_after_option, threads_option
 from surrogate_nas.pipelines.cli.compare_cmd import csv_list, resolve_benchmark
-from surrogate_nas.pipelines.cli.format import print_table, write_csv
+from surrogate_nas.pipelines.cli.format import check_writable, print_table, write_csv
 from surrogate_nas.pipelines.cli.seed_cmd import DATASET_CHOICES
 from surrogate_nas.pipelines.search.strategies import STRATEGIES
 
@@ -43,16 +43,18 @@ SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
 @click.option("--device", default="auto", show_default=True, help="Live only.")
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
 @threads_option
+@stale_after_option
 @db_option
 def search_command(benchmark, space, metric, strategy, surrogate, acquisition, budget, wall_clock, batch_size,
                    objectives, seed, name, output, epochs, channels, cells_per_stage, data_dir, device, no_mlflow,
-                   db_url):
+                   stale_after, db_url):
     """Search for the best (and lightest) architecture; only the top candidates are trained."""
     from surrogate_nas.device import resolve_device
     from surrogate_nas.storage import open_store
     from surrogate_nas.pipelines.search_job import SearchJob, SearchSpec, resolve_objectives
     from surrogate_nas.pipelines.tracking import Tracker
 
+    check_writable(output, "the trace CSV")
     live = benchmark in DATASET_CHOICES
     table = None if live else resolve_benchmark(benchmark, metric, db_url, space)
     spec = SearchSpec(benchmark=benchmark, space=space or (table.space.name if table else "nb201"),
@@ -64,13 +66,13 @@ def search_command(benchmark, space, metric, strategy, surrogate, acquisition, b
     if live:
         resolve_device(device)
         spec.network()
-    store = open_store(db_url)
+    store = open_store(db_url, stale_after=stale_after)
     job = SearchJob(spec, store, table, tracker=None if no_mlflow else Tracker())
     outcome = run_and_report(job)
     if output:
         write_csv(outcome.trace.frame, output, "trace")
     if job.tracker is not None:
-        click.echo(f"browse: {job.tracker.ui_hint()}")
+        click.echo(job.tracker.unlogged_line() or f"browse: {job.tracker.ui_hint()}")
 
 
 def run_and_report(job):
@@ -134,7 +136,9 @@ def benchmark_search_command(benchmark, space, metric, strategies, budget, seeds
     if unknown:
         raise click.BadParameter(f"unknown strategy {unknown[0]!r}; expected any of {', '.join(STRATEGIES)}",
                                  param_hint="--strategies")
+    check_writable(output, "the regret curves CSV")
     table = resolve_benchmark(benchmark, metric, db_url, space)
+    tracker = None if no_mlflow else Tracker()
     with tqdm(total=len(strategies) * seeds, desc="searches", unit="search", dynamic_ncols=True) as bar:
         curves = benchmark_search(table, strategies, budget, seeds, batch_size,
                                   progress=lambda *_: bar.update(1))
@@ -150,8 +154,7 @@ def benchmark_search_command(benchmark, space, metric, strategies, budget, seeds
     print_table(hits.to_dict("records"))
     if output:
         write_csv(curves, output, "curves")
-    if not no_mlflow:
-        tracker = Tracker()
+    if tracker is not None:
         with tracker.run(f"benchmark-search-{table.name}", params={
             "benchmark": table.name, "space": table.space.name, "metric": table.target,
             "strategies": ",".join(strategies), "budget": budget, "seeds": seeds, "batch_size": batch_size},
@@ -165,4 +168,4 @@ def benchmark_search_command(benchmark, space, metric, strategies, budget, seeds
                 plot_regret(curves, path=Path(tmp) / "regret.png")
                 for f in sorted(Path(tmp).iterdir()):
                     tracker.log_artifact(run, f)
-        click.echo(f"logged to MLflow: {tracker.ui_hint()}")
+        click.echo(tracker.unlogged_line() or f"logged to MLflow: {tracker.ui_hint()}")

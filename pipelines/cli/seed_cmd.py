@@ -6,7 +6,7 @@ from contextlib import nullcontext
 
 import click
 
-from surrogate_nas.pipelines.cli.app import cli, db_option, space_option, threads_option
+from surrogate_nas.pipelines.cli.app import cli, db_option, space_option, stale_after_option, threads_option
 from surrogate_nas.pipelines.cli.format import print_table
 
 DATASET_CHOICES = ("digits", "cifar10")
@@ -47,9 +47,10 @@ def network_grid(space, channels, cells_per_stage) -> tuple:
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:K.")
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
 @threads_option
+@stale_after_option
 @db_option
 def seed_command(space, dataset, data_dir, n, archs, epochs, channels, cells_per_stage, batch_size, lr, seed, device,
-                 no_mlflow, db_url) -> None:
+                 no_mlflow, stale_after, db_url) -> None:
     """Train the first N architectures of a seeded plan that the database lacks, and log them to MLflow."""
     from surrogate_nas.datasets import load_dataset
     from surrogate_nas.device import resolve_device
@@ -65,7 +66,7 @@ def seed_command(space, dataset, data_dir, n, archs, epochs, channels, cells_per
                     seed=seed, n=n, archs=tuple(archs), device=device)  # parses --arch before touching anything
     resolve_device(device)
     data = load_dataset(dataset, data_dir, seed=seed)
-    store = open_store(db_url)
+    store = open_store(db_url, stale_after=stale_after)
     tracker = None if no_mlflow else Tracker()
     report = run_seed_job(plan, data, store, tracker, name="seed")
     print_seed_summary(plan, report, store, tracker)
@@ -84,7 +85,7 @@ def run_seed_job(plan, data, store, tracker, name: str):
                  dynamic_ncols=True) as bar:
         def log(result, eval_id):
             if tracker is not None:
-                store.set_mlflow_run_id(eval_id, tracker.log_training(result, parent, eval_id).run_id)
+                tracker.record_training(store, result, parent, eval_id)
 
         def progress(outcome):
             if outcome.trained:
@@ -120,4 +121,4 @@ def print_seed_summary(plan, report, store, tracker) -> None:
         click.echo("nothing to train: the plan is complete (raise -n, or change --seed, for more)")
     click.echo("next: surrogate-nas db top   |   surrogate-nas db export results.csv")
     if tracker is not None:
-        click.echo(f"browse runs: {tracker.ui_hint()}")
+        click.echo(tracker.unlogged_line() or f"browse runs: {tracker.ui_hint()}")
