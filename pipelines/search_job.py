@@ -316,7 +316,7 @@ class SearchJob:
         if not spec.live:
             return TabularEvaluator(self.table, objectives=list(self.objectives)), []
         setting = Setting(self.space.name, spec.benchmark, spec.network(), TrainConfig(epochs=spec.epochs), spec.seed)
-        trainer = DatabaseTrainer(self.store, self.space, data, setting, spec.device)
+        trainer = DatabaseTrainer(self.store, self.space, data, setting, spec.device, on_wait=_say)
         evaluator = LiveEvaluator(trainer, on_result=recorder.trained)
         return evaluator, self._warm_start(evaluator, setting, own)
 
@@ -347,3 +347,11 @@ class SearchJob:
             for f in sorted(Path(tmp).iterdir()):
                 self.tracker.log_artifact(parent, f)
 
+
+def _say(line: str) -> None:
+    """A notice on stderr, above any progress bar."""
+    import sys
+
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stderr)

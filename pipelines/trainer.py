@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from surrogate_nas.datasets import Dataset
 from surrogate_nas.records import Evaluation, Setting, TrainResult
+from surrogate_nas.storage.records import utcnow
 from surrogate_nas.training import train
 
 HEARTBEAT_S = 30.0
@@ -80,14 +81,17 @@ class DatabaseTrainer:
         device: where to train.
         on_trained: called as ``on_trained(result, evaluation_id)`` right after each new
             training is stored (the CLI logs it to MLflow there).
-        heartbeat_s: seconds between heartbeats of a running claim.
+        heartbeat_s: seconds between heartbeats of a running claim; at most a third of the
+            store's grace period, so a live claim never looks stale.
+        on_wait: called with one line when :meth:`run` starts waiting for another worker.
     """
 
     def __init__(self, store, space, dataset: Dataset, setting: Setting, device: str = "auto",
                  on_trained: Callable[[TrainResult, int], None] | None = None,
-                 heartbeat_s: float = HEARTBEAT_S) -> None:
+                 heartbeat_s: float = HEARTBEAT_S, on_wait: Callable[[str], None] | None = None) -> None:
         self.store, self.space, self.dataset, self.setting = store, space, dataset, setting
-        self.device, self.on_trained, self.heartbeat_s = device, on_trained, heartbeat_s
+        self.device, self.on_trained, self.on_wait = device, on_trained, on_wait
+        self.heartbeat_s = min(heartbeat_s, max(store.stale_after / 3, 0.2))
 
     def run(self, arch, wait_s: float = 0.0) -> TrainingOutcome:
         """Train ``arch`` unless the database has it; wait up to ``wait_s`` for another worker's run.
@@ -97,6 +101,7 @@ class DatabaseTrainer:
         outcome says who holds it).
         """
         deadline = time.monotonic() + wait_s
+        waiting = False
         while True:
             evaluation_id = self.store.claim(self.space, arch, self.setting)
             if evaluation_id is not None:
@@ -105,9 +110,21 @@ class DatabaseTrainer:
             if found is not None and found.status.finished:
                 return TrainingOutcome(arch, evaluation_id=found.id, stored=found)
             if time.monotonic() >= deadline:
-                holder = f"worker {found.worker}" if found is not None else "another worker"
-                return TrainingOutcome(arch, skipped=f"{holder} is training it")
+                return TrainingOutcome(arch, skipped=self._held(found))
+            if not waiting and self.on_wait is not None:
+                self.on_wait(f"waiting for {arch.to_string()}: {self._held(found)}")
+            waiting = True
             time.sleep(1.0)
+
+    def _held(self, found: Evaluation | None) -> str:
+        """Who holds a claim, how fresh it is, and how it ends."""
+        if found is None:
+            return "another worker is training it"
+        beat = found.heartbeat_at or found.created_at
+        age = (utcnow() - beat.replace(tzinfo=None)).total_seconds()
+        return (f"worker {found.worker} is training it (evaluation {found.id}, last heartbeat {age:.0f}s ago; "
+                f"taken over once it is {self.store.stale_after:.0f}s old, or free it with "
+                f"`surrogate-nas db release {found.id}`)")
 
     def _train(self, arch, evaluation_id: int) -> TrainingOutcome:
         s = self.setting

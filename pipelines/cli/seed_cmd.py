@@ -112,7 +112,7 @@ def print_seed_summary(plan, report, store, tracker) -> None:
         click.echo("")
         print_table(rows)
     for line in report.skipped:
-        click.echo(f"skipped (another live worker is training it): {line}")
+        click.echo(f"skipped: {line}")
     stats = store.stats()
     click.echo(f"\ntrained {len(report.trained)} new {plan.space.name} architectures in {report.wall_seconds:.1f}s "
                f"({report.train_seconds:.1f}s of training); {report.found} of the plan's {plan.size} were already "
