@@ -219,6 +219,8 @@ class SearchOutcome:
     name: str
     new: int
     resumed: int
+    trained_here: int = 0
+    """Of the ``new`` trials, those this process trained itself (others were stored by other workers)."""
 
 
 class SearchJob:
@@ -283,7 +285,8 @@ class SearchJob:
             raise
         if parent is not None:
             self.tracker.end_run(parent, "FINISHED")
-        return SearchOutcome(trace, self.name, recorder.new, len(done))
+        trained_here = evaluator.trained if isinstance(evaluator, LiveEvaluator) else 0
+        return SearchOutcome(trace, self.name, recorder.new, len(done), trained_here)
 
     def _parent_run(self, search_id: int, resumed: int):
         if self.tracker is None:

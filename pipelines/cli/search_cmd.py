@@ -91,7 +91,9 @@ def run_and_report(job):
 
         outcome = job.run(on_step=on_step, on_start=bar.update)
     frame = outcome.trace.frame
-    click.echo(f"\nsearch {outcome.name!r}: {outcome.new} new {what}; the search holds "
+    others = f" ({outcome.new - outcome.trained_here} of them trained by other workers)" if (
+        spec.live and outcome.new > outcome.trained_here) else ""
+    click.echo(f"\nsearch {outcome.name!r}: {outcome.new} new {what}{others}; the search holds "
                f"{outcome.resumed + outcome.new} ({outcome.resumed} from earlier runs); the surrogate knew "
                f"{len(frame)} architectures in all")
     best = frame.sort_values("value", ascending=not job.objectives[0].maximize).head(5)
