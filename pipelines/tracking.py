@@ -27,8 +27,6 @@ import os
 import re
 import sys
 import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,7 +34,6 @@ from pathlib import Path
 
 from surrogate_nas.errors import TrackingError
 from surrogate_nas.records import TrainResult
-from surrogate_nas.storage.workers import is_dead, worker_id
 
 DEFAULT_STORE_DIR = "mlruns"
 EXPERIMENT = "surrogate-nas"
@@ -88,6 +85,9 @@ def check_reachable(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
     """
     if not is_remote(uri):
         return
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout_s):
             return
@@ -236,6 +236,8 @@ class Tracker:
         """Mark KILLED the RUNNING runs of this experiment whose writing process died on this host."""
         from mlflow.entities import RunStatus
 
+        from surrogate_nas.storage.workers import is_dead
+
         runs = self.client.search_runs([self.experiment_id], filter_string="attributes.status = 'RUNNING'",
                                        max_results=1000)
         dead = [r for r in runs if is_dead(r.data.tags.get(WORKER_TAG, "")) and r.data.tags.get(WORKER_TAG)]
@@ -247,7 +249,7 @@ class Tracker:
     @_tolerant
     def start_run(self, name: str, params: dict | None = None, tags: dict | None = None,
                   parent: RunRef | None = None) -> RunRef:
-        all_tags = {WORKER_TAG: worker_id(), **(tags or {})}
+        all_tags = {WORKER_TAG: _worker(), **(tags or {})}
         if parent is not None:
             all_tags["mlflow.parentRunId"] = parent.run_id
         run = self.client.create_run(self.experiment_id, run_name=name, tags={k: str(v) for k, v in all_tags.items()})
@@ -291,7 +293,7 @@ class Tracker:
     @_tolerant
     def _reopen(self, run_id: str) -> RunRef:
         self.client.update_run(run_id, status="RUNNING")
-        self.client.set_tag(run_id, WORKER_TAG, worker_id())
+        self.client.set_tag(run_id, WORKER_TAG, _worker())
         return RunRef(run_id, self.experiment_id)
 
     @_tolerant
@@ -388,7 +390,8 @@ class Tracker:
         }
         self.log_series(ref, series, params={k: v for k, v in params.items() if v is not None})
         self.end_run(ref, "FINISHED" if result.status.value == "ok" else "FAILED")
-        return ref
+        # A run that MLflow failed to complete counts as unlogged; the next catch-up completes it.
+        return None if self.offline else ref
 
     def _unfinished_training(self, evaluation_id: int | None) -> RunRef | None:
         if evaluation_id is None:
@@ -416,6 +419,12 @@ class Tracker:
         if is_remote(self.uri):
             return f"open {self.uri}"
         return "surrogate-nas ui   (or: mlflow ui --backend-store-uri " + self.uri + ")"
+
+
+def _worker() -> str:
+    from surrogate_nas.storage.workers import worker_id  # the storage package imports pandas: only when needed
+
+    return worker_id()
 
 
 def _read_only_store(exc: BaseException) -> bool:

@@ -86,10 +86,16 @@ def run_and_report(job):
         def on_step(info):
             bar.update(len(info.rows))
             best = info.rows["best_so_far"].iloc[-1]
-            if best is not None:
-                bar.set_postfix_str(f"best {best:.2f}")
+            shown = "" if best is None else f"best {best:.2f}"
+            if spec.strategy == "bo" and bar.n < spec.budget:  # the next ask fits the surrogate: say so
+                shown += f"{'; ' if shown else ''}fitting the surrogate on {len(info.history)} points"
+            bar.set_postfix_str(shown)
 
-        outcome = job.run(on_step=on_step, on_start=bar.update)
+        def on_start(resumed: int) -> None:
+            bar.update(resumed)
+            bar.set_postfix_str("loading the data and what the database holds" if spec.live else "")
+
+        outcome = job.run(on_step=on_step, on_start=on_start)
     frame = outcome.trace.frame
     others = f" ({outcome.new - outcome.trained_here} of them trained by other workers)" if (
         spec.live and outcome.new > outcome.trained_here) else ""

@@ -76,7 +76,9 @@ def ui_command(host: str, port: int) -> None:
     Tracker()  # creates the store and the experiment (or says in one line why it cannot)
     check_port_free(host, port)
     click.echo(f"MLflow UI for {uri}\n  -> http://{host}:{port}   (Ctrl-C to stop)")
-    proc = subprocess.Popen(ui_command_line(host, port), start_new_session=True)
+    # Browsing needs no GenAI job runner (a job process and a pool of consumers per server).
+    env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ}
+    proc = subprocess.Popen(ui_command_line(host, port), start_new_session=True, env=env)
     stopping: list[int] = []
 
     def stop(signum, _frame) -> None:

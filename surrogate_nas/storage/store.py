@@ -24,9 +24,8 @@ import json
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +45,9 @@ from surrogate_nas.storage.records import (
 )
 from surrogate_nas.storage.schema import SCHEMA_VERSION, architectures, evaluations, searches
 from surrogate_nas.storage.workers import is_dead, worker_id
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_STALE_AFTER_S = 300.0
 """A RUNNING claim whose heartbeat is older than this is presumed abandoned (any host)."""
