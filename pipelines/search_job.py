@@ -243,6 +243,8 @@ class SearchJob:
                                  f"not {self.space.name}; pass --space {table.space.name}")
         self.objectives = resolve_objectives(spec.objectives, table)
         self.name = spec.resolved_name()
+        # Loaded here, so a missing dataset fails before a progress bar or a search row exists.
+        self.data = load_dataset(spec.benchmark, spec.data_dir, seed=spec.seed) if spec.live else None
 
     def run(self, on_step=None, on_start=None) -> SearchOutcome:
         """Run or resume the search.
@@ -253,8 +255,6 @@ class SearchJob:
                 anything new is evaluated.
         """
         spec, store = self.spec, self.store
-        # A missing dataset must fail before the search row exists.
-        data = load_dataset(spec.benchmark, spec.data_dir, seed=spec.seed) if spec.live else None
         search_id = store.get_or_create_search(self.name, spec.identity(), SearchSpec.identity_defaults())
         done = [trial_from_stored(self.space, t.arch, t.values, t.fidelity)
                 for t in sorted(store.trials(search_id), key=lambda t: t.step)]
@@ -265,7 +265,7 @@ class SearchJob:
             self._log_missed_trainings(search_id, parent)
         recorder = TrialRecorder(store, search_id, done, self.space, self.tracker, parent, on_step)
         try:
-            evaluator, warm = self._evaluator(recorder, {t.key for t in done}, data)
+            evaluator, warm = self._evaluator(recorder, {t.key for t in done}, self.data)
             strategy_options = ({"surrogate": spec.surrogate, "acquisition": spec.acquisition}
                                 if spec.strategy == "bo" else {})
             strategy = make_strategy(spec.strategy, self.space, objectives=self.objectives, seed=spec.seed,

@@ -110,3 +110,12 @@ def test_live_search_trains_only_what_it_picks_and_resumes_after_a_kill(workdir)
     assert "0 new trainings" in again.stdout and "the search holds 6 (6 from earlier runs)" in again.stdout
     _, runs = experiment_runs()
     assert len([r for r in runs if r.data.tags.get("kind") == "search"]) == 1
+
+
+def test_refused_searches_leave_no_search_row(workdir):
+    for args in (["--benchmark", "digits", "--objectives", "accuracy,weight"],
+                 ["--benchmark", "cifar10", "--data-dir", str(workdir / "no-such-folder")]):
+        proc = run_cli("search", *args, "--budget", "2", "--epochs", "1")
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    with open_store(os.environ["SURROGATE_NAS_DB"]) as store:
+        assert store.searches() == []
