@@ -65,8 +65,6 @@ def seed_command(space, dataset, data_dir, n, archs, epochs, channels, cells_per
                     train=TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=lr),
                     seed=seed, n=n, archs=tuple(archs), device=device)  # parses --arch before touching anything
     resolve_device(device)
-    if dataset != "digits":
-        click.echo(f"loading {dataset} from {data_dir} ...", err=True)
     data = load_dataset(dataset, data_dir, seed=seed)
     store = open_store(db_url, stale_after=stale_after)
     tracker = None if no_mlflow else Tracker()
