@@ -45,6 +45,9 @@ class SearchResult:
         new: evaluations (trainings, for live search) this call made.
         resumed: trials read back from earlier runs of the same search.
         maximize: whether larger values of the searched target are better.
+        trained_here: trainings this call ran itself (live search); the rest of ``new`` were
+            finished by other workers sharing the database.
+        unlogged: one line on what MLflow missed when it failed during the search, else "".
     """
 
     name: str
@@ -54,6 +57,8 @@ class SearchResult:
     new: int
     resumed: int
     maximize: bool = True
+    trained_here: int = 0
+    unlogged: str = ""
 
 
 def search(
@@ -89,6 +94,7 @@ def search(
     gpus_per_trial: float = 0.0,
     ray_address: str | None = None,
     max_retries: int = 1,
+    stale_after: float | None = None,
     db: str | None = None,
     mlflow: bool = True,
     on_step: Callable | None = None,
@@ -129,7 +135,7 @@ def search(
         executor=executor, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, ray_address=ray_address,
         max_retries=max_retries,
     )
-    store = open_db(db)
+    store = open_db(db, stale_after=stale_after)
     table = None if spec.live else load_table(benchmark, metric, store, spec.search_space(), minimize, cost_column)
     resolve_objectives(spec.objectives, table)  # validate before anything is created
     if spec.live:
@@ -137,12 +143,12 @@ def search(
 
         resolve_device(device)
         spec.network()
-        spec.dataset_spec().load()
     job = SearchJob(spec, store, table, tracker=_tracker(mlflow))
     outcome = job.run(on_step=on_step, on_start=on_start)
     front = outcome.trace.pareto_front() if len(outcome.trace.objectives) > 1 else None
     return SearchResult(outcome.name, outcome.trace.frame, outcome.trace.best, front, outcome.new, outcome.resumed,
-                        outcome.trace.objectives[0].maximize)
+                        outcome.trace.objectives[0].maximize, outcome.trained_here,
+                        job.tracker.unlogged_line() if job.tracker is not None else "")
 
 
 @dataclass(frozen=True)
@@ -198,6 +204,7 @@ def prepare_seed(
     gpus_per_trial: float = 0.0,
     ray_address: str | None = None,
     max_retries: int = 1,
+    stale_after: float | None = None,
 ) -> SeedJob:
     """Check every argument, load the data and open the database; nothing is trained or stored yet.
 
@@ -221,7 +228,7 @@ def prepare_seed(
     data = spec.load()
     plan = SeedPlan(space=space_obj, dataset=data.name, networks=networks, train=train, seed=seed, n=n,
                     archs=tuple(archs), device=device)
-    return SeedJob(plan, (spec, data), open_db(db), _tracker(mlflow), run_name, int(workers), executor,
+    return SeedJob(plan, (spec, data), open_db(db, stale_after=stale_after), _tracker(mlflow), run_name, int(workers), executor,
                    cpus_per_trial, gpus_per_trial, ray_address, int(max_retries))
 
 
@@ -284,10 +291,18 @@ def load_table(name: str, metric: str | None, store, space: SearchSpace | None, 
     return load_benchmark(name, metric, space=space, maximize=not minimize, cost_column=cost_column)
 
 
-def open_db(url: str | None):
-    from surrogate_nas.storage import open_store
+def open_db(url: str | None, read_only: bool = False, stale_after: float | None = None):
+    """The architecture database at ``url`` (default: ``$SURROGATE_NAS_DB`` or ``./surrogate-nas.db``).
 
-    return open_store(url or default_db())
+    ``stale_after``: seconds without a heartbeat before another worker's claim is taken over
+    (default ``$SURROGATE_NAS_STALE_AFTER`` or 300).
+    """
+    from surrogate_nas.storage import open_store
+    from surrogate_nas.storage.store import DEFAULT_STALE_AFTER_S
+
+    if stale_after is None:
+        stale_after = float(os.environ.get("SURROGATE_NAS_STALE_AFTER", DEFAULT_STALE_AFTER_S))
+    return open_store(url or default_db(), stale_after=stale_after, read_only=read_only)
 
 
 def _tracker(mlflow: bool):

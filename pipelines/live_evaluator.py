@@ -46,6 +46,7 @@ class LiveEvaluator(Evaluator):
         self.trainer = trainer
         self.space = trainer.space
         self.on_result, self.wait_s = on_result, wait_s
+        self.trained = 0
 
     @property
     def dataset(self):
@@ -68,6 +69,7 @@ class LiveEvaluator(Evaluator):
         if outcome.stored is not None:
             return self.from_evaluation(outcome.stored)
         if outcome.trained:
+            self.trained += 1
             result = outcome.result
             obs = self._observation(result.valid_acc, result.test_acc, result.params, result.flops,
                                     result.train_seconds, result.status)

@@ -259,7 +259,7 @@ class TrialRecorder:
         self.record(Trial(self.space.parse(result.arch), obs.value, obs.objectives, obs.test_value, obs.cost_s),
                     evaluation_id)
         if self.parent is not None:
-            self.store.set_mlflow_run_id(evaluation_id, self.tracker.log_training(result, self.parent, evaluation_id).run_id)
+            self.tracker.record_training(self.store, result, self.parent, evaluation_id)
 
 
 @dataclass(frozen=True)
@@ -270,6 +270,8 @@ class SearchOutcome:
     name: str
     new: int
     resumed: int
+    trained_here: int = 0
+    """Of the ``new`` trials, those this process trained itself (others were stored by other workers)."""
 
 
 class SearchJob:
@@ -294,6 +296,8 @@ class SearchJob:
         self.objectives = resolve_objectives(spec.objectives, table)
         self._user_ref_point()  # checked before anything is stored
         self.name = spec.resolved_name()
+        # Loaded here, so a missing dataset fails before a progress bar or a search row exists.
+        self.data = (spec.dataset_spec(), spec.dataset_spec().load()) if spec.live else None
 
     def run(self, on_step=None, on_start=None) -> SearchOutcome:
         """Run or resume the search.
@@ -339,7 +343,8 @@ class SearchJob:
                 evaluator.trainer.close()
         if parent is not None:
             self.tracker.end_run(parent, "FINISHED")
-        return SearchOutcome(trace, self.name, recorder.new, len(done))
+        trained_here = evaluator.trained if isinstance(evaluator, LiveEvaluator) else 0
+        return SearchOutcome(trace, self.name, recorder.new, len(done), trained_here)
 
     def _parent_run(self, search_id: int, resumed: int):
         if self.tracker is None:
@@ -353,6 +358,8 @@ class SearchJob:
             ref = self.tracker.start_run(f"search-{self.name}", params=params, tags={
                 "kind": "search", "search_name": self.name, "strategy": self.spec.strategy_label,
                 "space": self.space.name})
+            if ref is None:
+                return None
             self.store.set_search_run(search_id, ref.run_id)
         self.tracker.log(ref, metrics={"resumed_trials": resumed}, step=resumed)
         return ref
@@ -371,7 +378,9 @@ class SearchJob:
         for trial in self.store.trials(search_id):
             e = self.store.evaluation(trial.evaluation_id) if trial.evaluation_id is not None else None
             if e is not None and e.status.finished and e.mlflow_run_id is None:
-                self.store.set_mlflow_run_id(e.id, self.tracker.log_evaluation(e, parent).run_id)
+                ref = self.tracker.log_evaluation(e, parent)
+                if ref is not None:
+                    self.store.set_mlflow_run_id(e.id, ref.run_id)
 
     def _evaluator(self, recorder: TrialRecorder, own: set[str]) -> tuple[Evaluator, Backend | None, list[Trial]]:
         """The evaluator, the backend that runs its evaluations (None: synchronous batches), warm-start trials."""
@@ -379,13 +388,13 @@ class SearchJob:
         if not spec.live:
             evaluator = TabularEvaluator(self.table, objectives=list(self.objectives))
             return evaluator, SimulatedBackend(evaluator, spec.workers) if spec.workers > 1 else None, []
-        data_spec = spec.dataset_spec()
-        data = data_spec.load()
+        data_spec, data = self.data
         setting = Setting(self.space.name, data.name, spec.network(), spec.train_config(), spec.seed)
         executor = make_executor(spec.executor, spec.workers, spec.cpus_per_trial, spec.gpus_per_trial,
                                  spec.ray_address)
         trainer = DatabaseTrainer(self.store, self.space, (data_spec, data), setting, spec.device, executor=executor,
-                                  max_retries=spec.max_retries, threads=threads_per_trial(spec.cpus_per_trial))
+                                  max_retries=spec.max_retries, threads=threads_per_trial(spec.cpus_per_trial),
+                                  on_wait=_say)
         evaluator = LiveEvaluator(trainer, on_result=recorder.trained)
         backend = LiveBackend(evaluator, batch_size=None if executor.slots > 1 else spec.batch_size)
         return evaluator, backend, self._warm_start(evaluator, setting, own)
@@ -417,3 +426,11 @@ class SearchJob:
             for f in sorted(Path(tmp).iterdir()):
                 self.tracker.log_artifact(parent, f)
 
+
+def _say(line: str) -> None:
+    """A notice on stderr, above any progress bar."""
+    import sys
+
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stderr)

@@ -144,8 +144,8 @@ def seed_architectures(
                 # Finished, or a live worker is on it: it exists (or will) without us.
                 existing = store.lookup(plan.space, arch, plan.setting(net))
                 handle(TrainingOutcome(arch, plan.setting(net), stored=existing) if existing is not None and
-                       existing.status.finished else TrainingOutcome(arch, plan.setting(net), skipped=(
-                           f"{existing.worker if existing else 'another worker'} is training it")))
+                       existing.status.finished else TrainingOutcome(arch, plan.setting(net),
+                                                                     skipped=trainer.held_by(existing)))
                 continue
             while trainer.free <= 0:
                 for outcome in trainer.poll():
@@ -169,7 +169,7 @@ def run_seed_plan(plan: SeedPlan, data: tuple[DatasetSpec, Dataset], store, trac
               "networks": " ".join(net.label() for net in plan.networks), "db": store.url}
     with (tracker.run(run_name, params=params, tags={"kind": run_name}) if tracker else nullcontext()) as parent:
         def log(result, evaluation_id: int) -> None:
-            store.set_mlflow_run_id(evaluation_id, tracker.log_training(result, parent, evaluation_id).run_id)
+            tracker.record_training(store, result, parent, evaluation_id)
 
         report = seed_architectures(plan, data, store, log if tracker else None, progress, executor, max_retries,
                                     threads)

@@ -8,20 +8,31 @@ The default store is ``sqlite:///mlruns/mlflow.db`` with artifacts under
 ``mlruns/artifacts`` (MLflow 3.17+ refuses the plain ``./mlruns`` file store);
 ``MLFLOW_TRACKING_URI`` overrides it, e.g. to point at a tracking server, and
 ``MLFLOW_EXPERIMENT_NAME`` the experiment (``surrogate-nas`` by default).
+
+The tracker never costs a training: a tracking server is checked within seconds
+before any work (:func:`check_reachable`), and a failure of MLflow in the middle of a
+run switches the tracker off for the rest of it (:attr:`Tracker.offline`) while the
+database keeps every result; :meth:`Tracker.unlogged_line` says what was not logged,
+and a resumed search logs it then. Every run is tagged with the ``host:pid`` that
+wrote it, so a RUNNING run left by a dead process is marked KILLED by the next
+command that opens the experiment.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
+import re
+import sys
 import time
 from contextlib import contextmanager
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from surrogate_nas.errors import StorageError
+from surrogate_nas.errors import TrackingError
 from surrogate_nas.records import TrainResult
 
 DEFAULT_STORE_DIR = "mlruns"
@@ -30,6 +41,23 @@ EXPERIMENT = "surrogate-nas"
 _BATCH = 900  # MLflow accepts at most 1000 entities per log_batch call
 STEP_METRICS = ("value", "best_so_far", "regret", "hypervolume", "fit_s", "acq_s", "test_of_best")
 """Trace columns logged per search step."""
+REACHABLE_TIMEOUT_S = 5.0
+"""How long the reachability check of a tracking server waits for an answer."""
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+"""Opens the experiment on MLflow 3's runs view (not the GenAI traces page)."""
+WORKER_TAG = "surrogate_nas.worker"
+_HTTP_DEFAULTS = {
+    # MLflow's own defaults (7 retries, 120 s per request) stall a run for minutes on a dead server.
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+}
+_SHORT_OPS = {
+    "nor_conv_3x3": "conv3", "nor_conv_1x1": "conv1", "avg_pool_3x3": "avg3", "skip_connect": "skip",
+    "sep_conv_3x3": "sep3", "sep_conv_5x5": "sep5", "dil_conv_3x3": "dil3", "dil_conv_5x5": "dil5",
+    "max_pool_3x3": "max3", "conv3x3-bn-relu": "conv3", "conv1x1-bn-relu": "conv1", "maxpool3x3": "max3",
+}
+_SHORT_RE = re.compile("|".join(sorted(map(re.escape, _SHORT_OPS), key=len, reverse=True)))
 
 
 def tracking_uri() -> str:
@@ -39,6 +67,61 @@ def tracking_uri() -> str:
         return uri
     store = Path(DEFAULT_STORE_DIR).resolve()
     return f"sqlite:///{store / 'mlflow.db'}"
+
+
+def is_remote(uri: str) -> bool:
+    """Whether ``uri`` names a tracking server (HTTP) rather than a local store."""
+    return uri.startswith(("http://", "https://"))
+
+
+def check_reachable(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
+    """Raise unless the tracking server at ``uri`` answers HTTP within ``timeout_s``.
+
+    Any HTTP answer counts (a 401 or 404 still proves a server is there); only a refused,
+    unresolvable or silent address fails. Local stores are not checked.
+
+    Raises:
+        TrackingError: no answer; the message names the URI, the reason and the way out.
+    """
+    if not is_remote(uri):
+        return
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout_s):
+            return
+    except urllib.error.HTTPError:
+        return
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise TrackingError(f"MLflow tracking server {uri} is not reachable ({reason}) within {timeout_s:.0f}s; "
+                            "start it, fix MLFLOW_TRACKING_URI, or pass --no-mlflow to go on without it") from None
+
+
+def short_arch(text: str, limit: int = 120) -> str:
+    """A readable run name for an architecture's text form: short op names, no separators' clutter.
+
+    >>> short_arch("|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|")
+    'conv3~0 + skip~0 avg3~1'
+    """
+    short = _SHORT_RE.sub(lambda m: _SHORT_OPS[m.group(0)], text)
+    short = re.sub(r"\|\+\|", " + ", short).strip("|").replace("|", " ")
+    return short if len(short) <= limit else short[: limit - 1] + "~"
+
+
+def _tolerant(method):
+    """Run a logging call; after an MLflow failure the tracker goes offline and such calls return None."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if self.offline:
+            return None
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - MLflow and its HTTP stack raise many types
+            self._go_offline(exc)
+            return None
+    return wrapper
 
 
 def artifact_root() -> str:
@@ -69,27 +152,48 @@ class RunRef:
 
 
 class Tracker:
-    """Thin, explicit wrapper over ``MlflowClient`` for the runs this tool writes."""
+    """Thin, explicit wrapper over ``MlflowClient`` for the runs this tool writes.
+
+    Creating one checks that the store can be used (a server answers, a local store
+    can be created) and raises :class:`~surrogate_nas.errors.TrackingError` otherwise,
+    before any work. Afterwards logging never raises: see :attr:`offline`.
+
+    Attributes:
+        offline: why MLflow failed during this run ("" while it works); from then on
+            logging calls return None and trainings are counted in :attr:`unlogged`.
+        unlogged: ids of stored evaluations whose training could not be logged.
+    """
 
     def __init__(self, uri: str | None = None, experiment: str | None = None):
         # MLflow's own artifact progress bars would interleave with ours.
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        for key, value in _HTTP_DEFAULTS.items():
+            os.environ.setdefault(key, value)
+        self.uri = uri or tracking_uri()
+        self.offline = ""
+        self.unlogged: list[int] = []
+        experiment = experiment or os.environ.get("MLFLOW_EXPERIMENT_NAME") or EXPERIMENT
+        check_reachable(self.uri)
         from mlflow.tracking import MlflowClient  # deferred: importing mlflow costs seconds
 
-        self.uri = uri or tracking_uri()
-        experiment = experiment or os.environ.get("MLFLOW_EXPERIMENT_NAME") or EXPERIMENT
         logging.getLogger("mlflow").setLevel(logging.WARNING)  # store-creation chatter is not for users
-        if self.uri.startswith("sqlite:///"):
-            folder = Path(self.uri[len("sqlite:///"):]).parent
-            folder.mkdir(parents=True, exist_ok=True)
-            # MLflow creates its tables when the client is built; two processes doing that at
-            # once on a new SQLite file collide ("table ... already exists"), so take turns.
-            with _exclusive(folder / ".surrogate-nas-init.lock"):
+        try:
+            if self.uri.startswith("sqlite:///"):
+                folder = Path(self.uri[len("sqlite:///"):]).parent
+                folder.mkdir(parents=True, exist_ok=True)
+                # MLflow creates its tables when the client is built; two processes doing that at
+                # once on a new SQLite file collide ("table ... already exists"), so take turns.
+                with _exclusive(folder / ".surrogate-nas-init.lock"):
+                    self.client = MlflowClient(tracking_uri=self.uri)
+                    self.experiment_id = self._experiment(experiment)
+            else:
                 self.client = MlflowClient(tracking_uri=self.uri)
                 self.experiment_id = self._experiment(experiment)
-        else:
-            self.client = MlflowClient(tracking_uri=self.uri)
-            self.experiment_id = self._experiment(experiment)
+        except OSError as exc:
+            raise TrackingError(f"cannot create the MLflow store {self.uri}: {exc.strerror or exc} "
+                                f"({exc.filename or ''}); set MLFLOW_TRACKING_URI to a writable store "
+                                "or pass --no-mlflow") from None
+        self.close_dead_runs()
 
     def _experiment(self, name: str) -> str:
         # Two processes may create the store or the experiment at the same moment; the loser retries.
@@ -97,19 +201,55 @@ class Tracker:
         for attempt in range(5):
             try:
                 exp = self.client.get_experiment_by_name(name)
-                if exp is not None:
-                    return exp.experiment_id
-                location = artifact_root() if self.uri.startswith("sqlite:") else None
-                return self.client.create_experiment(name, artifact_location=location)
+                if exp is None:
+                    location = artifact_root() if self.uri.startswith("sqlite:") else None
+                    return self.client.create_experiment(name, artifact_location=location, tags=EXPERIMENT_KIND)
+                if not EXPERIMENT_KIND.items() <= exp.tags.items():
+                    for key, value in EXPERIMENT_KIND.items():
+                        self.client.set_experiment_tag(exp.experiment_id, key, value)
+                return exp.experiment_id
             except Exception as exc:  # noqa: BLE001 - MLflow raises several unrelated types here
                 last = exc
+                if _read_only_store(exc):
+                    break
                 time.sleep(0.5 * (attempt + 1))
-        raise StorageError(f"cannot use MLflow tracking store {self.uri}: {last}")
+        raise TrackingError(f"cannot use MLflow tracking store {self.uri}: {_one_line(last)}; "
+                            "set MLFLOW_TRACKING_URI to a usable store or pass --no-mlflow")
+
+    def _go_offline(self, exc: BaseException) -> None:
+        self.offline = _one_line(exc)
+        _warn(f"warning: MLflow at {self.uri} failed ({self.offline}); going on without it: "
+              "every result is kept in the database")
+
+    def unlogged_line(self) -> str:
+        """One line on what MLflow missed during this run, or "" when it missed nothing."""
+        if not self.offline:
+            return ""
+        if not self.unlogged:
+            return f"MLflow failed during this run ({self.offline}); what came after was not logged"
+        ids = ", ".join(map(str, self.unlogged))
+        return (f"MLflow failed during this run ({self.offline}); trainings stored in the database but not logged: "
+                f"evaluations {ids}. A resumed search logs them; `surrogate-nas db export` has every result")
+
+    @_tolerant
+    def close_dead_runs(self) -> int:
+        """Mark KILLED the RUNNING runs of this experiment whose writing process died on this host."""
+        from mlflow.entities import RunStatus
+
+        from surrogate_nas.storage.workers import is_dead
+
+        runs = self.client.search_runs([self.experiment_id], filter_string="attributes.status = 'RUNNING'",
+                                       max_results=1000)
+        dead = [r for r in runs if is_dead(r.data.tags.get(WORKER_TAG, "")) and r.data.tags.get(WORKER_TAG)]
+        for run in dead:
+            self.client.set_terminated(run.info.run_id, status=RunStatus.to_string(RunStatus.KILLED))
+        return len(dead)
 
     # -- runs ----------------------------------------------------------------
+    @_tolerant
     def start_run(self, name: str, params: dict | None = None, tags: dict | None = None,
                   parent: RunRef | None = None) -> RunRef:
-        all_tags = dict(tags or {})
+        all_tags = {WORKER_TAG: _worker(), **(tags or {})}
         if parent is not None:
             all_tags["mlflow.parentRunId"] = parent.run_id
         run = self.client.create_run(self.experiment_id, run_name=name, tags={k: str(v) for k, v in all_tags.items()})
@@ -121,7 +261,7 @@ class Tracker:
     @contextmanager
     def run(self, name: str, params: dict | None = None, tags: dict | None = None,
             parent: RunRef | None = None) -> Iterator[RunRef]:
-        """A run that ends FINISHED, KILLED (Ctrl-C) or FAILED with the block that uses it."""
+        """A run that ends FINISHED, KILLED (Ctrl-C) or FAILED with the block that uses it (None when offline)."""
         ref = self.start_run(name, params=params, tags=tags, parent=parent)
         status = "FAILED"
         try:
@@ -133,21 +273,31 @@ class Tracker:
         finally:
             self.end_run(ref, status)
 
-    def end_run(self, ref: RunRef, status: str = "FINISHED") -> None:
-        self.client.set_terminated(ref.run_id, status=status)
+    @_tolerant
+    def end_run(self, ref: RunRef | None, status: str = "FINISHED") -> None:
+        if ref is not None:
+            self.client.set_terminated(ref.run_id, status=status)
 
     def resume_run(self, run_id: str) -> RunRef | None:
         """Reopen run ``run_id`` of this experiment (a resumed search continues its own run), or None."""
+        if self.offline:
+            return None
         try:
             run = self.client.get_run(run_id)
         except Exception:  # noqa: BLE001 - MLflow raises its own error types for unknown ids
             return None
         if run.info.experiment_id != self.experiment_id or run.info.lifecycle_stage != "active":
             return None
+        return self._reopen(run_id)
+
+    @_tolerant
+    def _reopen(self, run_id: str) -> RunRef:
         self.client.update_run(run_id, status="RUNNING")
+        self.client.set_tag(run_id, WORKER_TAG, _worker())
         return RunRef(run_id, self.experiment_id)
 
-    def log_step(self, ref: RunRef, rows) -> None:
+    @_tolerant
+    def log_step(self, ref: RunRef | None, rows) -> None:
         """Log a search step's trace rows (value, best so far, regret, hypervolume, timings)."""
         series: dict[str, list[tuple[int, float]]] = {}
         for rec in rows.to_dict("records"):
@@ -155,15 +305,18 @@ class Tracker:
                 v = rec.get(key)
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
                     series.setdefault(key, []).append((int(rec["step"]), float(v)))
-        if series:
+        if series and ref is not None:
             self.log_series(ref, series)
 
-    def log(self, ref: RunRef, metrics: dict | None = None, params: dict | None = None,
+    @_tolerant
+    def log(self, ref: RunRef | None, metrics: dict | None = None, params: dict | None = None,
             tags: dict | None = None, step: int = 0) -> None:
         """Log scalars, params and tags in as few batches as possible."""
-        self.log_series(ref, {k: [(step, v)] for k, v in (metrics or {}).items() if v is not None},
-                        params=params, tags=tags)
+        if ref is not None:
+            self.log_series(ref, {k: [(step, v)] for k, v in (metrics or {}).items() if v is not None},
+                            params=params, tags=tags)
 
+    @_tolerant
     def log_series(self, ref: RunRef, series: dict[str, list[tuple[int, float]]],
                    params: dict | None = None, tags: dict | None = None) -> None:
         """Log whole metric curves ``{key: [(step, value), ...]}`` in batches."""
@@ -178,15 +331,27 @@ class Tracker:
             self.client.log_batch(ref.run_id, metrics=chunk, params=ps if i == 0 else [],
                                   tags=ts if i == 0 else [])
 
-    def log_artifact(self, ref: RunRef, path: str | Path, folder: str | None = None) -> None:
-        self.client.log_artifact(ref.run_id, str(path), artifact_path=folder)
+    @_tolerant
+    def log_artifact(self, ref: RunRef | None, path: str | Path, folder: str | None = None) -> None:
+        if ref is not None:
+            self.client.log_artifact(ref.run_id, str(path), artifact_path=folder)
 
     # -- the record of one training run ------------------------------------
+    def record_training(self, store, result: TrainResult, parent: RunRef | None, evaluation_id: int) -> None:
+        """Log a stored training and link its evaluation to the run; when MLflow fails, count it as unlogged."""
+        ref = self.log_training(result, parent, evaluation_id)
+        if ref is None:
+            self.unlogged.append(int(evaluation_id))
+        else:
+            store.set_mlflow_run_id(evaluation_id, ref.run_id)
+
+    @_tolerant
     def log_training(self, result: TrainResult, parent: RunRef | None, evaluation_id: int | None = None) -> RunRef:
         """One nested run for one trained architecture (tagged with its database id); returns its reference.
 
-        A run of the same evaluation left unfinished by a killed process is completed
-        instead of duplicated.
+        The run is named by the architecture's short form (:func:`short_arch`); the full
+        text is its ``arch`` parameter. A run of the same evaluation left unfinished by a
+        killed process is completed instead of duplicated.
         """
         tags = {"canonical_key": result.canonical_key[:5000], "status": result.status.value, "kind": "training",
                 "space": result.space}
@@ -194,7 +359,9 @@ class Tracker:
             tags["evaluation_id"] = str(evaluation_id)
         ref = self._unfinished_training(evaluation_id)
         if ref is None:
-            ref = self.start_run(name=f"{result.dataset}-{result.canonical_key[:40]}", parent=parent, tags=tags)
+            ref = self.start_run(name=short_arch(result.arch), parent=parent, tags=tags)
+            if ref is None:
+                return None
         series = {
             "train_loss": list(enumerate(result.train_losses, start=1)),
             "valid_acc_curve": list(enumerate(result.valid_accs, start=1)),
@@ -223,7 +390,8 @@ class Tracker:
         }
         self.log_series(ref, series, params={k: v for k, v in params.items() if v is not None})
         self.end_run(ref, "FINISHED" if result.status.value == "ok" else "FAILED")
-        return ref
+        # A run that MLflow failed to complete counts as unlogged; the next catch-up completes it.
+        return None if self.offline else ref
 
     def _unfinished_training(self, evaluation_id: int | None) -> RunRef | None:
         if evaluation_id is None:
@@ -232,7 +400,7 @@ class Tracker:
                                        max_results=1)
         return RunRef(runs[0].info.run_id, self.experiment_id) if runs else None
 
-    def log_evaluation(self, evaluation, parent: RunRef | None) -> RunRef:
+    def log_evaluation(self, evaluation, parent: RunRef | None) -> RunRef | None:
         """Log a stored evaluation that has no MLflow run yet (its process died before logging it)."""
         from surrogate_nas.records import TrainConfig
 
@@ -254,6 +422,29 @@ class Tracker:
 def ui_hint(uri: str | None = None) -> str:
     """How to browse the tracking store ``uri`` (default: this project's)."""
     uri = uri or tracking_uri()
-    if uri.startswith(("http://", "https://")):
+    if is_remote(uri):
         return f"open {uri}"
     return "surrogate-nas ui   (or: mlflow ui --backend-store-uri " + uri + ")"
+
+
+def _worker() -> str:
+    from surrogate_nas.storage.workers import worker_id  # the storage package imports pandas: only when needed
+
+    return worker_id()
+
+
+def _read_only_store(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "readonly" in text or "read-only" in text or "unable to open database" in text
+
+
+def _one_line(exc: BaseException | None) -> str:
+    text = " ".join(str(exc).split()) if exc is not None else "unknown error"
+    return text if len(text) <= 300 else text[:299] + "~"
+
+
+def _warn(line: str) -> None:
+    """A warning on stderr that does not break a progress bar."""
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stderr)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from surrogate_nas.datasets import Dataset, DatasetSpec
 from surrogate_nas.records import Evaluation, Setting, TrainResult
+from surrogate_nas.storage.records import utcnow
 from surrogate_nas.pipelines.execution.executors import Completion, Executor, InProcessExecutor
 from surrogate_nas.pipelines.execution.jobs import TrainingJob, remember_dataset
 
@@ -120,21 +121,25 @@ class DatabaseTrainer:
         executor: where trainings run; one at a time in this process by default.
         max_retries: new attempts for a job whose worker died before it fails.
         threads: torch threads per training.
-        heartbeat_s: seconds between heartbeats of the running claims.
+        heartbeat_s: seconds between heartbeats of the running claims; at most a third of the
+            store's grace period, so a live claim never looks stale.
+        on_wait: called with one line when the trainer starts waiting for another worker.
     """
 
     def __init__(self, store, space, data: tuple[DatasetSpec, Dataset], setting: Setting, device: str = "auto",
                  on_trained: Callable[[TrainResult, int], None] | None = None, executor: Executor | None = None,
-                 max_retries: int = 1, threads: int = 1, heartbeat_s: float = HEARTBEAT_S) -> None:
+                 max_retries: int = 1, threads: int = 1, heartbeat_s: float = HEARTBEAT_S,
+                 on_wait: Callable[[str], None] | None = None) -> None:
         self.store, self.space, self.setting, self.device = store, space, setting, device
         self.spec, self.dataset = data
         self.on_trained, self.max_retries, self.threads = on_trained, int(max_retries), int(threads)
+        self.on_wait = on_wait
         self.executor = executor or InProcessExecutor()
         remember_dataset(self.spec, self.dataset)  # in-process jobs reuse the data loaded here
         self._jobs: dict[int, _Job] = {}
         self._waiting: list[_Waiting] = []
         self._done: list[TrainingOutcome] = []
-        self._heartbeat = _Heartbeat(store, heartbeat_s)
+        self._heartbeat = _Heartbeat(store, min(heartbeat_s, max(store.stale_after / 3, 0.2)))
 
     # -- submitting --------------------------------------------------------------------
     @property
@@ -161,8 +166,9 @@ class DatabaseTrainer:
             if found is not None and found.status.finished:
                 return TrainingOutcome(arch, setting, evaluation_id=found.id, stored=found)
             if wait_s <= 0:
-                holder = f"worker {found.worker}" if found is not None else "another worker"
-                return TrainingOutcome(arch, setting, skipped=f"{holder} is training it")
+                return TrainingOutcome(arch, setting, skipped=self.held_by(found))
+            if self.on_wait is not None:
+                self.on_wait(f"waiting for {arch.to_string()}: {self.held_by(found)}")
             self._waiting.append(_Waiting(arch, setting, time.monotonic() + wait_s))
             return None
         space = self.space.name if self.space.name in _registered() else self.space.with_cache(None)
@@ -177,6 +183,16 @@ class DatabaseTrainer:
             raise
         self._jobs[ticket] = _Job(arch, setting, evaluation_id, job)
         return None
+
+    def held_by(self, found: Evaluation | None) -> str:
+        """Who holds a claim, how fresh it is, and how it ends."""
+        if found is None:
+            return "another worker is training it"
+        beat = found.heartbeat_at or found.created_at
+        age = (utcnow() - beat.replace(tzinfo=None)).total_seconds()
+        return (f"worker {found.worker} is training it (evaluation {found.id}, last heartbeat {age:.0f}s ago; "
+                f"taken over once it is {self.store.stale_after:.0f}s old, or free it with "
+                f"`surrogate-nas db release {found.id}`)")
 
     # -- collecting ----------------------------------------------------------------------
     def poll(self, timeout: float | None = None) -> list[TrainingOutcome]:

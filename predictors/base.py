@@ -71,6 +71,18 @@ class Predictor(ABC):
         mean, std = self._predict(X)
         return np.asarray(mean, dtype=np.float64).reshape(-1), np.asarray(std, dtype=np.float64).reshape(-1)
 
+    def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
+        """The learned state as plain arrays and opaque byte blobs (no Python objects), for saving.
+
+        Subclasses return everything :meth:`import_state` needs to predict exactly as
+        the fitted predictor does (see :mod:`~surrogate_nas.predictors.serialization`).
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot be saved")
+
+    def import_state(self, arrays: dict[str, np.ndarray], blobs: dict[str, bytes]) -> None:
+        """Restore the learned state written by :meth:`export_state` on a fresh instance."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be loaded")
+
     @abstractmethod
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None: ...
 

@@ -33,6 +33,12 @@ class MeanPredictor(Predictor):
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.full(len(X), self.mean_), np.full(len(X), self.std_)
 
+    def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
+        return {"mean_std": np.array([self.mean_, self.std_])}, {}
+
+    def import_state(self, arrays: dict[str, np.ndarray], blobs: dict[str, bytes]) -> None:
+        self.mean_, self.std_ = (float(v) for v in arrays["mean_std"])
+
 
 class ProxyPredictor(Predictor):
     """Predicts ``a + b * X[:, column]``, fitted by least squares; std from the residuals.
@@ -62,3 +68,9 @@ class ProxyPredictor(Predictor):
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.intercept_ + self.coef_ * self._column(X), np.full(len(X), self.std_)
+
+    def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
+        return {"line": np.array([self.coef_, self.intercept_, self.std_])}, {}
+
+    def import_state(self, arrays: dict[str, np.ndarray], blobs: dict[str, bytes]) -> None:
+        self.coef_, self.intercept_, self.std_ = (float(v) for v in arrays["line"])

@@ -1,7 +1,10 @@
 """Random forest surrogate (scikit-learn), std across trees.
 
 The spread of per-tree predictions is SMAC's classic uncertainty estimate for
-tree models; it is cheap and needs no tuning.
+tree models; it is cheap and needs no tuning. scikit-learn grows the trees; the
+fitted forest is kept as plain node arrays (children, split feature, threshold,
+leaf value) and walked with numpy, so a saved forest is arrays, not a pickle, and
+predicts exactly as scikit-learn's trees do (features compared as float32).
 
 Example:
     >>> import numpy as np
@@ -46,14 +49,59 @@ class RandomForestPredictor(Predictor):
         self.random_state = random_state
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        self.model_ = RandomForestRegressor(
+        forest = RandomForestRegressor(
             n_estimators=self.n_estimators,
             max_features=self.max_features,
             min_samples_leaf=self.min_samples_leaf,
             n_jobs=self.n_jobs,
             random_state=self.random_state,
         ).fit(X, y)
+        self.trees_ = _flatten([est.tree_ for est in forest.estimators_])
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        per_tree = np.stack([tree.predict(X) for tree in self.model_.estimators_])
+        per_tree = _walk(self.trees_, X)
         return per_tree.mean(axis=0), per_tree.std(axis=0)
+
+    def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
+        return dict(self.trees_), {}
+
+    def import_state(self, arrays: dict[str, np.ndarray], blobs: dict[str, bytes]) -> None:
+        self.trees_ = {key: np.asarray(arrays[key]) for key in _TREE_ARRAYS}
+
+
+_TREE_ARRAYS = ("roots", "left", "right", "feature", "threshold", "value")
+
+
+def _flatten(trees) -> dict[str, np.ndarray]:
+    """All trees' nodes in one set of arrays; child indices are global, -1 marks a leaf."""
+    sizes = [t.node_count for t in trees]
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+    def shifted(children, offset):
+        return np.where(children >= 0, children + offset, -1)
+
+    return {
+        "roots": offsets,
+        "left": np.concatenate([shifted(t.children_left, o) for t, o in zip(trees, offsets)]).astype(np.int64),
+        "right": np.concatenate([shifted(t.children_right, o) for t, o in zip(trees, offsets)]).astype(np.int64),
+        "feature": np.concatenate([np.maximum(t.feature, 0) for t in trees]).astype(np.int64),
+        "threshold": np.concatenate([t.threshold for t in trees]).astype(np.float64),
+        "value": np.concatenate([t.value[:, 0, 0] for t in trees]).astype(np.float64),
+    }
+
+
+def _walk(trees: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
+    """Leaf values, ``n_trees x n``: each row of ``X`` sent down every tree."""
+    Xf = X.astype(np.float32).astype(np.float64)  # scikit-learn compares float32 features
+    n = len(X)
+    node = np.repeat(trees["roots"], n)
+    row = np.tile(np.arange(n), len(trees["roots"]))
+    active = np.arange(node.size)
+    left, right, feature, threshold = trees["left"], trees["right"], trees["feature"], trees["threshold"]
+    while active.size:
+        here = node[active]
+        inner = left[here] >= 0
+        active, here = active[inner], here[inner]
+        go_left = Xf[row[active], feature[here]] <= threshold[here]
+        node[active] = np.where(go_left, left[here], right[here])
+    return trees["value"][node].reshape(len(trees["roots"]), n)

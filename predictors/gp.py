@@ -120,30 +120,53 @@ class GPPredictor(Predictor):
             torch.manual_seed(int(self.random_state))
             self._fit_model(X, y)
 
-    def _fit_model(self, X: np.ndarray, y: np.ndarray) -> None:
+    def _build(self, X: np.ndarray, y: np.ndarray) -> SingleTaskGP:
+        """The unfitted model on training data ``X``, ``y`` (fitting and loading both start here)."""
         lo, hi = X.min(axis=0), X.max(axis=0)
         hi = np.where(hi > lo, hi, lo + 1.0)  # constant columns: any unit range
         bounds = torch.tensor(np.stack([lo, hi]), dtype=torch.float64)
         train_X = torch.tensor(X, dtype=torch.float64)
         train_Y = torch.tensor(y, dtype=torch.float64).unsqueeze(-1)
-        with _threads(self.threads), warnings.catch_warnings():
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # BoTorch's input-scaling hints; we scale on purpose
-            model = SingleTaskGP(
+            return SingleTaskGP(
                 train_X,
                 train_Y,
                 covar_module=self._kernel(X.shape[1]),
                 input_transform=Normalize(X.shape[1], bounds=bounds),
                 outcome_transform=Standardize(m=1),
             )
-            try:
-                fit_gpytorch_mll(
-                    ExactMarginalLogLikelihood(model.likelihood, model),
-                    optimizer_kwargs={"options": {"maxiter": int(self.maxiter)}},
-                )
-            except ModelFittingError as exc:
-                raise FitError(f"the GP's marginal likelihood could not be optimised on {len(y)} points: {exc}") from exc
+
+    def _fit_model(self, X: np.ndarray, y: np.ndarray) -> None:
+        with _threads(self.threads):
+            model = self._build(X, y)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    fit_gpytorch_mll(
+                        ExactMarginalLogLikelihood(model.likelihood, model),
+                        optimizer_kwargs={"options": {"maxiter": int(self.maxiter)}},
+                    )
+                except ModelFittingError as exc:
+                    raise FitError(
+                        f"the GP's marginal likelihood could not be optimised on {len(y)} points: {exc}") from exc
         model.eval()
         self.model_ = model
+        self.train_X_, self.train_y_ = X, y
+
+    def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
+        """The training data and the model's ``state_dict`` (hyper-parameters, transforms) as arrays."""
+        arrays = {"train_X": self.train_X_, "train_y": self.train_y_}
+        arrays.update({f"state/{k}": v.detach().cpu().numpy() for k, v in self.model_.state_dict().items()})
+        return arrays, {}
+
+    def import_state(self, arrays: dict[str, np.ndarray], blobs: dict[str, bytes]) -> None:
+        X, y = np.asarray(arrays["train_X"], dtype=np.float64), np.asarray(arrays["train_y"], dtype=np.float64)
+        model = self._build(X, y)
+        state = {k[len("state/"):]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith("state/")}
+        model.load_state_dict(state, strict=True)
+        model.eval()
+        self.model_, self.train_X_, self.train_y_ = model, X, y
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         test_X = torch.tensor(X, dtype=torch.float64)

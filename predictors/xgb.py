@@ -94,3 +94,14 @@ class XGBEnsemble(Predictor):
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         preds = np.stack([m.predict(X) for m in self.models_]).astype(np.float64)
         return preds.mean(axis=0), preds.std(axis=0)
+
+    def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
+        """Each member in XGBoost's own UBJSON model format."""
+        return {}, {f"member_{i}.ubj": bytes(m.get_booster().save_raw("ubj")) for i, m in enumerate(self.models_)}
+
+    def import_state(self, arrays: dict[str, np.ndarray], blobs: dict[str, bytes]) -> None:
+        self.models_ = []
+        for i in range(len(blobs)):
+            model = xgb.XGBRegressor(n_jobs=self.n_jobs)
+            model.load_model(bytearray(blobs[f"member_{i}.ubj"]))
+            self.models_.append(model)

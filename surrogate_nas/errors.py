@@ -26,6 +26,10 @@ class SchemaVersionError(StorageError):
     """The database was written by another schema version."""
 
 
+class TrackingError(SurrogateNASError, ConnectionError):
+    """The experiment-tracking store (MLflow) cannot be reached, created or written."""
+
+
 class NotFittedError(SurrogateNASError, AttributeError):
     """A predictor was used before ``fit``."""
 

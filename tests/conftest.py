@@ -3,12 +3,18 @@
 The CLI is tested in-process (:func:`run_cli` calls ``main(argv)``): a new Python process
 costs seconds of torch and MLflow start-up. A few end-to-end tests, marked ``slow``, start
 the real console script (:func:`run_process`) to kill it, run it concurrently or serve the UI.
+
+``postgres_server`` starts one throwaway PostgreSQL server per session (``tests/pgserver.py``)
+and ``postgres_url`` gives each test a fresh database on it. Where no server can be started
+they skip with the reason, unless ``SURROGATE_NAS_REQUIRE_POSTGRES=1`` (set by ``.ci/run``
+when the binaries are there) turns that into a failure.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 import re
 import shutil
@@ -40,6 +46,31 @@ def workdir(tmp_path, monkeypatch, mlflow_uri, request) -> Path:
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", re.sub(r"\W+", "-", request.node.nodeid)[-200:])
     monkeypatch.setenv("SURROGATE_NAS_DB", f"sqlite:///{tmp_path / 'nas.db'}")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the whole session (see ``tests/pgserver.py``)."""
+    from pgserver import PostgresUnavailable, start_postgres
+
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as exc:
+        if os.environ.get("SURROGATE_NAS_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required here but cannot start: {exc}")
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    yield server
+    server.stop()
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    name = re.sub(r"\W+", "_", request.node.name).lower()[:40]
+    return postgres_server.create_database(f"t{next(_databases)}_{name}")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import warnings
@@ -20,6 +21,20 @@ def default_db() -> str:
 db_option = click.option(
     "--db", "db_url", default=default_db, show_default="$SURROGATE_NAS_DB or " + DEFAULT_DB,
     help="SQLAlchemy URL of the architecture database (sqlite:///file.db, postgresql://...).",
+)
+
+
+DEFAULT_STALE_AFTER_S = 300.0
+
+
+def default_stale_after() -> str:
+    return os.environ.get("SURROGATE_NAS_STALE_AFTER", str(DEFAULT_STALE_AFTER_S))
+
+
+stale_after_option = click.option(
+    "--stale-after", type=click.FloatRange(min=0), default=default_stale_after, metavar="SECONDS",
+    show_default=f"$SURROGATE_NAS_STALE_AFTER or {DEFAULT_STALE_AFTER_S:.0f}",
+    help="Grace period: a running claim without a heartbeat for this long is taken over, whatever host it is on.",
 )
 
 
@@ -93,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     # Jitter notices from GPyTorch's Cholesky are routine on small, noisy data; keep the terminal readable.
     warnings.filterwarnings("ignore", module="linear_operator")
     warnings.filterwarnings("ignore", module="botorch")
+    shown, warnings.showwarning = warnings.showwarning, _show_warning
+    try:
+        return _run(argv)
+    finally:
+        warnings.showwarning = shown
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         cli.main(args=argv, prog_name="surrogate-nas", standalone_mode=False)
     except click.exceptions.Abort:
@@ -107,7 +130,21 @@ def main(argv: list[str] | None = None) -> int:
     except SurrogateNASError as exc:
         click.echo(f"error: {_one_line(str(exc))}", err=True)
         return 2
+    except OSError as exc:
+        if not isinstance(exc, PermissionError) and exc.errno not in (errno.EROFS, errno.EACCES, errno.ENOSPC):
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"error: cannot write here ({exc.strerror or exc}{where}); run from a writable folder "
+                   "or point --db, MLFLOW_TRACKING_URI and --output elsewhere", err=True)
+        return 2
     return 0
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as one line above any progress bar (``tqdm.write``), never inside it."""
+    from tqdm import tqdm
+
+    tqdm.write(f"warning: {_one_line(str(message))} ({category.__name__})", file=sys.stderr)
 
 
 def _one_line(text: str) -> str:

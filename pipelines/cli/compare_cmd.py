@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from surrogate_nas.pipelines.cli.app import cli, db_option, space_option
-from surrogate_nas.pipelines.cli.format import print_table, write_csv
+from surrogate_nas.pipelines.cli.format import check_writable, print_table, write_csv
 
 
 def csv_list(kind=str):
@@ -31,7 +31,7 @@ def resolve_benchmark(name: str, metric: str | None, db_url: str, space: str | N
     from surrogate_nas.pipelines.api import load_table, open_db
     from surrogate_nas.spaces import get_space
 
-    store = open_db(db_url) if name == "db" or name.startswith("db:") else None
+    store = open_db(db_url, read_only=True) if name == "db" or name.startswith("db:") else None
     space_obj = None if space is None else get_space(space, builder)
     return load_table(name, metric, store, space_obj, minimize, cost_column)
 
@@ -66,7 +66,9 @@ def compare_command(benchmark, space, metric, minimize, names, train_sizes, seed
     if min(train_sizes) < 2:
         raise click.BadParameter("train sizes must be >= 2", param_hint="--train-sizes")
     test_size = check_test_size(test_size)
+    check_writable(output, "the per-seed CSV")
     table = resolve_benchmark(benchmark, metric, db_url, space, minimize=minimize)
+    tracker = None if no_mlflow else Tracker()
     total = len(names) * len(train_sizes) * seeds
     with tqdm(total=total, desc="fitting predictors", unit="fit", dynamic_ncols=True) as bar:
         rows = compare_predictors(table, names, train_sizes, seeds, test_size=test_size,
@@ -81,10 +83,9 @@ def compare_command(benchmark, space, metric, minimize, names, train_sizes, seed
     print_table(compact_summary(summary))
     if output:
         write_csv(rows, output, "\nper-seed rows")
-    if not no_mlflow:
-        tracker = Tracker()
+    if tracker is not None:
         log_comparison(tracker, table, rows, summary, names, train_sizes, seeds, test_size)
-        click.echo(f"logged to MLflow: {tracker.ui_hint()}")
+        click.echo(tracker.unlogged_line() or f"logged to MLflow: {tracker.ui_hint()}")
 
 
 def compact_summary(summary) -> list[dict]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from surrogate_nas.pipelines.cli.app import cli, db_option
-from surrogate_nas.pipelines.cli.format import print_table
+from surrogate_nas.pipelines.cli.app import cli, db_option, stale_after_option
+from surrogate_nas.pipelines.cli.format import check_writable, print_table
 
 
 @cli.group("db")
@@ -19,7 +19,7 @@ def stats_command(db_url: str) -> None:
     """Counts by status, space and dataset."""
     from surrogate_nas.storage import open_store
 
-    stats = open_store(db_url).stats()
+    stats = open_store(db_url, read_only=True).stats()
     for key, value in stats.items():
         click.echo(f"{key:>16}: {value}")
 
@@ -35,7 +35,7 @@ def top_command(k: int, space: str | None, dataset: str | None, metric: str, db_
     from surrogate_nas.errors import InputDataError
     from surrogate_nas.storage import open_store
 
-    store = open_store(db_url)
+    store = open_store(db_url, read_only=True)
     if dataset is not None and dataset not in store.datasets():
         raise InputDataError(f"the database has no evaluations on dataset {dataset!r}; it has: "
                              f"{', '.join(store.datasets()) or 'none'}")
@@ -55,7 +55,8 @@ def export_command(path: str, fmt: str | None, db_url: str) -> None:
     """Write every evaluation to CSV or Parquet."""
     from surrogate_nas.storage import open_store
 
-    n = open_store(db_url).export(path, fmt)
+    check_writable(path, "the export")
+    n = open_store(db_url, read_only=True).export(path, fmt)
     click.echo(f"wrote {n} evaluations to {path}")
 
 
@@ -70,13 +71,14 @@ def upgrade_command(db_url: str) -> None:
 
 
 @db_group.command("claims")
+@stale_after_option
 @db_option
-def claims_command(db_url: str) -> None:
+def claims_command(stale_after: float, db_url: str) -> None:
     """Running trainings: who holds each claim and when it last showed a sign of life."""
     from surrogate_nas.storage import open_store
     from surrogate_nas.storage.records import utcnow
 
-    store = open_store(db_url)
+    store = open_store(db_url, stale_after=stale_after, read_only=True)
     now = utcnow()
     rows = []
     for e in store.evaluations(status="running"):
@@ -94,12 +96,13 @@ def claims_command(db_url: str) -> None:
 @click.option("--worker", default=None, help="Every claim of this worker (host:pid).")
 @click.option("--stale", is_flag=True, help="Every claim whose worker is dead or whose heartbeat is stale.")
 @click.option("--all", "everything", is_flag=True, help="Every running claim (only when no worker runs).")
+@stale_after_option
 @db_option
-def release_command(ids, worker, stale, everything, db_url: str) -> None:
+def release_command(ids, worker, stale, everything, stale_after: float, db_url: str) -> None:
     """Release running claims so that other workers may train those architectures."""
     from surrogate_nas.storage import open_store
 
-    released = open_store(db_url).release_claims(ids, worker=worker, stale=stale, everything=everything)
+    released = open_store(db_url, stale_after=stale_after).release_claims(ids, worker=worker, stale=stale, everything=everything)
     for e in released:
         click.echo(f"released {e.id}: {e.space} {e.arch} on {e.dataset} (held by {e.worker})")
     click.echo(f"released {len(released)} claim(s)")

@@ -34,6 +34,25 @@ def print_table(rows: list[dict]) -> None:
     click.echo(format_table(rows))
 
 
+def check_writable(path: str | None, what: str) -> None:
+    """Refuse, before any work, an output ``path`` that cannot be written (read-only folder or file).
+
+    Raises:
+        InputDataError: the file, or the nearest existing folder above it, is not writable.
+    """
+    import os
+    from pathlib import Path
+
+    from surrogate_nas.errors import InputDataError
+
+    if not path:
+        return
+    target = Path(path).expanduser().resolve()
+    existing = next(p for p in (target, *target.parents) if p.exists())
+    if not os.access(existing, os.W_OK):
+        raise InputDataError(f"cannot write {what} {path}: {existing} is not writable")
+
+
 def write_csv(frame, path: str, label: str) -> None:
     """Write ``frame`` to ``path`` (creating folders) and say where it went."""
     from pathlib import Path

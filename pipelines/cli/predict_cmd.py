@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 
 from surrogate_nas.pipelines.cli.app import builder_option, cli, db_option, space_option
 from surrogate_nas.pipelines.cli.compare_cmd import resolve_benchmark
-from surrogate_nas.pipelines.cli.format import print_table
+from surrogate_nas.pipelines.cli.format import check_writable, print_table
 
 
 @cli.command("fit")
@@ -20,7 +21,8 @@ from surrogate_nas.pipelines.cli.format import print_table
 @click.option("--benchmark", default="db", show_default=True, help="db[:DATASET], a named table or a CSV.")
 @click.option("--metric", default=None, help="Target column (default: valid_acc, or the table's own).")
 @click.option("--name", default=None, help="Name to save it under (default: PREDICTOR-BENCHMARK).")
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write it to this file.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Also write it to this file (a zip of JSON, numpy arrays and XGBoost models; no pickle).")
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow (then --out is required).")
 @db_option
 def fit_command(space, builder, kind, benchmark, metric, name, out, no_mlflow, db_url) -> None:
@@ -31,8 +33,11 @@ def fit_command(space, builder, kind, benchmark, metric, name, out, no_mlflow, d
     from surrogate_nas.pipelines.predictor_store import log_bundle, save_bundle
     from surrogate_nas.pipelines.tracking import Tracker
 
+    check_writable(out, "the predictor")
     table = resolve_benchmark(benchmark, metric, db_url, space, builder)
     features, predictor = make_predictor(kind, table.space)
+    tracker = None if no_mlflow else Tracker()
+    click.echo(f"fitting {kind} on {len(table)} architectures of {table.name} ...", err=True)
     start = time.perf_counter()
     predictor.fit(table.space.features(table.architectures(), features), table.values())
     seconds = time.perf_counter() - start
@@ -42,8 +47,7 @@ def fit_command(space, builder, kind, benchmark, metric, name, out, no_mlflow, d
     click.echo(f"fitted {kind} on {len(table)} architectures of {table.name} ({table.target}) in {seconds:.1f}s")
     if out:
         click.echo(f"saved: {save_bundle(bundle, out)}")
-    if not no_mlflow:
-        tracker = Tracker()
+    if tracker is not None:
         run_id = log_bundle(tracker, bundle, name)
         click.echo(f"saved to MLflow as {name!r} (run {run_id}); score with: surrogate-nas predict --model {name} ARCH")
 
@@ -51,7 +55,7 @@ def fit_command(space, builder, kind, benchmark, metric, name, out, no_mlflow, d
 @cli.command("predict")
 @space_option(None, "Search space of the architectures (default: the registered one the predictor was fitted on; "
                     "give the .json/.yaml file for a space of your own).")
-@click.option("--model", required=True, help="A name given to `fit`, an MLflow run id, or a file from --out.")
+@click.option("--model", required=True, help="A file from `fit --out`, a name given to `fit`, or an MLflow run id.")
 @click.option("--archs-file", type=click.File(), default=None, help="One architecture per line.")
 @click.argument("archs", nargs=-1)
 def predict_command(space, model, archs_file, archs) -> None:
@@ -66,7 +70,10 @@ def predict_command(space, model, archs_file, archs) -> None:
         texts += [(f"{archs_file.name} line {i + 1}", ln.strip()) for i, ln in enumerate(archs_file) if ln.strip()]
     if not texts:
         raise click.UsageError("give architectures as arguments or --archs-file")
-    bundle = load_bundle_file(model) if model.endswith(".pkl") else load_bundle(Tracker(), model)
+    if Path(model).exists() or Path(model).suffix in (".zip", ".pkl", ".pickle", ".joblib"):
+        bundle = load_bundle_file(model)
+    else:
+        bundle = load_bundle(Tracker(), model)
     fitted_on = bundle.get("space", "nb201")
     space = get_space(space if space is not None else fitted_on)
     if space.name != fitted_on:

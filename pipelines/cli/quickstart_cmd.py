@@ -17,7 +17,7 @@ import time
 
 import click
 
-from surrogate_nas.pipelines.cli.app import cli, db_option, execution_options
+from surrogate_nas.pipelines.cli.app import cli, db_option, execution_options, stale_after_option
 from surrogate_nas.pipelines.cli.compare_cmd import compact_summary, log_comparison
 from surrogate_nas.pipelines.cli.search_cmd import run_and_report
 from surrogate_nas.pipelines.cli.seed_cmd import progress_bar
@@ -34,20 +34,22 @@ PREDICTORS = ["xgb", "gp", "rf", "params", "mean"]
 @click.option("-C", "--channels", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--device", default="auto", show_default=True)
 @execution_options
+@stale_after_option
 @db_option
-def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int, device: str, db_url: str,
-                       **execution) -> None:
+def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int, device: str, stale_after: float,
+                       db_url: str, **execution) -> None:
     """Seed, compare predictors, Bayesian search and Pareto front on digits (a few minutes on 2 CPU cores)."""
     from surrogate_nas.pipelines import api
     from surrogate_nas.pipelines.cli.format import print_table
     from surrogate_nas.pipelines.compare import compare_predictors, summarize
     from surrogate_nas.pipelines.db_table import table_from_store
-    from surrogate_nas.pipelines.tracking import Tracker, ui_hint
+    from surrogate_nas.pipelines.tracking import ui_hint
 
     start = time.perf_counter()
     click.echo(f"[1/3] seed: make {seed_archs} architectures exist on digits (C={channels}, N=1, {epochs} epochs)")
     job = api.prepare_seed("nb201", "digits", seed_archs, epochs=epochs, channels=channels, cells_per_stage=1,
-                           device=device, db=db_url, run_name="quickstart-seed", **execution)
+                           device=device, db=db_url, run_name="quickstart-seed", stale_after=stale_after,
+                           **execution)
     with progress_bar(job.plan.size, "training on digits") as progress:
         report = job.run(progress)
     click.echo(f"trained {len(report.trained)} new architectures; {report.found} of the plan's {report.plan.size} "
@@ -63,16 +65,19 @@ def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int,
     rows = compare_predictors(table, PREDICTORS, [train_size], 3, test_size=test_size)
     summary = summarize(rows)
     print_table(compact_summary(summary))
-    log_comparison(Tracker(), table, rows, summary, PREDICTORS, [train_size], 3, test_size)
+    log_comparison(job.tracker, table, rows, summary, PREDICTORS, [train_size], 3, test_size)
 
     click.echo(f"\n[3/3] Bayesian search (GP surrogate, qLogNEHVI, accuracy vs params): scores every "
                f"untrained candidate, trains only the top 4 per step, {budget} trainings")
     run_and_report(lambda **hooks: api.search(
         "nb201", dataset="digits", strategy="bo", surrogate="gp", objectives=("accuracy", "params"), budget=budget,
         batch_size=4, seed=0, name=f"quickstart-C{channels}-{epochs}ep", epochs=epochs, channels=channels,
-        cells_per_stage=1, device=device, db=db_url, **execution, **hooks), budget, "bo on digits", True, ("accuracy", "params"))
+        cells_per_stage=1, device=device, db=db_url, stale_after=stale_after, **execution, **hooks), budget,
+        "bo on digits", True, ("accuracy", "params"), fits_model=True)
 
     click.echo(f"\ndone in {time.perf_counter() - start:.0f}s. The database {store.url} holds "
                f"{store.stats()['evaluations']} evaluations.")
+    if job.tracker is not None and job.tracker.offline:
+        click.echo(job.tracker.unlogged_line())
     click.echo(f"next: {ui_hint()}  |  surrogate-nas db top  |  "
                "surrogate-nas search --benchmark nb201-cifar10 --budget 100")

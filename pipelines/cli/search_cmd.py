@@ -14,9 +14,10 @@ from surrogate_nas.pipelines.cli.app import (
     db_option,
     execution_options,
     space_option,
+    stale_after_option,
 )
 from surrogate_nas.pipelines.cli.compare_cmd import csv_list, resolve_benchmark
-from surrogate_nas.pipelines.cli.format import print_table, write_csv
+from surrogate_nas.pipelines.cli.format import check_writable, print_table, write_csv
 from surrogate_nas.pipelines.search.strategies import STRATEGIES
 
 SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
@@ -57,15 +58,17 @@ SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
 @click.option("--device", default="auto", show_default=True, help="Live only.")
 @execution_options
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
+@stale_after_option
 @db_option
 def search_command(benchmark, space, builder, metric, minimize, cost_column, strategy, surrogate, acquisition,
                    budget, wall_clock, batch_size, objectives, ref_point, seed, name, output, epochs, channels,
                    cells_per_stage, data_dir, image_size, augment, preset, device, workers, executor, ray_address,
-                   cpus_per_trial, gpus_per_trial, max_retries, no_mlflow, db_url):
+                   cpus_per_trial, gpus_per_trial, max_retries, no_mlflow, stale_after, db_url):
     """Search for the best (and lightest) architecture; only the top candidates are trained."""
     from surrogate_nas.datasets import is_dataset
     from surrogate_nas.pipelines import api
 
+    check_writable(output, "the trace CSV")
     live = is_dataset(benchmark)
     where = {"dataset": benchmark} if live else {"benchmark": benchmark}
     options = dict(strategy=strategy, budget=budget, objectives=objectives, batch_size=batch_size, seed=seed,
@@ -74,16 +77,17 @@ def search_command(benchmark, space, builder, metric, minimize, cost_column, str
                    image_size=image_size, data_dir=data_dir, device=device, surrogate=surrogate,
                    acquisition=acquisition, wall_clock_s=wall_clock, ref_point=ref_point, workers=workers,
                    executor=executor, ray_address=ray_address, cpus_per_trial=cpus_per_trial,
-                   gpus_per_trial=gpus_per_trial, max_retries=max_retries, db=db_url, mlflow=not no_mlflow)
+                   gpus_per_trial=gpus_per_trial, max_retries=max_retries, stale_after=stale_after, db=db_url,
+                   mlflow=not no_mlflow)
     result = run_and_report(lambda **hooks: api.search(space or _table_space(benchmark, live), **where, **options,
                                                        **hooks), budget, f"{strategy} on {benchmark}", live,
-                            objectives)
+                            objectives, fits_model=strategy in ("bo", "mf-bo"))
     if output:
         write_csv(result.trace, output, "trace")
     if not no_mlflow:
         from surrogate_nas.pipelines.tracking import ui_hint
 
-        click.echo(f"browse: {ui_hint()}")
+        click.echo(result.unlogged or f"browse: {ui_hint()}")
 
 
 def _table_space(benchmark: str, live: bool) -> str:
@@ -93,8 +97,11 @@ def _table_space(benchmark: str, live: bool) -> str:
     return NAMED_BENCHMARKS[benchmark].space if not live and benchmark in NAMED_BENCHMARKS else "nb201"
 
 
-def run_and_report(run, budget: int, description: str, live: bool, objectives):
-    """Call ``run(on_step=..., on_start=...)`` under a progress bar; print the best architectures and front."""
+def run_and_report(run, budget: int, description: str, live: bool, objectives, fits_model: bool = False):
+    """Call ``run(on_step=..., on_start=...)`` under a progress bar; print the best architectures and front.
+
+    ``fits_model``: the strategy fits a surrogate before each suggestion, which the bar says.
+    """
     from tqdm import tqdm
 
     what = "trainings" if live else "evaluations"
@@ -103,6 +110,8 @@ def run_and_report(run, budget: int, description: str, live: bool, objectives):
 
     def on_start(resumed: int) -> None:
         bars.append(tqdm(total=budget, initial=resumed, desc=description, unit="arch", dynamic_ncols=True))
+        if live:
+            bars[0].set_postfix_str("loading what the database holds")
 
     def on_step(info) -> None:
         bars[0].update(len(info.rows))
@@ -110,7 +119,10 @@ def run_and_report(run, budget: int, description: str, live: bool, objectives):
         failed = int((info.rows["status"] != "ok").sum()) if "status" in info.rows else 0
         counts[0] += failed
         text = f"best {best:.2f}" if best is not None and best == best else "no full result yet"
-        bars[0].set_postfix_str(f"{text} | {info.running} running" + (f", {counts[0]} failed" if counts[0] else ""))
+        text += f" | {info.running} running" + (f", {counts[0]} failed" if counts[0] else "")
+        if fits_model and bars[0].n < budget:  # the next ask fits the surrogate first: say so
+            text += f" | fitting the surrogate on {len(info.history)} points"
+        bars[0].set_postfix_str(text)
 
     try:
         result = run(on_step=on_step, on_start=on_start)
@@ -118,7 +130,9 @@ def run_and_report(run, budget: int, description: str, live: bool, objectives):
         for bar in bars:
             bar.close()
     frame = result.trace
-    click.echo(f"\nsearch {result.name!r}: {result.new} new {what}; the search holds "
+    others = f" ({result.new - result.trained_here} of them trained by other workers)" if (
+        live and result.new > result.trained_here) else ""
+    click.echo(f"\nsearch {result.name!r}: {result.new} new {what}{others}; the search holds "
                f"{result.resumed + result.new} ({result.resumed} from earlier runs); the surrogate knew "
                f"{len(frame)} architectures in all")
     full = frame[frame["fidelity"] >= 1]
@@ -169,7 +183,9 @@ def benchmark_search_command(benchmark, space, builder, metric, minimize, cost_c
     if unknown:
         raise click.BadParameter(f"unknown strategy {unknown[0]!r}; expected any of {', '.join(STRATEGIES)}",
                                  param_hint="--strategies")
+    check_writable(output, "the regret curves CSV")
     table = resolve_benchmark(benchmark, metric, db_url, space, builder, minimize, cost_column)
+    tracker = None if no_mlflow else Tracker()
     with tqdm(total=len(strategies) * seeds, desc="searches", unit="search", dynamic_ncols=True) as bar:
         curves = benchmark_search(table, strategies, budget, seeds, batch_size,
                                   progress=lambda *_: bar.update(1))
@@ -185,8 +201,7 @@ def benchmark_search_command(benchmark, space, builder, metric, minimize, cost_c
     print_table(hits.to_dict("records"))
     if output:
         write_csv(curves, output, "curves")
-    if not no_mlflow:
-        tracker = Tracker()
+    if tracker is not None:
         with tracker.run(f"benchmark-search-{table.name}", params={
             "benchmark": table.name, "space": table.space.name, "metric": table.target,
             "strategies": ",".join(strategies), "budget": budget, "seeds": seeds, "batch_size": batch_size},
@@ -200,4 +215,4 @@ def benchmark_search_command(benchmark, space, builder, metric, minimize, cost_c
                 plot_regret(curves, path=Path(tmp) / "regret.png")
                 for f in sorted(Path(tmp).iterdir()):
                     tracker.log_artifact(run, f)
-        click.echo(f"logged to MLflow: {tracker.ui_hint()}")
+        click.echo(tracker.unlogged_line() or f"logged to MLflow: {tracker.ui_hint()}")

@@ -11,6 +11,7 @@ from surrogate_nas.pipelines.cli.app import (
     db_option,
     execution_options,
     space_option,
+    stale_after_option,
 )
 from surrogate_nas.pipelines.cli.format import print_table
 
@@ -47,10 +48,11 @@ def int_list(ctx, param, value):
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:K.")
 @execution_options
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
+@stale_after_option
 @db_option
 def seed_command(space, builder, dataset, data_dir, image_size, augment, preset, n, archs, epochs, channels,
                  cells_per_stage, batch_size, lr, seed, device, workers, executor, ray_address, cpus_per_trial,
-                 gpus_per_trial, max_retries, no_mlflow, db_url) -> None:
+                 gpus_per_trial, max_retries, no_mlflow, stale_after, db_url) -> None:
     """Train the first N architectures of a seeded plan that the database lacks, and log them to MLflow."""
     from surrogate_nas.pipelines.api import prepare_seed
 
@@ -59,10 +61,10 @@ def seed_command(space, builder, dataset, data_dir, image_size, augment, preset,
                        preset=preset, image_size=image_size, data_dir=data_dir, builder=builder, seed=seed,
                        device=device, db=db_url, mlflow=not no_mlflow, workers=workers, executor=executor,
                        ray_address=ray_address, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial,
-                       max_retries=max_retries)
+                       max_retries=max_retries, stale_after=stale_after)
     with progress_bar(job.plan.size, f"training on {job.data[1].source}") as progress:
         report = job.run(progress)
-    print_seed_summary(report, job.store, not no_mlflow)
+    print_seed_summary(report, job.store, job.tracker)
 
 
 class progress_bar:
@@ -98,7 +100,7 @@ class progress_bar:
         self.bar.close()
 
 
-def print_seed_summary(report, store, logged: bool) -> None:
+def print_seed_summary(report, store, tracker) -> None:
     rows = [{
         "arch": r.arch, "network": r.network.label(), "status": r.status.value, "valid %": r.valid_acc,
         "test %": r.test_acc, "params": r.params, "MFLOPs": r.flops / 1e6, "sec": r.train_seconds,
@@ -107,7 +109,7 @@ def print_seed_summary(report, store, logged: bool) -> None:
         click.echo("")
         print_table(rows)
     for line in report.skipped:
-        click.echo(f"skipped (another live worker is training it): {line}")
+        click.echo(f"skipped: {line}")
     for line in report.failed:
         click.echo(f"failed (its worker died on every attempt; claim released): {line}")
     plan = report.plan
@@ -119,7 +121,5 @@ def print_seed_summary(report, store, logged: bool) -> None:
     if not report.trained and not report.skipped:
         click.echo("nothing to train: the plan is complete (raise -n, or change --seed, for more)")
     click.echo("next: surrogate-nas db top   |   surrogate-nas db export results.csv")
-    if logged:
-        from surrogate_nas.pipelines.tracking import ui_hint
-
-        click.echo(f"browse runs: {ui_hint()}")
+    if tracker is not None:
+        click.echo(tracker.unlogged_line() or f"browse runs: {tracker.ui_hint()}")

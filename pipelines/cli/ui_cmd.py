@@ -1,14 +1,27 @@
-"""``surrogate-nas ui``: serve the project's MLflow store on loopback."""
+"""``surrogate-nas ui``: serve the project's MLflow store on loopback.
+
+``mlflow server`` runs in a process group of its own (it starts workers of its own);
+SIGTERM or SIGINT to ``surrogate-nas ui`` stops that whole group, so nothing is left
+serving. A port already in use is one line and exit code 2, before the server starts.
+"""
 
 from __future__ import annotations
 
+import errno
+import os
+import signal
+import socket
 import subprocess
 import sys
 
 import click
 
+from surrogate_nas.errors import InputDataError, TrackingError
 from surrogate_nas.pipelines.cli.app import cli
-from surrogate_nas.pipelines.tracking import artifact_root, tracking_uri
+from surrogate_nas.pipelines.tracking import artifact_root, is_remote, tracking_uri
+
+STOP_TIMEOUT_S = 10.0
+"""How long the server's process group gets to exit after SIGTERM before SIGKILL."""
 
 
 def ui_command_line(host: str, port: int) -> list[str]:
@@ -16,19 +29,70 @@ def ui_command_line(host: str, port: int) -> list[str]:
             "--default-artifact-root", artifact_root(), "--host", host, "--port", str(port)]
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Raise unless ``host:port`` can be bound now.
+
+    Raises:
+        InputDataError: the port is taken (or the address cannot be bound here).
+    """
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be bound ({exc.strerror or exc})"
+            raise InputDataError(f"port {port} on {host} {why}; pick another with --port") from None
+
+
+def stop_group(proc: subprocess.Popen, timeout_s: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM the process group led by ``proc``, then SIGKILL whatever is left after ``timeout_s``."""
+    for sig, wait in ((signal.SIGTERM, timeout_s), (signal.SIGKILL, timeout_s)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        try:  # the leader is gone; workers it left behind are still in the group
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        break
+
+
 @cli.command("ui")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 def ui_command(host: str, port: int) -> None:
     """Start the MLflow UI on this project's store (Ctrl-C stops it)."""
+    from surrogate_nas.pipelines.tracking import Tracker
+
     uri = tracking_uri()
-    if uri.startswith(("http://", "https://")):
+    if is_remote(uri):
         click.echo(f"MLFLOW_TRACKING_URI points at a server already: open {uri}")
         return
-    click.echo(f"MLflow UI for {uri}\n  -> http://{host}:{port}   (Ctrl-C to stop)", err=False)
-    proc = subprocess.Popen(ui_command_line(host, port))
+    Tracker()  # creates the store and the experiment (or says in one line why it cannot)
+    check_port_free(host, port)
+    click.echo(f"MLflow UI for {uri}\n  -> http://{host}:{port}   (Ctrl-C to stop)")
+    # Browsing needs no GenAI job runner (a job process and a pool of consumers per server).
+    env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ}
+    proc = subprocess.Popen(ui_command_line(host, port), start_new_session=True, env=env)
+    stopping: list[int] = []
+
+    def stop(signum, _frame) -> None:
+        stopping.append(signum)
+        stop_group(proc)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        raise SystemExit(proc.wait())
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=30)
+        code = proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        stop_group(proc)
+    if stopping:
+        raise SystemExit(128 + stopping[0])
+    if code != 0:
+        raise TrackingError(f"mlflow server exited with code {code}; its log is above")

@@ -4,13 +4,21 @@ SQLite gets the settings that let several processes share one file: WAL
 journal (readers never block the writer), a busy timeout, and write
 transactions opened with ``BEGIN IMMEDIATE`` so the write lock is taken up
 front. A transaction that still cannot get the lock is retried with backoff
-instead of surfacing "database is locked" to the caller.
+instead of surfacing "database is locked" to the caller. A SQLite file that
+cannot be written here (a read-only mount, a file of another user) is opened
+read-only for commands that only read, and refused up front for those that write.
+
+``postgresql://`` URLs always mean psycopg 3, the driver of the ``postgres`` extra
+(``pip install "surrogate-nas[postgres]"``), whatever SQLAlchemy's own default is;
+``postgresql+psycopg2://`` picks psycopg2 explicitly.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import random
+import sqlite3
 import time
 import weakref
 from contextlib import contextmanager
@@ -32,6 +40,11 @@ LOCK_RETRIES = 8
 
 _WRITE_OPTION = "surrogate_nas_write"
 
+POSTGRES_DRIVER = "psycopg"
+"""The driver a bare ``postgresql://`` URL uses: the one ``surrogate-nas[postgres]`` installs."""
+
+_POSTGRES_HINT = 'install it with: pip install "surrogate-nas[postgres]"'
+
 
 def display_url(url: str) -> str:
     """The URL as it may be shown to a user: password hidden."""
@@ -41,45 +54,106 @@ def display_url(url: str) -> str:
         return str(url)
 
 
-def build_engine(url: str, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Engine:
+def build_engine(url: str, busy_timeout_s: float = BUSY_TIMEOUT_S, read_only: bool = False) -> Engine:
     """Create an engine for ``url``, creating the folder of a SQLite file.
+
+    Args:
+        url: any SQLAlchemy URL.
+        busy_timeout_s: how long SQLite waits for a lock per attempt.
+        read_only: the caller only reads. A SQLite file that exists but cannot be
+            written here is then opened read-only (``immutable`` when its folder cannot
+            hold SQLite's ``-shm`` file either); without it, such a file is refused.
 
     Raises:
         StorageError: the URL cannot be parsed, names an unknown dialect or a
-            driver that is not installed, or the SQLite folder cannot be made.
+            driver that is not installed, or the SQLite file or folder cannot be
+            written by a command that writes.
     """
     shown = display_url(url)
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise StorageError(f"cannot open database {shown!r}: not a database URL ({exc})") from exc
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername=f"postgresql+{POSTGRES_DRIVER}")
     is_sqlite = parsed.get_backend_name() == "sqlite"
     database = parsed.database or ""
     in_memory = is_sqlite and database in ("", ":memory:")
     kwargs: dict = {}
+    readonly_uri = None
     if is_sqlite:
         kwargs["connect_args"] = {"timeout": busy_timeout_s, "check_same_thread": False}
         if in_memory:
             kwargs["poolclass"] = StaticPool
         else:
-            try:
-                Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StorageError(
-                    f"cannot open database {shown!r}: cannot create its folder ({exc.strerror or exc})"
-                ) from exc
+            path = Path(database).expanduser().resolve()
+            readonly_uri = _sqlite_access(path, shown, read_only)
+            if readonly_uri is not None:
+                kwargs["creator"] = lambda: sqlite3.connect(
+                    readonly_uri, uri=True, timeout=busy_timeout_s, check_same_thread=False)
     try:
         engine = create_engine(parsed, **kwargs)
     except NoSuchModuleError as exc:
         raise StorageError(f"cannot open database {shown!r}: unknown database scheme ({exc})") from exc
     except ImportError as exc:
-        raise StorageError(f"cannot open database {shown!r}: database driver not installed ({exc})") from exc
+        hint = f"; {_POSTGRES_HINT}" if parsed.get_backend_name() == "postgresql" else ""
+        raise StorageError(f"cannot open database {shown!r}: database driver not installed ({exc}){hint}") from exc
     except ArgumentError as exc:
         raise StorageError(f"cannot open database {shown!r}: {exc}") from exc
     if is_sqlite:
-        _configure_sqlite(engine, busy_timeout_s, in_memory)
+        _configure_sqlite(engine, busy_timeout_s, in_memory or readonly_uri is not None)
+    setattr(engine, _READ_ONLY_ATTR, readonly_uri is not None)
     _forget_pool_in_forked_children(engine)
     return engine
+
+
+def is_read_only(engine: Engine) -> bool:
+    """Whether ``engine`` was opened on a SQLite file that cannot be written here."""
+    return bool(getattr(engine, _READ_ONLY_ATTR, False))
+
+
+_READ_ONLY_ATTR = "surrogate_nas_read_only"
+
+
+def _sqlite_access(path: Path, shown: str, read_only: bool) -> str | None:
+    """The read-only URI to open ``path`` with, None to open it normally; or refuse.
+
+    Raises:
+        StorageError: ``path`` cannot be written here and the caller writes, or it is
+            missing and its folder cannot be made.
+    """
+    folder = path.parent
+    if path.exists():
+        blocked = _unwritable(path) or _unwritable(folder)
+        if blocked is None:
+            return None
+        if not read_only:
+            raise StorageError(f"cannot write database {shown!r}: {blocked}; "
+                               "copy it somewhere writable or pass --db with another URL")
+        wal_pending = Path(f"{path}-wal").exists() and Path(f"{path}-wal").stat().st_size > 0
+        immutable = _unwritable(folder) is not None and not wal_pending
+        return f"{path.as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create database {shown!r}: cannot create its folder "
+                           f"({exc.strerror or exc}); pass --db with another URL") from exc
+    blocked = _unwritable(folder)
+    if blocked is not None:
+        raise StorageError(f"cannot create database {shown!r}: {blocked}; pass --db with another URL")
+    return None
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why ``path`` cannot be written by this process, or None when it can."""
+    if os.access(path, os.W_OK):
+        return None
+    try:
+        read_only_fs = os.statvfs(path).f_flag & os.ST_RDONLY
+    except (OSError, AttributeError):
+        read_only_fs = False
+    reason = os.strerror(errno.EROFS if read_only_fs else errno.EACCES).lower()
+    return f"{path} is not writable ({reason})"
 
 
 def _forget_pool_in_forked_children(engine: Engine) -> None:
@@ -97,9 +171,10 @@ def _forget_pool_in_forked_children(engine: Engine) -> None:
     os.register_at_fork(after_in_child=_after_fork)
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_s: float, in_memory: bool) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_s: float, fixed_journal: bool) -> None:
     # pysqlite's own implicit BEGIN is turned off so that we can emit
-    # BEGIN IMMEDIATE ourselves (SQLAlchemy's documented recipe).
+    # BEGIN IMMEDIATE ourselves (SQLAlchemy's documented recipe). An in-memory or
+    # read-only database keeps its journal mode: WAL needs a file it can write.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None
@@ -107,7 +182,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_s: float, in_memory: bool) ->
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            if not in_memory:
+            if not fixed_journal:
                 cursor.execute("PRAGMA journal_mode = WAL")
                 cursor.execute("PRAGMA synchronous = NORMAL")
         finally:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Iterable
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import Evaluation
 from surrogate_nas.storage.records import curve_to_json
+
+if TYPE_CHECKING:  # pandas costs half a second to import; commands that never export skip it
+    import pandas as pd
 
 COLUMNS: tuple[str, ...] = (
     "id",
@@ -96,6 +97,8 @@ def evaluations_frame(evaluations: Iterable[Evaluation]) -> pd.DataFrame:
                 "valid_accs": list(e.valid_accs),
             }
         )
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 

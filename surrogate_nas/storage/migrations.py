@@ -5,6 +5,12 @@ takes an open connection and moves the schema from version ``v`` to ``v + 1``;
 :data:`MIGRATIONS` maps ``v`` to that function. :func:`upgrade_schema` applies
 the steps in order, each in its own transaction together with its version bump,
 so an interrupted upgrade leaves the database at a consistent version.
+
+Any number of processes may open (or upgrade) a new database at the same moment.
+SQLite serialises them with ``BEGIN IMMEDIATE``; PostgreSQL, whose DDL is not
+serialised by a write lock, with a transaction-scoped advisory lock
+(:data:`SCHEMA_LOCK`) taken before the version is read, so the first process
+creates or upgrades the schema and the others find it done.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from surrogate_nas.errors import SchemaVersionError, StorageError
 from surrogate_nas.storage import schema_v1
-from surrogate_nas.storage.engine import build_engine, display_url, session_scope
+from surrogate_nas.storage.engine import build_engine, display_url, is_read_only, session_scope
 from surrogate_nas.storage.schema import SCHEMA_VERSION, meta, metadata
 
 Migration = Callable[[Connection], None]
@@ -82,6 +88,15 @@ MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
 
 _VERSION_KEY = "schema_version"
 
+SCHEMA_LOCK = 0x5355_524E_4153
+"""PostgreSQL advisory-lock key held while the schema is created or upgraded ("SURNAS")."""
+
+
+def _lock_schema(conn: Connection) -> None:
+    """Serialise schema changes across processes until this transaction ends (PostgreSQL only)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+
 
 def read_version(conn: Connection) -> int | None:
     """The stored schema version, or None when the database has no ``meta`` table."""
@@ -125,15 +140,24 @@ def _mismatch(url: str, found: int) -> SchemaVersionError:
 def ensure_schema(engine: Engine) -> int:
     """Create the schema on an empty database, or check the version of an existing one.
 
+    A database opened read-only (see :func:`~.engine.build_engine`) is only checked.
+
     Raises:
         SchemaVersionError: the database carries another schema version.
-        StorageError: the database holds our tables without a version.
+        StorageError: the database holds our tables without a version, or is
+            read-only and has no schema.
     """
     url = engine.url.render_as_string(hide_password=True)
-    with session_scope(engine, write=True) as conn:
+    with session_scope(engine) as conn:
         found = read_version(conn)
-        if found is None:
-            found = _create(conn, url)
+    if found is None and is_read_only(engine):
+        raise StorageError(f"database {url!r} is read-only and holds no surrogate-nas schema")
+    if found is None:
+        with session_scope(engine, write=True) as conn:
+            _lock_schema(conn)
+            found = read_version(conn)
+            if found is None:
+                found = _create(conn, url)
     if found != SCHEMA_VERSION:
         raise _mismatch(url, found)
     return found
@@ -167,24 +191,26 @@ def upgrade_schema(
     shown = display_url(url)
     engine = build_engine(url)
     try:
-        with session_scope(engine, write=True) as conn:
-            version = read_version(conn)
-            if version is None:
-                return None, _create(conn, shown)
-        before = version
-        if version > target:
-            raise _mismatch(shown, version)
-        while version < target:
-            step = steps.get(version)
-            if step is None:
-                raise SchemaVersionError(
-                    f"database {shown!r} is at schema version {version} and no migration to "
-                    f"version {version + 1} is registered; it cannot be upgraded by this surrogate-nas"
-                )
+        before = None
+        while True:
+            # Each step re-reads the version under the lock: a concurrent upgrader may have done it.
             with session_scope(engine, write=True) as conn:
+                _lock_schema(conn)
+                version = read_version(conn)
+                if version is None:
+                    return None, _create(conn, shown)
+                before = version if before is None else before
+                if version > target:
+                    raise _mismatch(shown, version)
+                if version == target:
+                    return before, version
+                step = steps.get(version)
+                if step is None:
+                    raise SchemaVersionError(
+                        f"database {shown!r} is at schema version {version} and no migration to "
+                        f"version {version + 1} is registered; it cannot be upgraded by this surrogate-nas"
+                    )
                 step(conn)
                 _write_version(conn, version + 1)
-            version += 1
-        return before, version
     finally:
         engine.dispose()

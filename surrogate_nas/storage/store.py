@@ -24,9 +24,8 @@ import json
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -47,6 +46,9 @@ from surrogate_nas.storage.records import (
 from surrogate_nas.storage.schema import SCHEMA_VERSION, architectures, evaluations, searches
 from surrogate_nas.storage.workers import is_dead, worker_id
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 DEFAULT_STALE_AFTER_S = 300.0
 """A RUNNING claim whose heartbeat is older than this is presumed abandoned (any host)."""
 
@@ -64,6 +66,8 @@ class ArchitectureStore:
         stale_after: seconds without a heartbeat after which a RUNNING claim is
             presumed abandoned and may be taken over, whatever host it came from.
         busy_timeout_s: how long SQLite waits for a lock per attempt.
+        read_only: the caller only reads; a SQLite file on a read-only mount (or of
+            another user) is then opened read-only instead of refused.
 
     Attributes:
         url: the database URL with any password hidden, safe to print and log.
@@ -74,12 +78,13 @@ class ArchitectureStore:
     """
 
     def __init__(
-        self, url: str, stale_after: float = DEFAULT_STALE_AFTER_S, busy_timeout_s: float = BUSY_TIMEOUT_S
+        self, url: str, stale_after: float = DEFAULT_STALE_AFTER_S, busy_timeout_s: float = BUSY_TIMEOUT_S,
+        read_only: bool = False,
     ) -> None:
         if not stale_after >= 0:
             raise InputDataError(f"stale_after must be >= 0 seconds, got {stale_after}")
         self.stale_after = float(stale_after)
-        self._engine = build_engine(url, busy_timeout_s)
+        self._engine = build_engine(url, busy_timeout_s, read_only=read_only)
         self.url = self._engine.url.render_as_string(hide_password=True)
         try:
             self.schema_version = ensure_schema(self._engine)
@@ -439,14 +444,17 @@ class ArchitectureStore:
             return catalog.list_trials(conn, search_id)
 
 
-def open_store(url: str, stale_after: float = DEFAULT_STALE_AFTER_S) -> ArchitectureStore:
+def open_store(url: str, stale_after: float = DEFAULT_STALE_AFTER_S, read_only: bool = False) -> ArchitectureStore:
     """Open (creating if needed) the architecture database at ``url``.
+
+    ``read_only=True`` is for callers that only read: a SQLite file that cannot be
+    written here (a read-only mount) is opened read-only rather than refused.
 
     Raises:
         StorageError: the URL is unusable (bad scheme, unwritable path, missing driver).
         SchemaVersionError: the database carries another schema version.
     """
-    return ArchitectureStore(url, stale_after=stale_after)
+    return ArchitectureStore(url, stale_after=stale_after, read_only=read_only)
 
 
 _CLEARED = {

@@ -81,8 +81,11 @@ def test_live_search_trains_only_what_it_picks_and_resumes_after_a_kill(workdir)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = {e.id: e.created_at for e in open_store(db).evaluations() if e.status.finished}
+    with open_store(db) as store:
+        resumed = len(store.trials(store.search("live").id))
 
     out = run_cli(*live, check=True)
+    assert f"the search holds 6 ({resumed} from earlier runs)" in out.stdout
     evals = [e for e in open_store(db).evaluations() if e.status.finished]
     keys = [e.canonical_key for e in evals]
     assert len(keys) == len(set(keys)) == 6, "the search trains exactly its budget, nothing twice"
@@ -91,4 +94,28 @@ def test_live_search_trains_only_what_it_picks_and_resumes_after_a_kill(workdir)
             assert e.created_at == before[e.id]
     assert "best architectures" in out.stdout
     _, runs = experiment_runs()
-    assert len([r for r in runs if r.data.tags.get("kind") == "training"]) == 6
+    trainings = [r for r in runs if r.data.tags.get("kind") == "training"]
+    assert len(trainings) == 6
+    # One parent run across the kill and the resume; nothing left RUNNING by the dead process.
+    parents = [r for r in runs if r.data.tags.get("kind") == "search"]
+    assert [p.info.status for p in parents] == ["FINISHED"]
+    assert {r.data.tags["mlflow.parentRunId"] for r in trainings} == {parents[0].info.run_id}
+    assert not [r.info.run_name for r in runs if r.info.status == "RUNNING"]
+    # Runs are named by the architecture's short form, in full.
+    by_name = {r.info.run_name: r.data.params["arch"] for r in trainings}
+    assert all("conv" in n or "skip" in n or "avg" in n or "none" in n for n in by_name)
+    assert all(len(n) < len(arch) and "|" not in n for n, arch in by_name.items())
+
+    again = run_cli(*live, check=True)
+    assert "0 new trainings" in again.stdout and "the search holds 6 (6 from earlier runs)" in again.stdout
+    _, runs = experiment_runs()
+    assert len([r for r in runs if r.data.tags.get("kind") == "search"]) == 1
+
+
+def test_refused_searches_leave_no_search_row(workdir):
+    for args in (["--benchmark", "digits", "--objectives", "accuracy,weight"],
+                 ["--benchmark", "cifar10", "--data-dir", str(workdir / "no-such-folder")]):
+        proc = run_cli("search", *args, "--budget", "2", "--epochs", "1")
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    with open_store(os.environ["SURROGATE_NAS_DB"]) as store:
+        assert store.searches() == []

@@ -1,8 +1,9 @@
-"""``surrogate-nas ui`` really serves what ``seed`` logged, through the MLflow REST API."""
+"""``surrogate-nas ui`` really serves what ``seed`` logged, through the MLflow REST API, and stops cleanly."""
 
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import time
@@ -53,7 +54,55 @@ def test_ui_serves_the_seeded_runs(workdir):
         assert len(nested) == 2
         metrics = {m["key"] for m in nested[0]["data"]["metrics"]}
         assert {"valid_acc", "test_acc", "params", "flops", "train_seconds"} <= metrics
+
+        # SIGTERM to the `ui` process alone stops everything it started.
+        started = _descendants(server.pid)
+        assert started, "the UI runs an mlflow server below it"
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) != 0
+        deadline = time.time() + 10
+        while time.time() < deadline and any(_alive(p) for p in started):
+            time.sleep(0.2)
+        assert not [p for p in started if _alive(p)], "processes left serving after SIGTERM"
+        with pytest.raises(OSError):
+            _post(f"{base}/experiments/search", {"max_results": 1})
     finally:
-        import signal
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid``, found through /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                parents[int(entry)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_busy_port_is_one_line_and_exit_2(workdir):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        proc = run_cli("ui", "--port", str(taken.getsockname()[1]))
+    assert proc.returncode == 2 and "is in use" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -1,0 +1,112 @@
+"""The README's team section, run as written: PostgreSQL workers, an MLflow server and its workers.
+
+Each ```bash block of "A team: PostgreSQL and a remote MLflow server" runs in a fresh
+``bash`` from an empty folder whose ``.venv`` is this checkout's, with only the placeholders
+swapped for this machine's: the database URL for the test server's, ``mlflow.example.org``
+and port 5000 for a free loopback port. The ``pip install`` line is checked, not run: the
+extra it names must exist, and its packages are what this environment already has.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from mlflowserver import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_PLACEHOLDER = "postgresql://nas:secret@db.example.org:5432/nas"
+
+
+def _blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("### A team: PostgreSQL and a remote MLflow server", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+
+
+def _shell_env(home: Path) -> dict:
+    venv_bin = str(Path(sys.executable).parent)
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != venv_bin)
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "SURROGATE_NAS_"))}
+    return {**keep, "PATH": path, "HOME": str(home), "OMP_NUM_THREADS": "1"}
+
+
+def _folder(tmp_path: Path) -> Path:
+    """An empty working folder whose ``.venv`` is this checkout's, as after the quick start."""
+    folder = tmp_path / "shell"
+    folder.mkdir()
+    (folder / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    return folder
+
+
+def _run(block: str, folder: Path, env: dict, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=folder, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_the_readme_names_the_extra_that_brings_the_postgres_driver():
+    pg = _blocks()[0]
+    install = pg.splitlines()[0]
+    extra = re.search(r'\.\[(\w+)\]', install).group(1)
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert install == '.venv/bin/pip install -e ".[postgres]"' and extra in extras
+    assert any(dep.startswith("psycopg") for dep in extras[extra])
+    assert PG_PLACEHOLDER in pg
+
+
+@pytest.mark.slow
+def test_the_readme_postgres_block_works_as_written(postgres_url, tmp_path):
+    block = _blocks()[0].split("\n", 1)[1].replace(PG_PLACEHOLDER, postgres_url)
+    done = _run(block, _folder(tmp_path), _shell_env(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "schema_version: 2" in done.stdout and "trained 4 new" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_readme_mlflow_server_and_worker_blocks_work_as_written(tmp_path):
+    _, server_block, worker_block = _blocks()
+    port = str(free_port())
+    swap = {"mlflow.example.org": "127.0.0.1", "5000": port}
+    for old, new in swap.items():
+        server_block, worker_block = server_block.replace(old, new), worker_block.replace(old, new)
+    folder, env = _folder(tmp_path), _shell_env(tmp_path)
+    # MLflow's GenAI job runner is not needed here and costs the test its start-up time.
+    server = subprocess.Popen(["bash", "-c", server_block], cwd=folder, start_new_session=True,
+                              env={**env, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 180
+        while True:
+            assert server.poll() is None, "the README's mlflow server command exited"
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "the README's mlflow server did not answer"
+                time.sleep(0.5)
+        done = _run(worker_block, folder, env)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "trained 4 new" in done.stdout
+
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(tracking_uri=f"http://127.0.0.1:{port}")
+        exp = client.get_experiment_by_name("surrogate-nas")
+        runs = client.search_runs([exp.experiment_id])
+        assert len([r for r in runs if r.data.tags.get("kind") == "training"]) == 4
+        assert (tmp_path / "mlflow" / "mlflow.db").exists()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
