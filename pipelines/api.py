@@ -76,6 +76,9 @@ def search(
     metric: str | None = None,
     minimize: bool = False,
     cost_column: str | None = None,
+    fidelity_columns: str | None = None,
+    max_cost_s: float | None = None,
+    eta: float = 3.0,
     epochs: int | None = None,
     channels: int | None = None,
     cells_per_stage: int | None = None,
@@ -108,7 +111,11 @@ def search(
     ``train_seconds`` (for tables: ``params`` or ``COLUMN:min|max``); two or more give a
     Pareto front. ``workers`` > 1 trains that many architectures at once, asynchronously, on
     local processes or Ray (``executor``); on a table it simulates them on the table's cost
-    clock. See :class:`~surrogate_nas.pipelines.search_job.SearchSpec` for the rest.
+    clock. Multi-fidelity strategies (``mf-bo``, ``sh``, ``hb``) evaluate at several budgets:
+    live, the epochs of ``epochs`` (rungs every factor ``eta``); on a table, its fidelity
+    columns (NB-201's 12 and 200 epochs, or ``fidelity_columns`` of a CSV). ``max_cost_s``
+    stops the search once its evaluations cost that many seconds (simulated on tables).
+    See :class:`~surrogate_nas.pipelines.search_job.SearchSpec` for the rest.
 
     Raises:
         InputDataError: bad arguments (one line saying what was expected); nothing is stored.
@@ -129,14 +136,15 @@ def search(
         benchmark=source, space=space, builder=builder if isinstance(builder, str) else None, strategy=strategy,
         surrogate=surrogate, acquisition=acquisition, metric=metric, objectives=tuple(objectives), budget=budget,
         batch_size=batch_size, seed=seed, name=name, wall_clock_s=wall_clock_s, minimize=minimize,
-        cost_column=cost_column, epochs=epochs, channels=channels, cells_per_stage=cells_per_stage, preset=preset,
+        cost_column=cost_column, fidelity_columns=fidelity_columns, max_cost_s=max_cost_s, eta=eta, epochs=epochs, channels=channels, cells_per_stage=cells_per_stage, preset=preset,
         augment=augment, image_size=image_size, data_dir=data_dir, device=device,
         ref_point=None if ref_point is None else tuple(float(v) for v in ref_point), workers=workers,
         executor=executor, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, ray_address=ray_address,
         max_retries=max_retries,
     )
     store = open_db(db, stale_after=stale_after)
-    table = None if spec.live else load_table(benchmark, metric, store, spec.search_space(), minimize, cost_column)
+    table = None if spec.live else load_table(benchmark, metric, store, spec.search_space(), minimize, cost_column,
+                                              fidelity_columns)
     resolve_objectives(spec.objectives, table)  # validate before anything is created
     if spec.live:
         from surrogate_nas.device import resolve_device
@@ -273,22 +281,29 @@ def compare(
 
 
 def load_table(name: str, metric: str | None, store, space: SearchSpace | None, minimize: bool = False,
-               cost_column: str | None = None):
-    """A named table, a CSV of ``space``'s architectures (default nb201), or ``db`` / ``db:DATASET``."""
+               cost_column: str | None = None, fidelity_columns: str | None = None):
+    """A named table, a CSV of ``space``'s architectures (default nb201), or ``db`` / ``db:DATASET``.
+
+    ``fidelity_columns`` (``"acc_12ep:12,acc_200ep:200"``) declares a CSV's columns of the
+    target at lower training budgets.
+    """
     from pathlib import Path
 
-    from surrogate_nas.tables import NAMED_BENCHMARKS, load_benchmark
+    from surrogate_nas.tables import NAMED_BENCHMARKS, load_benchmark, parse_fidelity_columns
 
     if name == "db" or name.startswith("db:"):
         from surrogate_nas.pipelines.db_table import table_from_store
 
+        if fidelity_columns:
+            raise InputDataError("fidelity columns are for CSV tables; a live multi-fidelity search uses --epochs")
         dataset = name.split(":", 1)[1] if ":" in name else None
         return table_from_store(store, space=None if space is None else space.name, dataset=dataset,
                                 metric=metric or "valid_acc")
     if name not in NAMED_BENCHMARKS and not name.endswith((".csv", ".csv.gz")) and not Path(name).exists():
         raise InputDataError(f"unknown benchmark {name!r}; expected one of {', '.join(NAMED_BENCHMARKS)}, "
                              "db, db:DATASET, a path to a .csv file, or a dataset for live training")
-    return load_benchmark(name, metric, space=space, maximize=not minimize, cost_column=cost_column)
+    return load_benchmark(name, metric, space=space, maximize=not minimize, cost_column=cost_column,
+                          fidelity_columns=parse_fidelity_columns(fidelity_columns))
 
 
 def open_db(url: str | None, read_only: bool = False, stale_after: float | None = None):

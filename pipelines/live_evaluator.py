@@ -8,12 +8,17 @@ the running ones passed to the strategy as pending). Trainings go through a
 :class:`~surrogate_nas.pipelines.trainer.DatabaseTrainer`: an architecture already evaluated
 under the same setting (by this search, an earlier one, a ``seed`` run or another process) is
 read back, never retrained.
+
+Fidelities are epochs: at fidelity ``r / R`` (``R`` the setting's epochs) a training stops
+after ``r`` epochs of its ``R``-epoch schedule and pauses with a checkpoint; promoting it
+continues from there, and a result already further along is read from its curve.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import Evaluation, Status, TrainResult
 from surrogate_nas.pipelines.search.backends import Backend, Finished, as_trial
 from surrogate_nas.pipelines.search.evaluators import Evaluator, Observation
@@ -32,16 +37,16 @@ class LiveEvaluator(Evaluator):
 
     Args:
         trainer: trains (or finds) architectures of one setting through the database.
-        on_result: called as ``on_result(result, evaluation_id, observation)`` right after
-            each new training is stored (the search job logs it to MLflow and records it as
-            a trial there, before the batch ends).
+        on_result: called as ``on_result(result, evaluation_id, observation, fidelity)`` right
+            after each new training is stored (the search job logs it to MLflow and records it
+            as a trial there, before the batch ends).
         wait_s: how long to wait for an architecture another live worker is training.
     """
 
     target = "valid_acc"
 
     def __init__(self, trainer: DatabaseTrainer,
-                 on_result: Callable[[TrainResult, int, Observation], None] | None = None,
+                 on_result: Callable[[TrainResult, int, Observation, float], None] | None = None,
                  wait_s: float = WAIT_S) -> None:
         self.trainer = trainer
         self.space = trainer.space
@@ -60,21 +65,42 @@ class LiveEvaluator(Evaluator):
     def reported(self) -> tuple[str, ...]:
         return LIVE_OBJECTIVES
 
+    @property
+    def epochs(self) -> int:
+        return int(self.trainer.setting.train.epochs)
+
+    @property
+    def fidelities(self) -> tuple[float, ...]:
+        """Every whole number of epochs, as a fraction of the setting's."""
+        return tuple(k / self.epochs for k in range(1, self.epochs + 1)) if self.epochs > 1 else ()
+
+    def stop_after(self, fidelity: float) -> int | None:
+        """The epochs a fidelity stands for (None: all of them).
+
+        Raises:
+            InputDataError: the fidelity is not a whole number of epochs.
+        """
+        epochs = fidelity * self.epochs
+        if round(epochs) < 1 or abs(epochs - round(epochs)) > 1e-6:
+            raise InputDataError(f"fidelity {fidelity:.4g} is not a whole number of the {self.epochs} epochs")
+        return None if round(epochs) >= self.epochs else int(round(epochs))
+
     def evaluate(self, suggestions: Sequence[Suggestion]) -> list[Observation]:
         """Train ``suggestions`` one after another (see :class:`LiveBackend` for parallel training)."""
-        return [self.observe(self.trainer.run(s.arch, wait_s=self.wait_s)) for s in suggestions]
+        return [self.observe(self.trainer.run(s.arch, wait_s=self.wait_s, stop_after=self.stop_after(s.fidelity)),
+                             s.fidelity) for s in suggestions]
 
-    def observe(self, outcome: TrainingOutcome) -> Observation:
+    def observe(self, outcome: TrainingOutcome, fidelity: float = 1.0) -> Observation:
         """The observation an outcome stands for; a new training is reported to ``on_result`` first."""
         if outcome.stored is not None:
-            return self.from_evaluation(outcome.stored)
+            return self.from_evaluation(outcome.stored, fidelity)
         if outcome.trained:
             self.trained += 1
             result = outcome.result
-            obs = self._observation(result.valid_acc, result.test_acc, result.params, result.flops,
-                                    result.train_seconds, result.status)
+            obs = self._observation(result.valid_acc, None if result.paused else result.test_acc, result.params,
+                                    result.flops, outcome.seconds, result.status)
             if self.on_result is not None:
-                self.on_result(result, outcome.evaluation_id, obs)
+                self.on_result(result, outcome.evaluation_id, obs, fidelity)
             return obs
         reason = outcome.failed or f"{outcome.skipped} for over {self.wait_s:.0f}s"
         setting, data = self.trainer.setting, self.dataset
@@ -82,9 +108,18 @@ class LiveEvaluator(Evaluator):
         flops = self.space.count_flops(outcome.arch, setting.network, data.input_shape, data.num_classes)
         return self._observation(None, None, params, flops, 0.0, Status.FAILED, reason)
 
-    def from_evaluation(self, e: Evaluation) -> Observation:
-        """The observation a stored evaluation stands for (warm starts and cache hits)."""
-        return self._observation(e.valid_acc, e.test_acc, e.params, e.flops, e.train_seconds or 0.0, e.status)
+    def from_evaluation(self, e: Evaluation, fidelity: float = 1.0) -> Observation:
+        """The observation a stored evaluation stands for (warm starts and cache hits).
+
+        Below full fidelity it is the curve's accuracy after that many epochs, at the share
+        of the stored training time those epochs took.
+        """
+        epochs = self.stop_after(fidelity)
+        if epochs is None or e.status is not Status.OK and e.status is not Status.PAUSED:
+            return self._observation(e.valid_acc, e.test_acc, e.params, e.flops, e.train_seconds or 0.0, e.status)
+        share = epochs / max(e.epochs_done, 1)
+        return self._observation(e.valid_accs[epochs - 1], None, e.params, e.flops, (e.train_seconds or 0.0) * share,
+                                 Status.OK)
 
     def _observation(self, valid, test, params, flops, seconds, status: Status, message: str = "") -> Observation:
         value = float(valid) if status is Status.OK and valid is not None else self.chance
@@ -129,7 +164,8 @@ class LiveBackend(Backend):
         return len(self._running) + len(self._ready)
 
     def submit(self, suggestion: Suggestion) -> None:
-        outcome = self.trainer.start(suggestion.arch, wait_s=self.evaluator.wait_s)
+        outcome = self.trainer.start(suggestion.arch, wait_s=self.evaluator.wait_s,
+                                     stop_after=self.evaluator.stop_after(suggestion.fidelity))
         if outcome is None:
             self._running[suggestion.key] = suggestion
         else:
@@ -144,7 +180,8 @@ class LiveBackend(Backend):
         return out
 
     def _finished(self, suggestion: Suggestion, outcome: TrainingOutcome) -> Finished:
-        return Finished(as_trial(suggestion, self.evaluator.observe(outcome)), worker=outcome.worker)
+        return Finished(as_trial(suggestion, self.evaluator.observe(outcome, suggestion.fidelity)),
+                        worker=outcome.worker)
 
     def cancel(self) -> None:
         self.trainer.release_running()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from surrogate_nas.datasets import DatasetSpec, is_dataset
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.records import Setting, TrainConfig
+from surrogate_nas.records import Setting, Status, TrainConfig
 from surrogate_nas.spaces import DEFAULT_SPACE, SearchSpace, get_space
-from surrogate_nas.tables import BenchmarkTable
+from surrogate_nas.tables import BenchmarkTable, parse_fidelity_columns
 from surrogate_nas.pipelines.execution.executors import check_execution, make_executor, threads_per_trial
 from surrogate_nas.pipelines.live_evaluator import LiveBackend, LiveEvaluator
 from surrogate_nas.pipelines.search.backends import Backend, SimulatedBackend
@@ -40,10 +40,10 @@ LIVE_OBJECTIVE_WORDS: dict[str, Objective] = {
 
 _TRIAL_FIELDS = ("value", "test_value", "cost_s", "status", "message")
 
-_IDENTITY_EXCLUDED = ("name", "budget", "wall_clock_s", "data_dir", "device", "builder", "workers", "executor",
-                      "cpus_per_trial", "gpus_per_trial", "ray_address", "max_retries")
+_IDENTITY_EXCLUDED = ("name", "budget", "wall_clock_s", "max_cost_s", "data_dir", "device", "builder", "workers",
+                      "executor", "cpus_per_trial", "gpus_per_trial", "ray_address", "max_retries")
 _LIVE_ONLY = ("epochs", "channels", "cells_per_stage", "preset", "augment", "image_size")
-_TABLE_ONLY = ("minimize", "cost_column")
+_TABLE_ONLY = ("minimize", "cost_column", "fidelity_columns")
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,14 @@ class SearchSpec:
     seed: int = 0
     name: str | None = None
     wall_clock_s: float | None = None
+    max_cost_s: float | None = None
     builder: str | None = None
     ref_point: tuple[float, ...] | None = None
+    eta: float = 3.0
     # tables only
     minimize: bool = False
     cost_column: str | None = None
+    fidelity_columns: str | None = None
     # live training only
     epochs: int | None = None
     channels: int | None = None
@@ -97,6 +100,11 @@ class SearchSpec:
             raise InputDataError("budget, batch size and workers must be >= 1, max retries >= 0")
         if not self.objectives:
             raise InputDataError("at least one objective is needed")
+        if self.max_cost_s is not None and not self.max_cost_s > 0:
+            raise InputDataError(f"--max-cost must be > 0 seconds, got {self.max_cost_s}")
+        if not self.eta > 1:
+            raise InputDataError(f"--eta must be > 1, got {self.eta}")
+        parse_fidelity_columns(self.fidelity_columns)
         self.search_space()
         if self.live:
             self.train_config()
@@ -255,9 +263,9 @@ class TrialRecorder:
         if self.on_step is not None:
             self.on_step(info)
 
-    def trained(self, result, evaluation_id: int, obs) -> None:
-        self.record(Trial(self.space.parse(result.arch), obs.value, obs.objectives, obs.test_value, obs.cost_s),
-                    evaluation_id)
+    def trained(self, result, evaluation_id: int, obs, fidelity: float = 1.0) -> None:
+        self.record(Trial(self.space.parse(result.arch), obs.value, obs.objectives, obs.test_value, obs.cost_s,
+                          fidelity), evaluation_id)
         if self.parent is not None:
             self.tracker.record_training(self.store, result, self.parent, evaluation_id)
 
@@ -295,6 +303,7 @@ class SearchJob:
         self.space = (space if table is None else table.search_space()).with_cache(store)
         self.objectives = resolve_objectives(spec.objectives, table)
         self._user_ref_point()  # checked before anything is stored
+        self._check_strategy(table)
         self.name = spec.resolved_name()
         # Loaded here, so a missing dataset fails before a progress bar or a search row exists.
         self.data = (spec.dataset_spec(), spec.dataset_spec().load()) if spec.live else None
@@ -322,12 +331,15 @@ class SearchJob:
         try:
             evaluator, backend, warm = self._evaluator(recorder, {t.key for t in done})
             strategy_options = ({"surrogate": spec.surrogate, "acquisition": spec.acquisition}
-                                if spec.strategy == "bo" else {})
+                                if spec.strategy in ("bo", "mf-bo") else {})
+            if STRATEGIES[spec.strategy].multi_fidelity:
+                strategy_options["eta"] = spec.eta
             strategy = make_strategy(spec.strategy, self.space, objectives=self.objectives, seed=spec.seed,
                                      **strategy_options)
             trace = run_search(strategy, evaluator, budget=spec.budget + len(warm), wall_clock_s=spec.wall_clock_s,
                                batch_size=spec.batch_size, objectives=self.objectives, initial=warm + done,
-                               callback=recorder, ref_point=recorder.ref_point, backend=backend)
+                               callback=recorder, ref_point=recorder.ref_point, backend=backend,
+                               max_cost_s=spec.max_cost_s)
             if parent is not None:
                 self._log_artifacts(parent, trace)
         except KeyboardInterrupt:
@@ -343,6 +355,8 @@ class SearchJob:
                 evaluator.trainer.close()
         if parent is not None:
             self.tracker.end_run(parent, "FINISHED")
+        if spec.live:
+            self._drop_checkpoints(search_id)
         trained_here = evaluator.trained if isinstance(evaluator, LiveEvaluator) else 0
         return SearchOutcome(trace, self.name, recorder.new, len(done), trained_here)
 
@@ -410,9 +424,36 @@ class SearchJob:
             out.append(Trial(self.space.parse(e.arch), obs.value, obs.objectives, obs.test_value, obs.cost_s))
         return out
 
+    def _check_strategy(self, table: BenchmarkTable | None) -> None:
+        """The strategy can search these objectives at these fidelities (before anything is stored)."""
+        spec, registered = self.spec, STRATEGIES[self.spec.strategy]
+        if len(self.objectives) > 1 and not registered.multi_objective:
+            raise InputDataError(f"strategy {spec.strategy!r} is single-objective; got {len(self.objectives)} "
+                                 "objectives")
+        several = len(table.fidelities) > 1 if table is not None else spec.train_config().epochs > 1
+        if registered.multi_fidelity and not several:
+            raise InputDataError(
+                f"strategy {spec.strategy!r} needs several fidelities: a table with fidelity columns (the NB-201 "
+                "tables, or --fidelity-columns) or a live search over more than one epoch (--epochs)")
+
+    def _drop_checkpoints(self, search_id: int) -> None:
+        """Delete the checkpoints of this search's paused evaluations once it is complete.
+
+        They are kept while the search may resume (it was interrupted); afterwards a paused
+        candidate that is promoted after all (a longer rerun, another search) trains again
+        from its first epoch.
+        """
+        checkpoints = self.store.checkpoints
+        for trial in self.store.trials(search_id):
+            e = self.store.evaluation(trial.evaluation_id) if trial.evaluation_id is not None else None
+            if e is not None and e.status is Status.PAUSED and e.checkpoint:
+                self.store.forget_checkpoint(e.id)
+                checkpoints.delete(e.checkpoint)
+
     def _log_artifacts(self, parent, trace: SearchTrace) -> None:
         from surrogate_nas.pipelines.search.benchmark import plot_regret
         from surrogate_nas.pipelines.search.pareto import plot_pareto
+        from surrogate_nas.pipelines.search.plotting import plot_rungs
 
         with tempfile.TemporaryDirectory() as tmp:
             trace.frame.to_csv(Path(tmp) / "trace.csv", index=False)
@@ -423,6 +464,8 @@ class SearchJob:
             elif trace.frame["regret"].notna().any():
                 curves = trace.frame.assign(strategy=trace.strategy, seed=0)
                 plot_regret(curves, path=Path(tmp) / "regret.png")
+            if (trace.frame["fidelity"] < 1).any():
+                plot_rungs(trace.frame, path=Path(tmp) / "rungs.png")
             for f in sorted(Path(tmp).iterdir()):
                 self.tracker.log_artifact(parent, f)
 

@@ -362,9 +362,10 @@ class Tracker:
             ref = self.start_run(name=short_arch(result.arch), parent=parent, tags=tags)
             if ref is None:
                 return None
+        # A resumed run logs only the epochs it added (its earlier ones are in the same run already).
         series = {
-            "train_loss": list(enumerate(result.train_losses, start=1)),
-            "valid_acc_curve": list(enumerate(result.valid_accs, start=1)),
+            "train_loss": list(enumerate(result.train_losses, start=1))[result.resumed_at:],
+            "valid_acc_curve": list(enumerate(result.valid_accs, start=1))[result.resumed_at:],
         }
         finals = {
             "valid_acc": result.valid_acc,
@@ -375,7 +376,7 @@ class Tracker:
         }
         for k, v in finals.items():
             if v is not None:
-                series[k] = [(0, v)]
+                series[k] = [(result.epochs_done, v)]
         params = {
             "arch": result.arch,
             "space": result.space,

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from surrogate_nas.datasets import Dataset, DatasetSpec
-from surrogate_nas.records import Evaluation, Setting, TrainResult
+from surrogate_nas.records import Evaluation, Setting, Status, TrainResult
 from surrogate_nas.storage.records import utcnow
 from surrogate_nas.pipelines.execution.executors import Completion, Executor, InProcessExecutor
 from surrogate_nas.pipelines.execution.jobs import TrainingJob, remember_dataset
@@ -46,6 +46,7 @@ class TrainingOutcome:
         failed: why the training's worker died on every attempt, or "" (its claim was released).
         worker: the executor's worker that trained it, when known.
         running: trainings still running when this outcome was reported (for progress displays).
+        seconds: training seconds this request cost (a continued run counts only its new epochs).
     """
 
     arch: object
@@ -57,6 +58,7 @@ class TrainingOutcome:
     failed: str = ""
     worker: int | None = None
     running: int = 0
+    seconds: float = 0.0
 
     @property
     def trained(self) -> bool:
@@ -70,6 +72,8 @@ class _Job:
     evaluation_id: int
     job: TrainingJob
     attempts: int = 1
+    seconds_before: float = 0.0
+    checkpoint: str | None = None
 
 
 @dataclass
@@ -77,6 +81,7 @@ class _Waiting:
     arch: object
     setting: Setting
     deadline: float
+    stop_after: int | None = None
 
 
 @dataclass
@@ -152,14 +157,22 @@ class DatabaseTrainer:
         """Trainings in flight here, plus architectures waited for on other workers."""
         return len(self._jobs) + len(self._waiting)
 
-    def start(self, arch, setting: Setting | None = None, wait_s: float = 0.0) -> TrainingOutcome | None:
+    def start(self, arch, setting: Setting | None = None, wait_s: float = 0.0,
+              stop_after: int | None = None) -> TrainingOutcome | None:
         """Claim ``arch`` and start training it; None while it runs (see :meth:`poll`).
 
         An architecture the database holds comes back at once (``stored``). One a live worker
         elsewhere is training is waited for up to ``wait_s`` seconds (it comes back through
-        :meth:`poll`), or skipped at once when ``wait_s`` is 0.
+        :meth:`poll`), or skipped at once when ``wait_s`` is 0. ``stop_after`` trains only that
+        many epochs of the setting's schedule and pauses the evaluation with a checkpoint; a
+        paused evaluation is continued from its checkpoint, and one already past
+        ``stop_after`` epochs comes back as ``stored``.
         """
         setting = setting or self.setting
+        stop = int(setting.train.epochs) if stop_after is None else int(stop_after)
+        found = self.store.lookup(self.space, arch, setting)
+        if found is not None and found.status is Status.PAUSED and found.epochs_done >= stop:
+            return TrainingOutcome(arch, setting, evaluation_id=found.id, stored=found)
         evaluation_id = self.store.claim(self.space, arch, setting)
         if evaluation_id is None:
             found = self.store.lookup(self.space, arch, setting)
@@ -169,11 +182,16 @@ class DatabaseTrainer:
                 return TrainingOutcome(arch, setting, skipped=self.held_by(found))
             if self.on_wait is not None:
                 self.on_wait(f"waiting for {arch.to_string()}: {self.held_by(found)}")
-            self._waiting.append(_Waiting(arch, setting, time.monotonic() + wait_s))
+            self._waiting.append(_Waiting(arch, setting, time.monotonic() + wait_s, stop_after))
             return None
+        claimed = self.store.evaluation(evaluation_id)
+        resume = self.store.checkpoints.get(claimed.checkpoint) if claimed is not None else None
+        if resume is not None and claimed.epochs_done >= stop:  # a stale claim that got this far already
+            self.store.release(evaluation_id)
+            return TrainingOutcome(arch, setting, evaluation_id=evaluation_id, stored=self.store.evaluation(evaluation_id))
         space = self.space.name if self.space.name in _registered() else self.space.with_cache(None)
         job = TrainingJob(space, arch.to_string(), setting.network, setting.train, self.spec, setting.seed,
-                          self.device, self.threads)
+                          self.device, self.threads, stop if stop < int(setting.train.epochs) else None, resume)
         with self._heartbeat.lock:
             self._heartbeat.ids.add(evaluation_id)
         try:
@@ -181,7 +199,9 @@ class DatabaseTrainer:
         except BaseException:
             self._release(evaluation_id)
             raise
-        self._jobs[ticket] = _Job(arch, setting, evaluation_id, job)
+        self._jobs[ticket] = _Job(arch, setting, evaluation_id, job,
+                                  seconds_before=(claimed.train_seconds or 0.0) if resume is not None else 0.0,
+                                  checkpoint=claimed.checkpoint if claimed is not None else None)
         return None
 
     def held_by(self, found: Evaluation | None) -> str:
@@ -214,9 +234,10 @@ class DatabaseTrainer:
             if not self._jobs:
                 time.sleep(POLL_S)
 
-    def run(self, arch, setting: Setting | None = None, wait_s: float = 0.0) -> TrainingOutcome:
+    def run(self, arch, setting: Setting | None = None, wait_s: float = 0.0,
+            stop_after: int | None = None) -> TrainingOutcome:
         """Train (or find, or wait for) ``arch`` and return its outcome; other trainings keep running."""
-        outcome = self.start(arch, setting, wait_s)
+        outcome = self.start(arch, setting, wait_s, stop_after)
         key = (arch.canonical_key, setting or self.setting)
         others: list[TrainingOutcome] = []
         while outcome is None:
@@ -239,19 +260,27 @@ class DatabaseTrainer:
             return [TrainingOutcome(job.arch, job.setting, failed=completion.error, worker=completion.worker)]
         with self._heartbeat.lock:
             self._heartbeat.ids.discard(job.evaluation_id)
-        if not self.store.finish(job.evaluation_id, completion.result):
+        result = completion.result
+        if result.paused:
+            path = self.store.checkpoints.put(job.evaluation_id, result.checkpoint)
+            stored = self.store.pause(job.evaluation_id, result, path)
+        else:
+            stored = self.store.finish(job.evaluation_id, result)
+            if stored:
+                self.store.checkpoints.delete(job.checkpoint)
+        if not stored:
             # Our claim was presumed stale and another worker finished the evaluation first.
-            stored = self.store.evaluation(job.evaluation_id)
-            return [TrainingOutcome(job.arch, job.setting, evaluation_id=job.evaluation_id, stored=stored)]
+            found = self.store.evaluation(job.evaluation_id)
+            return [TrainingOutcome(job.arch, job.setting, evaluation_id=job.evaluation_id, stored=found)]
         if self.on_trained is not None:
-            self.on_trained(completion.result, job.evaluation_id)
-        return [TrainingOutcome(job.arch, job.setting, result=completion.result, evaluation_id=job.evaluation_id,
-                                worker=completion.worker)]
+            self.on_trained(result, job.evaluation_id)
+        return [TrainingOutcome(job.arch, job.setting, result=result, evaluation_id=job.evaluation_id,
+                                worker=completion.worker, seconds=max(result.train_seconds - job.seconds_before, 0.0))]
 
     def _check_waiting(self) -> list[TrainingOutcome]:
         out, still = [], []
         for w in self._waiting:
-            outcome = self.start(w.arch, w.setting, wait_s=0.0)
+            outcome = self.start(w.arch, w.setting, wait_s=0.0, stop_after=w.stop_after)
             if outcome is None:
                 continue  # the other worker's claim went stale: ours now, and it is training
             if outcome.skipped and time.monotonic() < w.deadline:

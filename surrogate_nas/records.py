@@ -21,10 +21,12 @@ class Status(str, enum.Enum):
     OK = "ok"
     DIVERGED = "diverged"
     FAILED = "failed"
+    PAUSED = "paused"
+    """Stopped after some of its epochs (a low-fidelity rung); continued by the next claim."""
 
     @property
     def finished(self) -> bool:
-        return self is not Status.RUNNING
+        return self in (Status.OK, Status.DIVERGED, Status.FAILED)
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,8 @@ class TrainResult:
     device: str
     message: str = ""
     checkpoint: bytes | None = field(default=None, repr=False)
+    resumed_at: int = 0
+    """The epoch this call continued from (0: trained from scratch); the curve holds every epoch."""
 
     @property
     def epochs_done(self) -> int:
@@ -226,6 +230,11 @@ class Evaluation:
     heartbeat_at: datetime | None = None
     params_ref: int | None = None
     flops_ref: int | None = None
+    checkpoint: str | None = None
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.valid_accs)
 
     @property
     def channels(self) -> int | None:

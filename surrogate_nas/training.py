@@ -165,6 +165,7 @@ def train(
         device=str(dev),
         message=message,
         checkpoint=checkpoint,
+        resumed_at=int(state["epoch"]) if state else 0,
     )
 
 

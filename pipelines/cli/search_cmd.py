@@ -33,7 +33,13 @@ SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
 @click.option("--metric", default=None, help="Target column of a table (default: the table's own).")
 @click.option("--minimize", is_flag=True, help="Smaller values of the table's target are better.")
 @click.option("--cost-column", default=None, help="A table's column of evaluation cost in seconds.")
-@click.option("--strategy", type=click.Choice(SEARCH_STRATEGIES), default="bo", show_default=True)
+@click.option("--fidelity-columns", default=None, metavar="COL:EPOCHS,...",
+              help="A CSV's columns of the target after fewer epochs, e.g. acc_12ep:12,acc_200ep:200 "
+                   "(multi-fidelity strategies; the NB-201 tables know theirs).")
+@click.option("--strategy", type=click.Choice(SEARCH_STRATEGIES), default="bo", show_default=True,
+              help="mf-bo, sh and hb are multi-fidelity: most candidates get a few epochs, the best the rest.")
+@click.option("--eta", type=click.FloatRange(min=1, min_open=True), default=3.0, show_default=True,
+              help="Multi-fidelity: promote the best 1/eta of a rung; live rungs are epochs/eta^k.")
 @click.option("--surrogate", type=click.Choice(["gp", "xgb"]), default="gp", show_default=True)
 @click.option("--acquisition", type=click.Choice(["logei", "ucb", "ts"]), default="logei", show_default=True,
               help="qLogNoisyExpectedImprovement, qUpperConfidenceBound or Thompson sampling.")
@@ -41,6 +47,8 @@ SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
               help="Architectures to evaluate (trainings, for live search).")
 @click.option("--wall-clock", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Stop starting new batches after this many seconds.")
+@click.option("--max-cost", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Stop once the evaluations have cost this many seconds of training (simulated on tables).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--objectives", default="accuracy", callback=csv_list(), show_default=True,
               help="accuracy, or e.g. accuracy,params / accuracy,flops (live) or accuracy,COLUMN:min (tables).")
@@ -60,8 +68,8 @@ SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
 @stale_after_option
 @db_option
-def search_command(benchmark, space, builder, metric, minimize, cost_column, strategy, surrogate, acquisition,
-                   budget, wall_clock, batch_size, objectives, ref_point, seed, name, output, epochs, channels,
+def search_command(benchmark, space, builder, metric, minimize, cost_column, fidelity_columns, strategy, eta,
+                   surrogate, acquisition, budget, wall_clock, max_cost, batch_size, objectives, ref_point, seed, name, output, epochs, channels,
                    cells_per_stage, data_dir, image_size, augment, preset, device, workers, executor, ray_address,
                    cpus_per_trial, gpus_per_trial, max_retries, no_mlflow, stale_after, db_url):
     """Search for the best (and lightest) architecture; only the top candidates are trained."""
@@ -73,6 +81,7 @@ def search_command(benchmark, space, builder, metric, minimize, cost_column, str
     where = {"dataset": benchmark} if live else {"benchmark": benchmark}
     options = dict(strategy=strategy, budget=budget, objectives=objectives, batch_size=batch_size, seed=seed,
                    name=name, builder=builder, metric=metric, minimize=minimize, cost_column=cost_column,
+                   fidelity_columns=fidelity_columns, eta=eta, max_cost_s=max_cost,
                    epochs=epochs, channels=channels, cells_per_stage=cells_per_stage, preset=preset, augment=augment,
                    image_size=image_size, data_dir=data_dir, device=device, surrogate=surrogate,
                    acquisition=acquisition, wall_clock_s=wall_clock, ref_point=ref_point, workers=workers,
@@ -136,11 +145,19 @@ def run_and_report(run, budget: int, description: str, live: bool, objectives, f
                f"{result.resumed + result.new} ({result.resumed} from earlier runs); the surrogate knew "
                f"{len(frame)} architectures in all")
     full = frame[frame["fidelity"] >= 1]
+    if len(full) < len(frame) or frame["cum_cost_s"].iloc[-1] > 0:
+        rungs = frame["fidelity"].value_counts().sort_index()
+        shown = ", ".join(f"{n} at {'full' if f >= 1 else f'{f:.3g}'} fidelity" for f, n in rungs.items())
+        click.echo(f"cost: {frame['cum_cost_s'].iloc[-1]:.0f}s of training{'' if live else ' (simulated)'}; "
+                   f"{shown}")
     best = full.sort_values("value", ascending=not result.maximize).head(5)
     cols = [c for c in ("arch", "value", "test_value", *[c for c in frame.columns if c.startswith(("params", "flops"))])
             if c in best.columns]
-    click.echo("best architectures:")
-    print_table(best[cols].to_dict("records"))
+    if len(best):
+        click.echo("best architectures:")
+        print_table(best[cols].to_dict("records"))
+    else:
+        click.echo("no full-fidelity result yet: raise --budget or --max-cost (rerun to continue)")
     if result.pareto_front is not None:
         click.echo(f"\nPareto front ({', '.join(objectives)}): {len(result.pareto_front)} architectures")
         print_table(result.pareto_front.to_dict("records"))

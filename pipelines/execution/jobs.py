@@ -29,6 +29,8 @@ class TrainingJob:
         data: where the data comes from.
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:K``; a worker given a GPU slot overrides it.
         threads: torch CPU threads for this training.
+        stop_after: stop after this many epochs and return a checkpoint (None: train them all).
+        resume: a checkpoint of the same training to continue from.
     """
 
     space: object
@@ -39,6 +41,8 @@ class TrainingJob:
     seed: int
     device: str = "auto"
     threads: int = 1
+    stop_after: int | None = None
+    resume: bytes | None = None
 
 
 def remember_dataset(spec: DatasetSpec, dataset: Dataset) -> None:
@@ -56,4 +60,5 @@ def run_training_job(job: TrainingJob, device: str | None = None) -> TrainResult
     data = _DATA.get(job.data)
     if data is None:
         data = _DATA[job.data] = job.data.load()
-    return train(job.space, job.arch, job.network, job.train, data, job.seed, device or job.device)
+    return train(job.space, job.arch, job.network, job.train, data, job.seed, device or job.device,
+                 stop_after=job.stop_after, resume=job.resume)

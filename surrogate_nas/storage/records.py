@@ -95,6 +95,7 @@ def evaluation_from_row(row: Mapping[str, Any]) -> Evaluation:
         heartbeat_at=as_utc(row["heartbeat_at"]),
         params_ref=row["params_ref"],
         flops_ref=row["flops_ref"],
+        checkpoint=row["checkpoint"],
     )
 
 

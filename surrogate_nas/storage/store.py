@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from surrogate_nas.errors import InputDataError, StorageError
 from surrogate_nas.records import Evaluation, NetworkConfig, Setting, Status, TrainResult
 from surrogate_nas.storage import catalog
+from surrogate_nas.storage.checkpoints import CheckpointStore, checkpoint_folder
 from surrogate_nas.storage.engine import BUSY_TIMEOUT_S, build_engine, session_scope
 from surrogate_nas.storage.export import evaluations_frame, resolve_format, write_frame
 from surrogate_nas.storage.migrations import ensure_schema
@@ -97,6 +98,11 @@ class ArchitectureStore:
         """This process as ``host:pid`` (read each time, so it stays right in a forked child)."""
         return worker_id()
 
+    @property
+    def checkpoints(self) -> CheckpointStore:
+        """Where the checkpoints of paused evaluations live (see :mod:`.checkpoints`)."""
+        return CheckpointStore(checkpoint_folder(self.url))
+
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Connection]:
         """A transaction on this store's database; see :func:`~.engine.session_scope`."""
@@ -124,7 +130,8 @@ class ArchitectureStore:
             The id of a RUNNING evaluation now owned by this worker, or None when an
             evaluation of the same canonical architecture and setting is finished or
             being run by a live worker (see :meth:`lookup` for which). A RUNNING
-            evaluation whose worker died, or whose heartbeat is stale, is taken over.
+            evaluation whose worker died, or whose heartbeat is stale, is taken over, and
+            so is a PAUSED one; both keep their curve and checkpoint, to be continued.
         """
         arch = space.check(arch)
         if space.name != setting.space:
@@ -157,13 +164,15 @@ class ArchitectureStore:
                 return None
             taken = conn.execute(
                 ev.update()
-                .where(ev.c.id == row.id, ev.c.status == Status.RUNNING.value, ev.c.worker == row.worker)
-                .values(**fresh)
+                .where(ev.c.id == row.id, ev.c.status == row.status, ev.c.worker == row.worker)
+                .values(status=Status.RUNNING.value, worker=self.worker, heartbeat_at=now)
             )
             return row.id if taken.rowcount == 1 else None
 
     def holds(self, status: str, worker: str, heartbeat: datetime, now: datetime | None = None) -> bool:
         """Whether an existing row keeps its setting: finished, or running with a live worker."""
+        if status == Status.PAUSED.value:
+            return False
         if status != Status.RUNNING.value:
             return True
         now = now or utcnow()
@@ -231,9 +240,46 @@ class ArchitectureStore:
                     device=result.device,
                     message=result.message or "",
                     finished_at=utcnow(),
+                    checkpoint=None,
                 )
             )
             return done.rowcount == 1
+
+    def pause(self, evaluation_id: int, result: TrainResult, checkpoint: str | None) -> bool:
+        """Store a run stopped after some epochs: its curve so far, and where its checkpoint is.
+
+        The evaluation becomes PAUSED: no worker holds it, and the next :meth:`claim`
+        continues it from ``checkpoint`` (from scratch when that is None).
+
+        Returns:
+            True when written; False when this worker no longer held the claim.
+        """
+        if Status(result.status) is not Status.OK:
+            raise InputDataError(f"pause needs a healthy partial result, got {Status(result.status).value!r}")
+        with self.session(write=True) as conn:
+            done = conn.execute(
+                ev.update()
+                .where(ev.c.id == evaluation_id, ev.c.status == Status.RUNNING.value, ev.c.worker == self.worker)
+                .values(
+                    status=Status.PAUSED.value,
+                    valid_acc=result.valid_acc,
+                    test_acc=result.test_acc,
+                    train_losses=curve_to_json(result.train_losses),
+                    valid_accs=curve_to_json(result.valid_accs),
+                    train_seconds=result.train_seconds,
+                    params=result.params,
+                    flops=result.flops,
+                    device=result.device,
+                    checkpoint=checkpoint,
+                )
+            )
+            return done.rowcount == 1
+
+    def forget_checkpoint(self, evaluation_id: int) -> None:
+        """Mark a PAUSED evaluation's checkpoint gone (continuing it then restarts the training)."""
+        with self.session(write=True) as conn:
+            conn.execute(ev.update().where(ev.c.id == evaluation_id, ev.c.status == Status.PAUSED.value)
+                         .values(checkpoint=None))
 
     def set_mlflow_run_id(self, evaluation_id: int, run_id: str) -> None:
         """Link an evaluation to the MLflow run that logged it."""
@@ -243,8 +289,19 @@ class ArchitectureStore:
                 raise StorageError(f"no evaluation with id {evaluation_id}")
 
     def release(self, evaluation_id: int) -> bool:
-        """Delete a RUNNING evaluation (on interrupt); True if one was deleted."""
+        """Give up a RUNNING evaluation (on interrupt); True if one was released.
+
+        One that was continuing a paused run goes back to PAUSED (its curve and checkpoint
+        are kept); any other is deleted, so that another worker trains it afresh.
+        """
         with self.session(write=True) as conn:
+            res = conn.execute(
+                ev.update()
+                .where(ev.c.id == evaluation_id, ev.c.status == Status.RUNNING.value, ev.c.checkpoint.is_not(None))
+                .values(status=Status.PAUSED.value, heartbeat_at=None)
+            )
+            if res.rowcount == 1:
+                return True
             res = conn.execute(
                 ev.delete().where(ev.c.id == evaluation_id, ev.c.status == Status.RUNNING.value)
             )
