@@ -131,7 +131,8 @@ class ArchitectureStore:
             evaluation of the same canonical architecture and setting is finished or
             being run by a live worker (see :meth:`lookup` for which). A RUNNING
             evaluation whose worker died, or whose heartbeat is stale, is taken over, and
-            so is a PAUSED one; both keep their curve and checkpoint, to be continued.
+            so is a PAUSED one; both keep their curve and checkpoint, to be continued,
+            unless ``arch`` is a different labelling of the same cell (then it starts over).
         """
         arch = space.check(arch)
         if space.name != setting.space:
@@ -152,7 +153,8 @@ class ArchitectureStore:
                 **_CLEARED,
             }
             row = conn.execute(
-                select(ev.c.id, ev.c.status, ev.c.worker, ev.c.created_at, ev.c.heartbeat_at).where(*_match(key))
+                select(ev.c.id, ev.c.status, ev.c.worker, ev.c.created_at, ev.c.heartbeat_at,
+                       ev.c.architecture_id).where(*_match(key))
             ).first()
             if row is None:
                 try:
@@ -162,10 +164,13 @@ class ArchitectureStore:
                     return None
             if self.holds(row.status, row.worker, row.heartbeat_at or row.created_at, now):
                 return None
+            # A checkpoint holds the weights of one labelled network; a twin restarts from scratch.
+            same_arch = row.architecture_id == arch_id
+            values = dict(status=Status.RUNNING.value, worker=self.worker, heartbeat_at=now) if same_arch else fresh
             taken = conn.execute(
                 ev.update()
                 .where(ev.c.id == row.id, ev.c.status == row.status, ev.c.worker == row.worker)
-                .values(status=Status.RUNNING.value, worker=self.worker, heartbeat_at=now)
+                .values(**values)
             )
             return row.id if taken.rowcount == 1 else None
 

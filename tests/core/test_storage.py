@@ -324,7 +324,7 @@ def test_stats_counts(store):
     store.get_or_create_search("s", {})
     stats = store.stats()
     assert stats["evaluations"] == 3 and stats["architectures"] == 3 and stats["searches"] == 1
-    assert stats["by_status"] == {"running": 2, "ok": 1, "diverged": 0, "failed": 0}
+    assert stats["by_status"] == {"running": 2, "paused": 0, "ok": 1, "diverged": 0, "failed": 0}
     assert stats["by_dataset"] == {"cifar10": 2, "cifar100": 1} and stats["by_space"] == {"nb201": 3}
     assert stats["url"].endswith("nas.db") and stats["schema_version"] == SCHEMA_VERSION
 

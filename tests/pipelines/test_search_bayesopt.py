@@ -137,3 +137,16 @@ def test_multi_objective_bo_infers_its_reference_point_from_its_history(evaluato
     bo.tell(evaluated(evaluator, list(canonical_cells()[::900])))
     assert bo.ref_point is None
     assert len(bo.ask(2)) == 2
+
+
+def test_multi_objective_bo_never_waits_on_botorchs_kernel_compile(evaluator, tmp_path, monkeypatch):
+    """A lock left by a process killed mid-compile would hang every later search: nothing compiles."""
+    from botorch.acquisition.multi_objective import logei
+
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
+    monkeypatch.setattr(logei, "_load_attempted", False)
+    monkeypatch.setattr(logei, "_C", None)
+    bo = BayesianOptimization(SPACE, OBJECTIVES, surrogate=small_gp, n_initial=2)
+    bo.tell(evaluated(evaluator, list(canonical_cells()[::900])))
+    assert len(bo.ask(2)) == 2
+    assert logei._C is None and not any(tmp_path.iterdir())

@@ -33,6 +33,7 @@ import torch
 from botorch.acquisition.analytic import LogExpectedImprovement, UpperConfidenceBound
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.monte_carlo import qUpperConfidenceBound
+from botorch.acquisition.multi_objective import logei as mo_logei
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 from botorch.exceptions.errors import ModelFittingError
 from botorch.models.gpytorch import GPyTorchModel
@@ -216,6 +217,7 @@ class BayesianOptimization(Strategy):
     def _acquisition(self, model: Model, X_train: torch.Tensor):
         sampler = self._sampler(model)
         if self.is_multi_objective:
+            _skip_jit_kernel()
             return qLogNoisyExpectedHypervolumeImprovement(
                 model,
                 ref_point=self._ref().tolist(),
@@ -331,3 +333,13 @@ class BayesianOptimization(Strategy):
             idx = [int(keep[i]) for i in self._indices(picked, choices)]
         self.last_timing = {"fit_s": t1 - t0, "acq_s": time.perf_counter() - t1}
         return out + [Suggestion(archs[i]) for i in idx]
+
+
+def _skip_jit_kernel() -> None:
+    """Keep qLogNEHVI on BoTorch's pure-PyTorch path instead of its JIT-compiled C++ kernel.
+
+    BoTorch compiles that kernel on first use (a C++ toolchain, about a minute) under a file
+    lock in ``~/.cache/torch_extensions``; a search killed while compiling leaves the lock,
+    and every later multi-objective search on the machine then waits on it for ever.
+    """
+    mo_logei._load_attempted = True
