@@ -1,5 +1,8 @@
 """Named, packaged benchmark tables (NAS-Bench-201, -101, -301 subsets) and user CSVs behind one loader.
 
+The NAS-Bench-201 tables also carry the measured latency of every cell on 27 device
+settings (``lat_ms_<setting>``, see :mod:`.devices`).
+
     >>> t = load_benchmark("nb201-cifar10")
     >>> len(t), round(t.optimum, 4)
     (15625, 91.6067)
@@ -18,6 +21,7 @@ import pandas as pd
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.resources import data_file
 from surrogate_nas.spaces import DEFAULT_SPACE
+from surrogate_nas.tables.devices import DEVICES, latency_frame
 from surrogate_nas.tables.table import ARCH_COLUMN, BenchmarkTable, table_from_frame
 
 _NB201_FILE = "nb201_benchmark.csv.gz"
@@ -35,7 +39,13 @@ class NamedBenchmark:
     size_column: str | None
     description: str
     space: str = "nb201"
+    known_columns: tuple[str, ...] = ()
+    """Columns known without training an architecture (its size, its measured latency): a
+    constraint on one filters candidates before they are evaluated."""
 
+
+_NB201_KNOWN = ("params_mb_cifar10", "params_mb_cifar100", "latency_cifar10", "latency_cifar100",
+                *(d.column for d in DEVICES.values()))
 
 NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
     "nb201-cifar10": NamedBenchmark(
@@ -45,6 +55,7 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "train_time_s_cifar10",
         "params_mb_cifar10",
         "NAS-Bench-201 CIFAR-10, 200 epochs: search on x-valid, report ori-test",
+        known_columns=_NB201_KNOWN,
     ),
     "nb201-cifar100": NamedBenchmark(
         _NB201_FILE,
@@ -53,6 +64,7 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "train_time_s_cifar100",
         "params_mb_cifar100",
         "NAS-Bench-201 CIFAR-100, 200 epochs: search on x-valid, report x-test",
+        known_columns=_NB201_KNOWN,
     ),
     "nb201-cifar10-12ep": NamedBenchmark(
         _NB201_FILE,
@@ -61,6 +73,7 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "est_train_time_s_cifar10_12ep",
         "params_mb_cifar10",
         "NAS-Bench-201 CIFAR-10, separate 12-epoch schedule (low fidelity)",
+        known_columns=_NB201_KNOWN,
     ),
     "nb201-cifar100-12ep": NamedBenchmark(
         _NB201_FILE,
@@ -69,6 +82,7 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "est_train_time_s_cifar100_12ep",
         "params_mb_cifar100",
         "NAS-Bench-201 CIFAR-100, separate 12-epoch schedule (low fidelity)",
+        known_columns=_NB201_KNOWN,
     ),
     "nb101-cifar10-subset": NamedBenchmark(
         "nb101_cifar10_subset.csv.gz",
@@ -78,6 +92,7 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "params",
         "NAS-Bench-101 CIFAR-10, 108 epochs: 500 NAS-Bench-Suite-Zero samples (301 distinct cells)",
         space="nb101",
+        known_columns=("params", "flops"),
     ),
     "darts-cifar10-subset": NamedBenchmark(
         "darts_cifar10_subset.csv.gz",
@@ -87,6 +102,7 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "params",
         "DARTS space (NAS-Bench-301 surrogate accuracy), CIFAR-10: 725 NAS-Bench-Suite-Zero samples",
         space="darts",
+        known_columns=("params", "flops"),
     ),
 }
 """Packaged benchmarks by name. Column meanings: ``surrogate_nas/data/PROVENANCE.md``."""
@@ -162,6 +178,7 @@ def _load_named(name: str, metric: str | None, maximize: bool, cost_column: str 
         test_column=spec.test_column,
         cost_column=cost_column or spec.cost_column,
         size_column=spec.size_column,
+        known_columns=spec.known_columns,
     )
 
 
@@ -173,8 +190,15 @@ def _packaged_frame(filename: str) -> pd.DataFrame:
         return frame
     frame = frame.drop(columns=[c for c in _NB201_DROPPED if c in frame.columns])
     frame = frame.rename(columns={"arch_str": ARCH_COLUMN})
+    frame = frame.merge(latency_frame(), on="arch_index", how="left", validate="one_to_one")
     # NB201 records no 12-epoch training time; per-epoch cost does not depend on the
     # schedule, so 12/200 of the 200-epoch time estimates it (see PROVENANCE.md).
     for ds in ("cifar10", "cifar100"):
         frame[f"est_train_time_s_{ds}_12ep"] = frame[f"train_time_s_{ds}"] * (12 / 200)
     return frame
+
+
+def nb201_arch_strings() -> tuple[list[int], list[str]]:
+    """NAS-Bench-201 indices and cell strings, in the packaged table's row order."""
+    frame = _packaged_frame(_NB201_FILE)
+    return frame["arch_index"].astype(int).tolist(), frame[ARCH_COLUMN].tolist()

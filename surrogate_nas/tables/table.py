@@ -42,6 +42,9 @@ class BenchmarkTable:
         test_column: Metric reported alongside the target, if any.
         cost_column: Evaluation cost in seconds, if known.
         size_column: Model size, if known.
+        known_columns: Columns known for an architecture without training it (size,
+            measured latency): a search may read them for architectures it has not
+            evaluated (to skip those a constraint rules out), never the others.
     """
 
     name: str
@@ -52,6 +55,7 @@ class BenchmarkTable:
     test_column: str | None = None
     cost_column: str | None = None
     size_column: str | None = None
+    known_columns: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -141,6 +145,7 @@ def table_from_frame(
     test_column: str | None = None,
     cost_column: str | None = None,
     size_column: str | None = None,
+    known_columns: Sequence[str] = (),
     row_label: Callable[[int], str] | None = None,
 ) -> BenchmarkTable:
     """Validate ``frame`` and wrap it as a :class:`BenchmarkTable`.
@@ -154,6 +159,7 @@ def table_from_frame(
         space: The search space (or its registered name) the architectures belong to.
         maximize: Whether larger target values are better.
         test_column, cost_column, size_column: Optional roles for other numeric columns.
+        known_columns: Numeric columns known without training (see :class:`BenchmarkTable`).
         row_label: Maps a 0-based position to the text naming that row in messages;
             defaults to ``"data row <position + 1>"``.
 
@@ -184,7 +190,7 @@ def table_from_frame(
                 f"{name}: name the metric column; numeric columns are: {', '.join(numeric) or '(none)'}"
             )
         metric = numeric[0]
-    roles = [metric] + [c for c in (test_column, cost_column, size_column) if c is not None]
+    roles = [metric] + [c for c in (test_column, cost_column, size_column, *known_columns) if c is not None]
     for column in roles:
         _check_metric(name, frame, column, numeric, label)
     kept = [c for c in frame.columns if str(c) in numeric and c != ARCH_COLUMN]
@@ -198,6 +204,7 @@ def table_from_frame(
         test_column=test_column,
         cost_column=cost_column,
         size_column=size_column,
+        known_columns=tuple(known_columns),
     )
 
 
