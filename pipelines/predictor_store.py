@@ -1,7 +1,8 @@
 """Save fitted predictors as MLflow artifacts (or files) and load them back.
 
 A saved predictor is a pickle of ``{"predictor", "features", "target",
-"benchmark", "n_train"}``; it is only ever read from stores the user controls.
+"benchmark", "n_train", "kind", "space", "quantity"}`` (``quantity`` is ``latency`` for a
+latency model); it is only ever read from stores the user controls.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def load_bundle_file(path: str | Path) -> dict:
 def log_bundle(tracker, bundle: dict, name: str) -> str:
     """Log the bundle in its own MLflow run tagged ``predictor_name``; return the run id."""
     run = tracker.start_run(f"predictor-{name}", params={
-        k: bundle[k] for k in ("features", "target", "benchmark", "n_train", "kind")}, tags={
+        k: bundle[k] for k in ("features", "target", "benchmark", "n_train", "kind", "quantity") if k in bundle}, tags={
         "kind": "predictor", "predictor_name": name})
     with tempfile.TemporaryDirectory() as tmp:
         path = save_bundle(bundle, Path(tmp) / "predictor.pkl")
