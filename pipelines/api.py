@@ -40,7 +40,8 @@ class SearchResult:
     Attributes:
         name: the search's name (rerun with it to resume or extend the search).
         trace: one row per evaluation (see :class:`~surrogate_nas.pipelines.search.runner.SearchTrace`).
-        best: the best full-fidelity trial (``best.arch``, ``best.value``, ``best.objectives``).
+        best: the best feasible full-fidelity trial (``best.arch``, ``best.value``,
+            ``best.objectives``); None when no trial meets the constraints.
         pareto_front: the non-dominated trials when there are several objectives, else None.
         new: evaluations (trainings, for live search) this call made.
         resumed: trials read back from earlier runs of the same search.
@@ -69,6 +70,7 @@ def search(
     strategy: str = "bo",
     budget: int = 20,
     objectives: Sequence[str] = ("accuracy",),
+    constraints: Sequence[str] = (),
     batch_size: int = 4,
     seed: int = 0,
     name: str | None = None,
@@ -108,20 +110,25 @@ def search(
     Give exactly one of ``dataset`` and ``benchmark``. The search is stored under ``name``;
     calling again with the same arguments resumes it without evaluating anything twice.
     ``objectives`` are ``accuracy`` and, for live training, ``params``, ``flops`` or
-    ``train_seconds`` (for tables: ``params`` or ``COLUMN:min|max``); two or more give a
-    Pareto front. ``workers`` > 1 trains that many architectures at once, asynchronously, on
-    local processes or Ray (``executor``); on a table it simulates them on the table's cost
-    clock. Multi-fidelity strategies (``mf-bo``, ``sh``, ``hb``) evaluate at several budgets:
-    live, the epochs of ``epochs`` (rungs every factor ``eta``); on a table, its fidelity
-    columns (NB-201's 12 and 200 epochs, or ``fidelity_columns`` of a CSV). ``max_cost_s``
-    stops the search once its evaluations cost that many seconds (simulated on tables).
+    ``train_seconds`` (for tables: ``params`` or ``COLUMN:min|max``), or a latency:
+    ``latency@DEVICE`` (a setting of ``surrogate-nas devices``, NAS-Bench-201) or
+    ``latency@MODEL`` (saved by ``fit --target latency``); two or more give a Pareto front.
+    ``constraints`` bound any such quantity (``["latency@pixel3<=5", "params<=0.5"]``):
+    the best and the front are then the best feasible. ``workers`` > 1 trains that many
+    architectures at once, asynchronously, on local processes or Ray (``executor``); on a
+    table it simulates them on the table's cost clock. Multi-fidelity strategies (``mf-bo``,
+    ``sh``, ``hb``) evaluate at several budgets: live, the epochs of ``epochs`` (rungs every
+    factor ``eta``); on a table, its fidelity columns (NB-201's 12 and 200 epochs, or
+    ``fidelity_columns`` of a CSV). ``max_cost_s`` stops the search once its evaluations cost
+    that many seconds (simulated on tables).
     See :class:`~surrogate_nas.pipelines.search_job.SearchSpec` for the rest.
 
     Raises:
         InputDataError: bad arguments (one line saying what was expected); nothing is stored.
         DatasetError: an unreadable dataset.
     """
-    from surrogate_nas.pipelines.search_job import SearchJob, SearchSpec, resolve_objectives
+    from surrogate_nas.pipelines.objective_words import resolve_terms
+    from surrogate_nas.pipelines.search_job import SearchJob, SearchSpec
 
     if (dataset is None) == (benchmark is None):
         raise InputDataError("give either dataset= (live training) or benchmark= (a table), not both or neither")
@@ -134,7 +141,8 @@ def search(
         space = get_space(space, builder)  # a builder function: the space object carries it
     spec = SearchSpec(
         benchmark=source, space=space, builder=builder if isinstance(builder, str) else None, strategy=strategy,
-        surrogate=surrogate, acquisition=acquisition, metric=metric, objectives=tuple(objectives), budget=budget,
+        surrogate=surrogate, acquisition=acquisition, metric=metric, objectives=tuple(objectives),
+        constraints=tuple(constraints), budget=budget,
         batch_size=batch_size, seed=seed, name=name, wall_clock_s=wall_clock_s, minimize=minimize,
         cost_column=cost_column, fidelity_columns=fidelity_columns, max_cost_s=max_cost_s, eta=eta, epochs=epochs, channels=channels, cells_per_stage=cells_per_stage, preset=preset,
         augment=augment, image_size=image_size, data_dir=data_dir, device=device,
@@ -145,7 +153,7 @@ def search(
     store = open_db(db, stale_after=stale_after)
     table = None if spec.live else load_table(benchmark, metric, store, spec.search_space(), minimize, cost_column,
                                               fidelity_columns)
-    resolve_objectives(spec.objectives, table)  # validate before anything is created
+    resolve_terms(spec.objectives, spec.constraints, table, spec.search_space())  # validate before anything is created
     if spec.live:
         from surrogate_nas.device import resolve_device
 

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import Evaluation, Status, TrainResult
 from surrogate_nas.pipelines.search.backends import Backend, Finished, as_trial
-from surrogate_nas.pipelines.search.evaluators import Evaluator, Observation
+from surrogate_nas.pipelines.search.evaluators import ArchMetric, Evaluator, Observation
 from surrogate_nas.pipelines.search.history import Suggestion
 from surrogate_nas.pipelines.trainer import DatabaseTrainer, TrainingOutcome
 
@@ -41,16 +43,22 @@ class LiveEvaluator(Evaluator):
             after each new training is stored (the search job logs it to MLflow and records it
             as a trial there, before the batch ends).
         wait_s: how long to wait for an architecture another live worker is training.
+        metrics: quantities computed from the architecture (a device's latency) added to
+            every observation.
+
+    Its parameter and FLOP counts (analytic, for the trained network) and the metrics are
+    known without training (:meth:`known`).
     """
 
     target = "valid_acc"
 
     def __init__(self, trainer: DatabaseTrainer,
                  on_result: Callable[[TrainResult, int, Observation, float], None] | None = None,
-                 wait_s: float = WAIT_S) -> None:
+                 wait_s: float = WAIT_S, metrics: Sequence[ArchMetric] = ()) -> None:
         self.trainer = trainer
         self.space = trainer.space
         self.on_result, self.wait_s = on_result, wait_s
+        self.metrics = tuple(metrics)
         self.trained = 0
 
     @property
@@ -63,7 +71,24 @@ class LiveEvaluator(Evaluator):
         return 100.0 / self.dataset.num_classes
 
     def reported(self) -> tuple[str, ...]:
-        return LIVE_OBJECTIVES
+        return LIVE_OBJECTIVES + tuple(m.name for m in self.metrics)
+
+    def known(self) -> dict[str, Callable[[Sequence], np.ndarray]]:
+        setting, data = self.trainer.setting, self.dataset
+
+        def counted(count):
+            return lambda archs: np.array([count(a, setting.network, data.input_shape, data.num_classes)
+                                           for a in archs], dtype=np.float64)
+
+        return {"params": counted(self.space.count_params), "flops": counted(self.space.count_flops),
+                **{m.name: m.values for m in self.metrics}}
+
+    def _with_metrics(self, arch, obs: Observation) -> Observation:
+        if not self.metrics:
+            return obs
+        extra = {m.name: float(m.values([arch])[0]) for m in self.metrics}
+        return Observation(obs.value, {**obs.objectives, **extra}, obs.test_value, obs.cost_s, obs.status,
+                           obs.message)
 
     @property
     def epochs(self) -> int:
@@ -97,8 +122,9 @@ class LiveEvaluator(Evaluator):
         if outcome.trained:
             self.trained += 1
             result = outcome.result
-            obs = self._observation(result.valid_acc, None if result.paused else result.test_acc, result.params,
-                                    result.flops, outcome.seconds, result.status)
+            obs = self._with_metrics(outcome.arch, self._observation(
+                result.valid_acc, None if result.paused else result.test_acc, result.params, result.flops,
+                outcome.seconds, result.status))
             if self.on_result is not None:
                 self.on_result(result, outcome.evaluation_id, obs, fidelity)
             return obs
@@ -106,7 +132,8 @@ class LiveEvaluator(Evaluator):
         setting, data = self.trainer.setting, self.dataset
         params = self.space.count_params(outcome.arch, setting.network, data.input_shape, data.num_classes)
         flops = self.space.count_flops(outcome.arch, setting.network, data.input_shape, data.num_classes)
-        return self._observation(None, None, params, flops, 0.0, Status.FAILED, reason)
+        return self._with_metrics(outcome.arch, self._observation(None, None, params, flops, 0.0, Status.FAILED,
+                                                                  reason))
 
     def from_evaluation(self, e: Evaluation, fidelity: float = 1.0) -> Observation:
         """The observation a stored evaluation stands for (warm starts and cache hits).
@@ -115,11 +142,13 @@ class LiveEvaluator(Evaluator):
         of the stored training time those epochs took.
         """
         epochs = self.stop_after(fidelity)
+        arch = self.space.parse(e.arch)
         if epochs is None or e.status is not Status.OK and e.status is not Status.PAUSED:
-            return self._observation(e.valid_acc, e.test_acc, e.params, e.flops, e.train_seconds or 0.0, e.status)
+            return self._with_metrics(arch, self._observation(e.valid_acc, e.test_acc, e.params, e.flops,
+                                                              e.train_seconds or 0.0, e.status))
         share = epochs / max(e.epochs_done, 1)
-        return self._observation(e.valid_accs[epochs - 1], None, e.params, e.flops, (e.train_seconds or 0.0) * share,
-                                 Status.OK)
+        return self._with_metrics(arch, self._observation(e.valid_accs[epochs - 1], None, e.params, e.flops,
+                                                          (e.train_seconds or 0.0) * share, Status.OK))
 
     def _observation(self, valid, test, params, flops, seconds, status: Status, message: str = "") -> Observation:
         value = float(valid) if status is Status.OK and valid is not None else self.chance

@@ -3,8 +3,8 @@
 A saved predictor is the code-free format of
 :mod:`surrogate_nas.predictors.serialization` (a zip of a JSON header, numpy arrays
 and XGBoost's own model files); the bundle's description (``features``, ``target``,
-``benchmark``, ``n_train``, ``kind``, ``space``) travels in its header. Reading one
-never runs code from the file, wherever it came from.
+``benchmark``, ``n_train``, ``kind``, ``space``, ``quantity``: ``latency`` for a latency
+model) travels in its header. Reading one never runs code from the file, wherever it came from.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from surrogate_nas.errors import InputDataError, TrackingError
 from surrogate_nas.predictors.serialization import load_predictor, save_predictor
 
 ARTIFACT = "predictor/predictor.zip"
-_META = ("features", "target", "benchmark", "n_train", "kind", "space")
+_META = ("features", "target", "benchmark", "n_train", "kind", "space", "quantity")
 
 
 def save_bundle(bundle: dict, path: str | Path) -> Path:
@@ -44,7 +44,7 @@ def log_bundle(tracker, bundle: dict, name: str) -> str:
         TrackingError: MLflow failed, so the predictor was not kept.
     """
     run = tracker.start_run(f"predictor-{name}", params={
-        k: bundle[k] for k in ("features", "target", "benchmark", "n_train", "kind")}, tags={
+        k: bundle[k] for k in ("features", "target", "benchmark", "n_train", "kind", "quantity") if k in bundle}, tags={
         "kind": "predictor", "predictor_name": name})
     with tempfile.TemporaryDirectory() as tmp:
         path = save_bundle(bundle, Path(tmp) / Path(ARTIFACT).name)

@@ -22,21 +22,14 @@ from surrogate_nas.spaces import DEFAULT_SPACE, SearchSpace, get_space
 from surrogate_nas.tables import BenchmarkTable, parse_fidelity_columns
 from surrogate_nas.pipelines.execution.executors import check_execution, make_executor, threads_per_trial
 from surrogate_nas.pipelines.live_evaluator import LiveBackend, LiveEvaluator
+from surrogate_nas.pipelines.objective_words import resolve_terms
 from surrogate_nas.pipelines.search.backends import Backend, SimulatedBackend
+from surrogate_nas.pipelines.search.constraints import ConstraintSet
 from surrogate_nas.pipelines.search.evaluators import Evaluator, TabularEvaluator
-from surrogate_nas.pipelines.search.history import Objective, Trial, parse_objectives
+from surrogate_nas.pipelines.search.history import Trial
 from surrogate_nas.pipelines.search.runner import SearchTrace, StepInfo, run_search
 from surrogate_nas.pipelines.search.strategies import STRATEGIES, make_strategy
 from surrogate_nas.pipelines.trainer import DatabaseTrainer
-
-LIVE_OBJECTIVE_WORDS: dict[str, Objective] = {
-    "accuracy": Objective("valid_acc", True),
-    "valid_acc": Objective("valid_acc", True),
-    "params": Objective("params", False),
-    "flops": Objective("flops", False),
-    "train_seconds": Objective("train_seconds", False),
-}
-"""What each ``--objectives`` word means for a live search."""
 
 _TRIAL_FIELDS = ("value", "test_value", "cost_s", "status", "message")
 
@@ -72,6 +65,7 @@ class SearchSpec:
     builder: str | None = None
     ref_point: tuple[float, ...] | None = None
     eta: float = 3.0
+    constraints: tuple[str, ...] = ()
     # tables only
     minimize: bool = False
     cost_column: str | None = None
@@ -135,6 +129,8 @@ class SearchSpec:
         base = Path(self.benchmark).name.split(".")[0] if ("/" in self.benchmark or "." in self.benchmark) \
             else self.benchmark
         parts = [self.strategy_label, base, "+".join(self.objectives), f"seed{self.seed}"]
+        if self.constraints:
+            parts.insert(3, "st-" + "+".join(c.replace(" ", "") for c in self.constraints))
         space = self.search_space().name
         if space != DEFAULT_SPACE:
             parts.insert(1, space)
@@ -151,6 +147,7 @@ class SearchSpec:
         for k in _IDENTITY_EXCLUDED:
             d.pop(k)
         d["objectives"] = list(self.objectives)
+        d["constraints"] = list(self.constraints)
         d["space"] = self.search_space().name
         if self.live:
             net, train = self.network(), self.train_config()
@@ -167,43 +164,6 @@ class SearchSpec:
         """Values that identity keys added after a search was stored stand for."""
         return {f.name: list(f.default) if isinstance(f.default, tuple) else f.default for f in fields(cls)
                 if f.name not in _IDENTITY_EXCLUDED and f.default is not MISSING}
-
-
-def resolve_objectives(words, table: BenchmarkTable | None) -> tuple[Objective, ...]:
-    """Turn ``--objectives`` words into objectives with directions.
-
-    For live training the words are those of :data:`LIVE_OBJECTIVE_WORDS`. For a table,
-    ``accuracy`` is the table's target (in its direction), ``params`` its size column
-    (minimised), and any other word is a column name with an explicit direction
-    (``COLUMN:min`` or ``COLUMN:max``); a bare column other than the target is refused
-    rather than guessed.
-
-    Raises:
-        InputDataError: a word matches no objective, or a table column lacks a direction.
-    """
-    out = []
-    for word in words:
-        name, _, direction = str(word).partition(":")
-        if direction and direction not in ("min", "max"):
-            raise InputDataError(f"objective {word!r}: direction must be 'min' or 'max'")
-        if table is None:
-            if name not in LIVE_OBJECTIVE_WORDS:
-                raise InputDataError(f"objective {name!r} cannot be searched with live training; "
-                                     f"expected one of {', '.join(LIVE_OBJECTIVE_WORDS)}")
-            base = LIVE_OBJECTIVE_WORDS[name]
-        elif name in ("accuracy", table.target):
-            base = Objective(table.target, table.maximize)
-        elif name == "params" and table.size_column:
-            base = Objective(table.size_column, False)
-        elif name in table.numeric_columns:
-            if not direction:
-                raise InputDataError(f"objective {name!r}: say {name}:min or {name}:max")
-            base = Objective(name, direction == "max")
-        else:
-            raise InputDataError(f"objective {name!r} matches no column of {table.name}; "
-                                 f"columns: {', '.join(table.numeric_columns)}")
-        out.append(Objective(base.name, direction == "max") if direction else base)
-    return parse_objectives(out)
 
 
 def trial_values(trial: Trial) -> dict:
@@ -301,9 +261,14 @@ class SearchJob:
             raise InputDataError(f"table {table.name} holds {table.space.name} architectures, "
                                  f"not {space.name}; pass --space {table.space.name}")
         self.space = (space if table is None else table.search_space()).with_cache(store)
-        self.objectives = resolve_objectives(spec.objectives, table)
+        self.terms = resolve_terms(spec.objectives, spec.constraints, table, self.space)
+        self.objectives = self.terms.objectives
         self._user_ref_point()  # checked before anything is stored
         self._check_strategy(table)
+        if table is not None and self.terms.constraints:  # a table knows whether any row is feasible
+            known = TabularEvaluator(table, objectives=[c.name for c in self.terms.constraints],
+                                     metrics=self.terms.metrics).known()
+            ConstraintSet(self.terms.constraints, known).restrict(self.space)
         self.name = spec.resolved_name()
         # Loaded here, so a missing dataset fails before a progress bar or a search row exists.
         self.data = (spec.dataset_spec(), spec.dataset_spec().load()) if spec.live else None
@@ -334,12 +299,13 @@ class SearchJob:
                                 if spec.strategy in ("bo", "mf-bo") else {})
             if STRATEGIES[spec.strategy].multi_fidelity:
                 strategy_options["eta"] = spec.eta
+            constraints = ConstraintSet(self.terms.constraints, evaluator.known())
             strategy = make_strategy(spec.strategy, self.space, objectives=self.objectives, seed=spec.seed,
-                                     **strategy_options)
+                                     constraints=constraints, **strategy_options)
             trace = run_search(strategy, evaluator, budget=spec.budget + len(warm), wall_clock_s=spec.wall_clock_s,
                                batch_size=spec.batch_size, objectives=self.objectives, initial=warm + done,
                                callback=recorder, ref_point=recorder.ref_point, backend=backend,
-                               max_cost_s=spec.max_cost_s)
+                               max_cost_s=spec.max_cost_s, constraints=constraints)
             if parent is not None:
                 self._log_artifacts(parent, trace)
         except KeyboardInterrupt:
@@ -368,6 +334,7 @@ class SearchJob:
         if ref is None:
             params = {**{k: v for k, v in self.spec.identity().items() if v is not None and k != "objectives"},
                       "objectives": ",".join(self.spec.objectives), "search_name": self.name,
+                      "constraints": "; ".join(self.spec.constraints) or "-",
                       "budget": self.spec.budget}
             ref = self.tracker.start_run(f"search-{self.name}", params=params, tags={
                 "kind": "search", "search_name": self.name, "strategy": self.spec.strategy_label,
@@ -399,8 +366,9 @@ class SearchJob:
     def _evaluator(self, recorder: TrialRecorder, own: set[str]) -> tuple[Evaluator, Backend | None, list[Trial]]:
         """The evaluator, the backend that runs its evaluations (None: synchronous batches), warm-start trials."""
         spec = self.spec
+        reported = list(dict.fromkeys([*(o.name for o in self.objectives), *(c.name for c in self.terms.constraints)]))
         if not spec.live:
-            evaluator = TabularEvaluator(self.table, objectives=list(self.objectives))
+            evaluator = TabularEvaluator(self.table, objectives=reported, metrics=self.terms.metrics)
             return evaluator, SimulatedBackend(evaluator, spec.workers) if spec.workers > 1 else None, []
         data_spec, data = self.data
         setting = Setting(self.space.name, data.name, spec.network(), spec.train_config(), spec.seed)
@@ -409,7 +377,7 @@ class SearchJob:
         trainer = DatabaseTrainer(self.store, self.space, (data_spec, data), setting, spec.device, executor=executor,
                                   max_retries=spec.max_retries, threads=threads_per_trial(spec.cpus_per_trial),
                                   on_wait=_say)
-        evaluator = LiveEvaluator(trainer, on_result=recorder.trained)
+        evaluator = LiveEvaluator(trainer, on_result=recorder.trained, metrics=self.terms.metrics)
         backend = LiveBackend(evaluator, batch_size=None if executor.slots > 1 else spec.batch_size)
         return evaluator, backend, self._warm_start(evaluator, setting, own)
 

@@ -19,6 +19,7 @@ _EXPORTS = {
     "XGBEnsemble": "xgb",
     "GPPredictor": "gp",
     "RandomForestPredictor": "forest",
+    "LatencyRegressor": "latency",
     "ProxyPredictor": "baselines",
     "MeanPredictor": "baselines",
     "PREDICTORS": "registry",

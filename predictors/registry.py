@@ -7,7 +7,8 @@ set, chosen by measurement (``benchmarks/predictors.py``; on NAS-Bench-201 live-
 counts plus analytic cost lift XGBoost's Kendall tau from about 0.30 to 0.66 at n=56
 over the plain one-hot encoding, which is kept as ``xgb-onehot`` to reproduce the
 literature's plain baseline), ``cheap`` the same without zero-cost proxies, and
-``onehot``, ``cost`` and ``zc`` mean the same in every space.
+``onehot``, ``cost`` and ``zc`` mean the same in every space; ``latency`` is what the
+``latency`` predictor reads (on NAS-Bench-201 the cells' latency on known devices).
 
     >>> from surrogate_nas.spaces import get_space
     >>> kind, predictor = make_predictor("mean", get_space("nb201"))
@@ -26,6 +27,7 @@ from surrogate_nas.predictors.base import Predictor
 from surrogate_nas.predictors.baselines import MeanPredictor, ProxyPredictor
 from surrogate_nas.predictors.forest import RandomForestPredictor
 from surrogate_nas.predictors.gp import GPPredictor
+from surrogate_nas.predictors.latency import LatencyRegressor
 from surrogate_nas.predictors.xgb import XGBEnsemble
 
 
@@ -59,6 +61,9 @@ PREDICTORS: dict[str, PredictorSpec] = {
     "synflow": PredictorSpec("zc", lambda space: ProxyPredictor(column=0), "synflow zero-cost proxy (rank baseline)"),
     "nwot": PredictorSpec("zc", lambda space: ProxyPredictor(column=1), "NASWOT zero-cost proxy (rank baseline)"),
     "mean": PredictorSpec("onehot", _plain(MeanPredictor), "training mean (floor)"),
+    "latency": PredictorSpec("latency", _plain(LatencyRegressor),
+                             "latency model for a new device: ridge on log latency (NB-201: transfers from the "
+                             "cells' measured latency on 27 device settings)"),
 }
 """Registered predictors by name."""
 

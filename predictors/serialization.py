@@ -39,12 +39,14 @@ from surrogate_nas.predictors.base import Predictor
 from surrogate_nas.predictors.baselines import MeanPredictor, ProxyPredictor
 from surrogate_nas.predictors.forest import RandomForestPredictor
 from surrogate_nas.predictors.gp import GPPredictor
+from surrogate_nas.predictors.latency import LatencyRegressor
 from surrogate_nas.predictors.xgb import XGBEnsemble
 
 FORMAT = "surrogate-nas-predictor"
 VERSION = 1
 CLASSES: dict[str, type[Predictor]] = {
-    cls.__name__: cls for cls in (XGBEnsemble, GPPredictor, RandomForestPredictor, MeanPredictor, ProxyPredictor)
+    cls.__name__: cls
+    for cls in (XGBEnsemble, GPPredictor, RandomForestPredictor, MeanPredictor, ProxyPredictor, LatencyRegressor)
 }
 """The predictor classes a saved file may name."""
 

@@ -156,6 +156,7 @@ def _register_commands() -> None:
     from surrogate_nas.pipelines.cli import (  # noqa: F401
         compare_cmd,
         db_cmd,
+        devices_cmd,
         predict_cmd,
         quickstart_cmd,
         search_cmd,

@@ -1,4 +1,9 @@
-"""``surrogate-nas fit`` and ``predict``: a stored predictor for scoring architectures."""
+"""``surrogate-nas fit`` and ``predict``: a stored predictor for scoring architectures.
+
+``fit --target latency`` makes a latency model for a device from a few measured
+architectures; a search then uses it as ``latency@NAME`` (see
+:mod:`surrogate_nas.pipelines.objective_words`).
+"""
 
 from __future__ import annotations
 
@@ -16,24 +21,38 @@ from surrogate_nas.pipelines.cli.format import check_writable, print_table
 @space_option(None, "Search space of a CSV or db benchmark: a registered one or a .json/.yaml file (default: the "
                     "named table's own, else nb201).")
 @builder_option
-@click.option("--predictor", "kind", default="xgb", show_default=True,
-              help="xgb, gp, rf, params, flops, synflow, nwot, mean, xgb-onehot, gp-onehot, ...")
+@click.option("--target", type=click.Choice(["accuracy", "latency"]), default="accuracy", show_default=True,
+              help="accuracy: the benchmark's target (or --metric); latency: a latency model for a device, fitted "
+                   "on a CSV of measured (arch, ms) pairs, usable in a search as latency@NAME.")
+@click.option("--predictor", "kind", default=None,
+              help="xgb (default for accuracy), latency (default for latency), gp, rf, params, flops, synflow, nwot, "
+                   "mean, xgb-onehot, gp-onehot, ...")
 @click.option("--benchmark", default="db", show_default=True, help="db[:DATASET], a named table or a CSV.")
-@click.option("--metric", default=None, help="Target column (default: valid_acc, or the table's own).")
+@click.option("--metric", default=None, help="Target column (default: valid_acc, the table's own, or a CSV's only "
+                                             "numeric column).")
 @click.option("--name", default=None, help="Name to save it under (default: PREDICTOR-BENCHMARK).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Also write it to this file (a zip of JSON, numpy arrays and XGBoost models; no pickle).")
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow (then --out is required).")
 @db_option
-def fit_command(space, builder, kind, benchmark, metric, name, out, no_mlflow, db_url) -> None:
+def fit_command(space, builder, target, kind, benchmark, metric, name, out, no_mlflow, db_url) -> None:
     """Fit a predictor on every architecture of the database (or a table) and store it."""
     if no_mlflow and not out:
         raise click.UsageError("with --no-mlflow, give --out PATH to keep the predictor")
     from surrogate_nas.predictors.registry import make_predictor
+    from surrogate_nas.pipelines.objective_words import LATENCY_QUANTITY
     from surrogate_nas.pipelines.predictor_store import log_bundle, save_bundle
     from surrogate_nas.pipelines.tracking import Tracker
+    from surrogate_nas.tables.devices import DEVICES
 
     check_writable(out, "the predictor")
+    latency = target == LATENCY_QUANTITY
+    kind = kind or ("latency" if latency else "xgb")
+    if latency and benchmark == "db" and metric is None:
+        raise click.UsageError("--target latency fits measured latencies: give --benchmark measured.csv (arch, ms)")
+    if latency and name is not None and name.lower() in DEVICES:
+        raise click.BadParameter(f"{name!r} is a device setting of the latency table; pick another name",
+                                 param_hint="--name")
     table = resolve_benchmark(benchmark, metric, db_url, space, builder)
     features, predictor = make_predictor(kind, table.space)
     tracker = None if no_mlflow else Tracker()
@@ -41,15 +60,20 @@ def fit_command(space, builder, kind, benchmark, metric, name, out, no_mlflow, d
     start = time.perf_counter()
     predictor.fit(table.space.features(table.architectures(), features), table.values())
     seconds = time.perf_counter() - start
-    name = name or f"{kind}-{table.name}".replace(":", "-")
+    default_name = f"latency-{Path(table.name).name.split('.')[0]}" if latency else f"{kind}-{table.name}"
+    name = name or default_name.replace(":", "-")
     bundle = {"predictor": predictor, "features": features, "target": table.target, "benchmark": table.name,
-              "n_train": len(table), "kind": kind, "space": table.space.name}
+              "n_train": len(table), "kind": kind, "space": table.space.name,
+              "quantity": LATENCY_QUANTITY if latency else "accuracy"}
     click.echo(f"fitted {kind} on {len(table)} architectures of {table.name} ({table.target}) in {seconds:.1f}s")
     if out:
         click.echo(f"saved: {save_bundle(bundle, out)}")
     if tracker is not None:
         run_id = log_bundle(tracker, bundle, name)
         click.echo(f"saved to MLflow as {name!r} (run {run_id}); score with: surrogate-nas predict --model {name} ARCH")
+    if latency:
+        click.echo(f"search with it: --objectives accuracy,latency@{name if not no_mlflow else out} "
+                   f"or --constraint \"latency@{name if not no_mlflow else out}<=MS\"")
 
 
 @cli.command("predict")

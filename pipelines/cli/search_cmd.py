@@ -51,10 +51,15 @@ SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
               help="Stop once the evaluations have cost this many seconds of training (simulated on tables).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--objectives", default="accuracy", callback=csv_list(), show_default=True,
-              help="accuracy, or e.g. accuracy,params / accuracy,flops (live) or accuracy,COLUMN:min (tables).")
+              help="accuracy, or e.g. accuracy,params / accuracy,flops (live), accuracy,COLUMN:min (tables), "
+                   "accuracy,latency@pixel3 (a device of `surrogate-nas devices`, NB-201) or accuracy,latency@MODEL "
+                   "(a model of `fit --target latency`).")
+@click.option("--constraint", "constraints", multiple=True, metavar="NAME<=X",
+              help="Repeatable bound on any objective word or table column, e.g. \"latency@pixel3<=5\", "
+                   "\"params<=0.5\"; the best is then the best feasible.")
 @click.option("--ref-point", default=None, callback=csv_list(float),
               help="Hypervolume reference point, one value per objective in its own units (default: fixed from "
-                   "the first evaluations).")
+                   "the search's first evaluations, never from unevaluated rows of a table).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--name", default=None, help="Search name; rerunning with the same name resumes it.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Trace CSV.")
@@ -69,7 +74,8 @@ SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
 @stale_after_option
 @db_option
 def search_command(benchmark, space, builder, metric, minimize, cost_column, fidelity_columns, strategy, eta,
-                   surrogate, acquisition, budget, wall_clock, max_cost, batch_size, objectives, ref_point, seed, name, output, epochs, channels,
+                   surrogate, acquisition, budget, wall_clock, max_cost, batch_size, objectives, constraints,
+                   ref_point, seed, name, output, epochs, channels,
                    cells_per_stage, data_dir, image_size, augment, preset, device, workers, executor, ray_address,
                    cpus_per_trial, gpus_per_trial, max_retries, no_mlflow, stale_after, db_url):
     """Search for the best (and lightest) architecture; only the top candidates are trained."""
@@ -79,7 +85,8 @@ def search_command(benchmark, space, builder, metric, minimize, cost_column, fid
     check_writable(output, "the trace CSV")
     live = is_dataset(benchmark)
     where = {"dataset": benchmark} if live else {"benchmark": benchmark}
-    options = dict(strategy=strategy, budget=budget, objectives=objectives, batch_size=batch_size, seed=seed,
+    options = dict(strategy=strategy, budget=budget, objectives=objectives, constraints=constraints,
+                   batch_size=batch_size, seed=seed,
                    name=name, builder=builder, metric=metric, minimize=minimize, cost_column=cost_column,
                    fidelity_columns=fidelity_columns, eta=eta, max_cost_s=max_cost,
                    epochs=epochs, channels=channels, cells_per_stage=cells_per_stage, preset=preset, augment=augment,
@@ -127,7 +134,7 @@ def run_and_report(run, budget: int, description: str, live: bool, objectives, f
         best = info.rows["best_so_far"].iloc[-1]
         failed = int((info.rows["status"] != "ok").sum()) if "status" in info.rows else 0
         counts[0] += failed
-        text = f"best {best:.2f}" if best is not None and best == best else "no full result yet"
+        text = f"best {best:.2f}" if best is not None and best == best else "no feasible full result yet"
         text += f" | {info.running} running" + (f", {counts[0]} failed" if counts[0] else "")
         if fits_model and bars[0].n < budget:  # the next ask fits the surrogate first: say so
             text += f" | fitting the surrogate on {len(info.history)} points"
@@ -144,18 +151,25 @@ def run_and_report(run, budget: int, description: str, live: bool, objectives, f
     click.echo(f"\nsearch {result.name!r}: {result.new} new {what}{others}; the search holds "
                f"{result.resumed + result.new} ({result.resumed} from earlier runs); the surrogate knew "
                f"{len(frame)} architectures in all")
-    full = frame[frame["fidelity"] >= 1]
-    if len(full) < len(frame) or frame["cum_cost_s"].iloc[-1] > 0:
+    full_fidelity = frame["fidelity"] >= 1
+    full = frame[full_fidelity & frame["feasible"].astype(bool)]
+    if not full_fidelity.all() or frame["cum_cost_s"].iloc[-1] > 0:
         rungs = frame["fidelity"].value_counts().sort_index()
         shown = ", ".join(f"{n} at {'full' if f >= 1 else f'{f:.3g}'} fidelity" for f, n in rungs.items())
         click.echo(f"cost: {frame['cum_cost_s'].iloc[-1]:.0f}s of training{'' if live else ' (simulated)'}; "
                    f"{shown}")
+    constrained = len(full) < full_fidelity.sum()
+    if constrained:
+        click.echo(f"{len(full)} of {int(full_fidelity.sum())} evaluated architectures meet the constraints")
     best = full.sort_values("value", ascending=not result.maximize).head(5)
-    cols = [c for c in ("arch", "value", "test_value", *[c for c in frame.columns if c.startswith(("params", "flops"))])
+    costs = ("params", "flops", "lat_ms_", "pred_lat_ms_")
+    cols = [c for c in ("arch", "value", "test_value", *[c for c in frame.columns if c.startswith(costs)])
             if c in best.columns]
     if len(best):
-        click.echo("best architectures:")
+        click.echo("best feasible architectures:" if constrained else "best architectures:")
         print_table(best[cols].to_dict("records"))
+    elif constrained:
+        click.echo("no feasible full-fidelity result yet: raise --budget or --max-cost, or relax --constraint")
     else:
         click.echo("no full-fidelity result yet: raise --budget or --max-cost (rerun to continue)")
     if result.pareto_front is not None:
@@ -180,18 +194,35 @@ def run_and_report(run, budget: int, description: str, live: bool, objectives, f
 @click.option("--budget", type=click.IntRange(min=1), default=150, show_default=True)
 @click.option("--seeds", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--objectives", default=None, callback=csv_list(),
+              help="Two or more (as for `search`, e.g. accuracy,latency@pixel3) score each strategy by the "
+                   "hypervolume of its front over the table's exact true front's.")
+@click.option("--constraint", "constraints", multiple=True, metavar="NAME<=X",
+              help="Repeatable bound (as for `search`); regret is then to the best feasible architecture.")
+@click.option("--ref-point", default=None, callback=csv_list(float),
+              help="The benchmark's hypervolume reference point, one value per objective in its own units "
+                   "(default: from the true front; used for scoring only, never by the searches).")
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Regret curves as CSV.")
 @click.option("--no-mlflow", is_flag=True)
 @db_option
 def benchmark_search_command(benchmark, space, builder, metric, minimize, cost_column, strategies, budget, seeds,
-                             batch_size, output, no_mlflow, db_url):
-    """Regret curves (mean +- s.e. over seeds) of several strategies on one table."""
+                             batch_size, objectives, constraints, ref_point, output, no_mlflow, db_url):
+    """Regret curves (mean +- s.e. over seeds) of several strategies on one table; with several
+    objectives, their hypervolume as a fraction of the exact true front's."""
     from tqdm import tqdm
 
-    from surrogate_nas.pipelines.search.benchmark import benchmark_search, optimum_hits, plot_regret, summarize_regret
-    from surrogate_nas.pipelines.tracking import Tracker
-
     from surrogate_nas.datasets import is_dataset
+    from surrogate_nas.pipelines.objective_words import resolve_terms
+    from surrogate_nas.pipelines.search.benchmark import (
+        benchmark_evaluator,
+        benchmark_search,
+        hypervolume_ratios,
+        optimum_hits,
+        summarize_regret,
+        true_front,
+    )
+    from surrogate_nas.pipelines.search.constraints import ConstraintSet
+    from surrogate_nas.pipelines.tracking import Tracker
 
     if is_dataset(benchmark):
         raise click.BadParameter("benchmark-search replays a table; use `search` for live training",
@@ -203,33 +234,75 @@ def benchmark_search_command(benchmark, space, builder, metric, minimize, cost_c
     check_writable(output, "the regret curves CSV")
     table = resolve_benchmark(benchmark, metric, db_url, space, builder, minimize, cost_column)
     tracker = None if no_mlflow else Tracker()
+    terms = resolve_terms(objectives or ["accuracy"], constraints, table)
+    multi = len(terms.objectives) > 1
+    if ref_point is not None and len(ref_point) != len(terms.objectives):
+        raise click.BadParameter(f"needs {len(terms.objectives)} values, one per objective", param_hint="--ref-point")
+    evaluator = benchmark_evaluator(table, terms.objectives, terms.constraints, terms.metrics)
+    cset = ConstraintSet(terms.constraints, evaluator.known())
+    front = None
+    if multi:
+        ref = None if ref_point is None else [o.sign * v for o, v in zip(terms.objectives, ref_point)]
+        front = true_front(evaluator, terms.objectives, cset, ref)
+    optimum = evaluator.optimum_under(cset) if cset else table.optimum
+    if optimum is None:
+        raise click.BadParameter("no architecture of the table meets the constraints", param_hint="--constraint")
     with tqdm(total=len(strategies) * seeds, desc="searches", unit="search", dynamic_ncols=True) as bar:
-        curves = benchmark_search(table, strategies, budget, seeds, batch_size,
-                                  progress=lambda *_: bar.update(1))
+        curves = benchmark_search(table, strategies, budget, seeds, batch_size, progress=lambda *_: bar.update(1),
+                                  objectives=terms.objectives, constraints=terms.constraints, metrics=terms.metrics)
     steps = sorted({s for s in (10, 20, 50, 100, 150, 200, budget) if s <= budget})
+    what = "best feasible" if cset else "optimum"
+    click.echo(f"\n{table.name} ({table.space.name}): target {table.target}, {what} {optimum:.3f}, {seeds} seeds"
+               + (f"; constraints {', '.join(map(str, terms.constraints))}" if cset else ""))
     summary = summarize_regret(curves, steps)
-    summary["mean +- se"] = [f"{m:.3f} +- {s:.3f}" for m, s in zip(summary["mean"], summary["se"])]
-    wide = summary.pivot(index="strategy", columns="step", values="mean +- se").reset_index()
-    wide.columns = ["strategy", *[f"regret@{s}" for s in wide.columns[1:]]]
-    click.echo(f"\n{table.name} ({table.space.name}): target {table.target}, optimum {table.optimum:.3f}, "
-               f"{seeds} seeds")
-    print_table(wide.to_dict("records"))
+    print_table(_wide(summary, "regret").to_dict("records"))
     hits = optimum_hits(curves, within=budget)
     print_table(hits.to_dict("records"))
+    ratios = None
+    if front is not None:
+        ratios = hypervolume_ratios(curves, front, steps)
+        ref_units = [o.sign * v for o, v in zip(front.objectives, front.ref_point)]
+        click.echo(f"\nexact true front: {len(front.archs)} of {front.reachable} architectures, hypervolume "
+                   f"{front.hypervolume:.4g} above the reference point ({', '.join(f'{v:.4g}' for v in ref_units)})")
+        print_table(_wide(summarize_regret(ratios, steps, column="ratio"), "hv ratio").to_dict("records"))
     if output:
         write_csv(curves, output, "curves")
     if tracker is not None:
-        with tracker.run(f"benchmark-search-{table.name}", params={
-            "benchmark": table.name, "space": table.space.name, "metric": table.target,
-            "strategies": ",".join(strategies), "budget": budget, "seeds": seeds, "batch_size": batch_size},
-                tags={"kind": "benchmark-search"}) as run:
-            means = curves.groupby(["strategy", "step"])["regret"].mean().reset_index()
-            tracker.log_series(run, {f"regret.{s}": list(zip(g["step"].astype(int), g["regret"]))
-                                     for s, g in means.groupby("strategy")})
-            with tempfile.TemporaryDirectory() as tmp:
-                curves.to_csv(Path(tmp) / "regret_curves.csv", index=False)
-                summary.to_csv(Path(tmp) / "regret_summary.csv", index=False)
-                plot_regret(curves, path=Path(tmp) / "regret.png")
-                for f in sorted(Path(tmp).iterdir()):
-                    tracker.log_artifact(run, f)
-        click.echo(tracker.unlogged_line() or f"logged to MLflow: {tracker.ui_hint()}")
+        _log_benchmark(tracker, table, strategies, budget, seeds, batch_size, terms, curves, summary, ratios, front)
+
+
+def _wide(summary, label: str):
+    """``strategy x step`` table of ``mean +- se``."""
+    summary = summary.assign(cell=[f"{m:.3f} +- {s:.3f}" for m, s in zip(summary["mean"], summary["se"])])
+    wide = summary.pivot(index="strategy", columns="step", values="cell").reset_index()
+    wide.columns = ["strategy", *[f"{label}@{s}" for s in wide.columns[1:]]]
+    return wide
+
+
+def _log_benchmark(tracker, table, strategies, budget, seeds, batch_size, terms, curves, summary, ratios,
+                   front) -> None:
+    from surrogate_nas.pipelines.search.benchmark import plot_regret
+    from surrogate_nas.pipelines.search.pareto import plot_pareto
+
+    params = {"benchmark": table.name, "space": table.space.name, "metric": table.target,
+              "strategies": ",".join(strategies), "budget": budget, "seeds": seeds, "batch_size": batch_size,
+              "objectives": ",".join(map(str, terms.objectives)),
+              "constraints": "; ".join(map(str, terms.constraints)) or "-"}
+    with tracker.run(f"benchmark-search-{table.name}", params=params, tags={"kind": "benchmark-search"}) as run:
+        means = curves.groupby(["strategy", "step"])["regret"].mean().reset_index()
+        series = {f"regret.{s}": list(zip(g["step"].astype(int), g["regret"])) for s, g in means.groupby("strategy")}
+        if ratios is not None:
+            hv = ratios.groupby(["strategy", "step"])["ratio"].mean().reset_index()
+            series.update({f"hv_ratio.{s}": list(zip(g["step"].astype(int), g["ratio"])) for s, g in hv.groupby("strategy")})
+        tracker.log_series(run, series)
+        with tempfile.TemporaryDirectory() as tmp:
+            curves.to_csv(Path(tmp) / "regret_curves.csv", index=False)
+            summary.to_csv(Path(tmp) / "regret_summary.csv", index=False)
+            plot_regret(curves, path=Path(tmp) / "regret.png")
+            if front is not None:
+                ratios.to_csv(Path(tmp) / "hypervolume_ratios.csv", index=False)
+                front.frame().to_csv(Path(tmp) / "true_front.csv", index=False)
+                plot_pareto({"true front": front.frame()}, front.objectives, path=Path(tmp) / "true_front.png")
+            for f in sorted(Path(tmp).iterdir()):
+                tracker.log_artifact(run, f)
+    click.echo(tracker.unlogged_line() or f"logged to MLflow: {tracker.ui_hint()}")

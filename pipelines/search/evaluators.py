@@ -2,7 +2,12 @@
 
 An evaluator declares what it can say beyond the observations themselves: the best
 attainable target (:attr:`Evaluator.optimum`, known for complete tables, used for
-regret; ``None`` when unknown) and the quantities it reports (:meth:`Evaluator.reported`).
+regret; ``None`` when unknown; :meth:`Evaluator.optimum_under` constraints), the quantities
+it reports (:meth:`Evaluator.reported`) and those among them it knows for any architecture
+without evaluating it (:meth:`Evaluator.known`: a size or a measured latency, never an
+accuracy), which is what lets a constraint skip architectures before they are evaluated.
+Quantities computed from the architecture alone (a device's measured latency, a latency
+model's prediction) are added to an evaluator as :class:`ArchMetric` values.
 A hypervolume reference point is never taken from an evaluator: it comes from the user or
 from what the search evaluated (see :func:`.runner.reference_point`).
 
@@ -16,8 +21,9 @@ evaluator (real training) implements the same interface in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 
 import numpy as np
@@ -25,7 +31,25 @@ import pandas as pd
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.spaces import SearchSpace
-from surrogate_nas.pipelines.search.history import Objective, Suggestion, parse_objectives
+from surrogate_nas.pipelines.search.history import Objective, Suggestion, Trial, parse_objectives
+
+
+@dataclass(frozen=True)
+class ArchMetric:
+    """A quantity of an architecture known without training it.
+
+    Attributes:
+        name: the key it is reported under (``lat_ms_pixel3``).
+        compute: values for a list of architectures (an ``n`` float array).
+        description: what it is, in words.
+    """
+
+    name: str
+    compute: Callable[[Sequence], np.ndarray]
+    description: str = ""
+
+    def values(self, archs: Sequence) -> np.ndarray:
+        return np.asarray(self.compute(list(archs)), dtype=np.float64).reshape(len(archs))
 
 
 @dataclass(frozen=True)
@@ -83,12 +107,21 @@ class Evaluator(ABC):
     def evaluate(self, suggestions: Sequence[Suggestion]) -> list[Observation]:
         """Observations of ``suggestions``, in order."""
 
-    def check_objectives(self, objectives: Sequence[Objective]) -> None:
+    def known(self) -> Mapping[str, Callable[[Sequence], np.ndarray]]:
+        """Reported quantities this evaluator knows for any architecture without evaluating it."""
+        return {}
+
+    def optimum_under(self, constraints) -> float | None:
+        """The best target among architectures meeting ``constraints`` (a ConstraintSet), when known."""
+        return None
+
+    def check_objectives(self, objectives: Sequence[Objective], what: str = "objective") -> None:
         """Raise InputDataError naming the first objective this evaluator does not report."""
         reported = self.reported()
         for o in objectives:
-            if o.name not in reported:
-                raise InputDataError(f"objective {o.name!r} is not reported; reported: {', '.join(reported)}")
+            name = getattr(o, "name", o)
+            if name not in reported:
+                raise InputDataError(f"{what} {name!r} is not reported; reported: {', '.join(reported)}")
 
 
 class TabularEvaluator(Evaluator):
@@ -97,7 +130,8 @@ class TabularEvaluator(Evaluator):
     An architecture is found by its exact text form, else by a twin (same canonical
     key). Each observation reports the table's target as ``value``, its test column as
     ``test_value``, its cost column as ``cost_s``, and in ``objectives`` the target, the
-    size column and every extra objective.
+    size column, every extra objective and every :class:`ArchMetric`. The table's
+    ``known_columns`` and the metrics are what it knows without evaluating.
 
     A table with fidelity columns (:attr:`~surrogate_nas.tables.BenchmarkTable.fidelities`)
     answers a suggestion at fidelity ``f`` from the column of that budget and charges
@@ -107,22 +141,27 @@ class TabularEvaluator(Evaluator):
     Args:
         table: the benchmark table.
         objectives: extra columns to report (e.g. ``["params_mb_cifar10:min"]``);
-            directions are accepted and ignored here, the runner uses them.
+            directions are accepted and ignored here, the runner uses them. Names of
+            ``metrics`` may be given too.
+        metrics: quantities computed from the architecture (e.g. a latency model's prediction).
 
     Example:
         >>> ev = TabularEvaluator(load_benchmark("nb201-cifar10"))  # doctest: +SKIP
         >>> ev.evaluate([Suggestion(ev.space.parse(arch))])[0].value  # doctest: +SKIP
     """
 
-    def __init__(self, table, objectives: Sequence[str | Objective] | None = None) -> None:
+    def __init__(self, table, objectives: Sequence[str | Objective] | None = None,
+                 metrics: Sequence[ArchMetric] = ()) -> None:
         self.table = table
         self.space = table.search_space()
         self.target = table.target
         self.maximize = table.maximize
+        self.metrics = tuple(metrics)
         frame: pd.DataFrame = table.frame
         wanted = [table.target] + [c for c in (table.size_column,) if c]
         if objectives:
-            wanted += [o.name for o in parse_objectives(objectives)]
+            extra = {m.name for m in self.metrics}
+            wanted += [o.name for o in parse_objectives(objectives) if o.name not in extra]
         self.columns: tuple[str, ...] = tuple(dict.fromkeys(wanted))
         numeric = list(table.numeric_columns)
         missing = [c for c in self.columns if c not in numeric]
@@ -146,15 +185,33 @@ class TabularEvaluator(Evaluator):
         return self.table.fidelity_fractions()
 
     def reported(self) -> tuple[str, ...]:
-        return self.columns
+        return self.columns + tuple(m.name for m in self.metrics)
+
+    def known(self) -> dict[str, Callable[[Sequence], np.ndarray]]:
+        out = {c: self._lookup(c) for c in self.table.known_columns}
+        out.update({m.name: m.values for m in self.metrics})
+        return out
+
+    def _lookup(self, column: str) -> Callable[[Sequence], np.ndarray]:
+        values = self.table.frame[column].to_numpy(np.float64)
+        return lambda archs: values[self._rows(archs)]
+
+    def _rows(self, archs: Sequence) -> np.ndarray:
+        rows = []
+        for arch in archs:
+            i = self.table.row_of(arch)
+            if i is None:
+                raise InputDataError(f"architecture {arch.to_string()} is not in table {self.table.name!r}")
+            rows.append(i)
+        return np.asarray(rows, dtype=np.int64)
 
     def evaluate(self, suggestions: Sequence[Suggestion]) -> list[Observation]:
+        rows = self._rows([s.arch for s in suggestions])
+        extra = {m.name: m.values([s.arch for s in suggestions]) for m in self.metrics}
         out = []
-        for s in suggestions:
-            i = self.table.row_of(s.arch)
-            if i is None:
-                raise InputDataError(f"architecture {s.arch.to_string()} is not in table {self.table.name!r}")
-            objectives = dict(zip(self.columns, map(float, self._values[i])))
+        for j, (s, i) in enumerate(zip(suggestions, rows)):
+            objectives = {**dict(zip(self.columns, map(float, self._values[i]))),
+                          **{name: float(v[j]) for name, v in extra.items()}}
             full = s.fidelity >= 1.0
             if not full:
                 objectives[self.target] = float(self._low[self.table.fidelity_column(s.fidelity)][i])
@@ -167,3 +224,20 @@ class TabularEvaluator(Evaluator):
                 )
             )
         return out
+
+    @cached_property
+    def reachable(self) -> tuple[tuple, tuple[Observation, ...]]:
+        """Every architecture a search of this table can evaluate (one per canonical key), with
+        its observation: what exact true fronts and constrained optima are computed over."""
+        archs = tuple(self.space.enumerate())
+        return archs, tuple(self.evaluate([Suggestion(a) for a in archs]))
+
+    def optimum_under(self, constraints) -> float | None:
+        """Best target among the reachable architectures that meet ``constraints``; None if none does."""
+        archs, observations = self.reachable
+        trials = [Trial(a, o.value, o.objectives) for a, o in zip(archs, observations)]
+        ok = constraints.feasible(trials)
+        if not ok.any():
+            return None
+        values = np.array([o.value for o in observations])[ok]
+        return float(values.max() if self.maximize else values.min())

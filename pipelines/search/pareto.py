@@ -8,6 +8,7 @@ different searches on the same table are comparable.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -67,12 +68,33 @@ def pareto_front(history: History, objectives: Sequence[Objective]) -> pd.DataFr
 
 
 def plot_pareto(fronts: dict[str, pd.DataFrame], objectives: Sequence[Objective], path=None, ax=None):
-    """Plot 2-objective Pareto fronts as step lines, one per label; save to ``path`` if given."""
-    ax = new_axes(ax, figsize=(5, 4))
-    x, y = objectives[1].name, objectives[0].name
-    for label, front in fronts.items():
-        f = front.sort_values(x)
-        ax.step(f[x], f[y], where="post", marker="o", markersize=3, label=label)
-    ax.set_xlabel(str(objectives[1]))
-    ax.set_ylabel(str(objectives[0]))
-    return finish(ax, path)
+    """Plot Pareto fronts, one series per label; save to ``path`` if given.
+
+    Two objectives: step lines on one axes (``ax`` if given). More: one panel per pair of
+    objectives, each showing the fronts' points projected on that pair (a projection of a
+    front is not itself a front, so points, not lines); returns the panels.
+    """
+    if len(objectives) == 2:
+        ax = new_axes(ax, figsize=(5, 4))
+        x, y = objectives[1].name, objectives[0].name
+        for label, front in fronts.items():
+            f = front.sort_values(x)
+            ax.step(f[x], f[y], where="post", marker="o", markersize=3, label=label)
+        ax.set_xlabel(str(objectives[1]))
+        ax.set_ylabel(str(objectives[0]))
+        return finish(ax, path)
+    pairs = list(itertools.combinations(range(len(objectives)), 2))
+    first = new_axes(None, figsize=(4.2 * len(pairs), 3.8))
+    figure = first.figure
+    figure.clear()
+    panels = figure.subplots(1, len(pairs), squeeze=False)[0]
+    for panel, (i, j) in zip(panels, pairs):
+        for label, front in fronts.items():
+            panel.scatter(front[objectives[j].name], front[objectives[i].name], s=12, label=label)
+        panel.set_xlabel(str(objectives[j]))
+        panel.set_ylabel(str(objectives[i]))
+        finish(panel)
+    if path is not None:
+        figure.tight_layout()
+        figure.savefig(path, dpi=120)
+    return panels

@@ -9,6 +9,10 @@ Evaluation goes through a :class:`~.backends.Backend`: synchronous batches of
 ``batch_size`` (the default), or ``workers`` asynchronous slots where each finished
 evaluation frees a slot that is refilled at once, with the still-running suggestions
 passed to the strategy as pending.
+
+Constraints (:mod:`.constraints`) make "best" mean best *feasible*: the trace marks each
+trial's feasibility, and the incumbent, regret, hypervolume and Pareto front count feasible
+trials only.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import pandas as pd
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.search.backends import Backend, BatchBackend, Finished
+from surrogate_nas.pipelines.search.constraints import NO_CONSTRAINTS, Constraint, ConstraintSet
 from surrogate_nas.pipelines.search.evaluators import Evaluator
 from surrogate_nas.pipelines.search.history import Objective, Trial, as_history, objective_matrix, parse_objectives
 from surrogate_nas.pipelines.search.pareto import hypervolume, pareto_front, reference_point
@@ -56,11 +61,11 @@ class SearchTrace:
     ``canonical_key``, ``fidelity``, ``value``, ``best_so_far``, ``best_arch``,
     ``test_value``, ``test_of_best`` (test value of the incumbent), ``regret`` (when the
     optimum is known), ``cost_s``, ``cum_cost_s``, ``status`` (``ok``, ``diverged``,
-    ``failed``), ``worker`` (when several run at once), ``sim_time_s`` (when the
-    backend simulates time), ``fit_s`` and ``acq_s`` (surrogate fit and acquisition
-    seconds, on the first row of each step), ``suggest_s``, the objective columns, and
-    ``hypervolume`` when there are several objectives. Incumbents, regret and
-    hypervolume count only full-fidelity results.
+    ``failed``), ``feasible`` (meets every constraint), ``worker`` (when several run at
+    once), ``sim_time_s`` (when the backend simulates time), ``fit_s`` and ``acq_s``
+    (surrogate fit and acquisition seconds, on the first row of each step), ``suggest_s``,
+    the objective and constrained columns, and ``hypervolume`` when there are several
+    objectives. Incumbents, regret and hypervolume count only feasible full-fidelity results.
     """
 
     frame: pd.DataFrame
@@ -68,17 +73,21 @@ class SearchTrace:
     objectives: tuple[Objective, ...]
     ref_point: np.ndarray | None
     strategy: str
+    constraints: ConstraintSet = NO_CONSTRAINTS
+
+    def _eligible(self) -> list[Trial]:
+        full = [t for t in self.history if t.full] or list(self.history)
+        return [t for t, ok in zip(full, self.constraints.feasible(full)) if ok]
 
     @property
-    def best(self) -> Trial:
-        """The best full-fidelity trial by the first objective's direction."""
-        full = [t for t in self.history if t.full] or list(self.history)
+    def best(self) -> Trial | None:
+        """The best feasible full-fidelity trial by the first objective's direction (None if none is feasible)."""
         sign = self.objectives[0].sign
-        return max(full, key=lambda t: sign * t.value)
+        return max(self._eligible(), key=lambda t: sign * t.value, default=None)
 
     def pareto_front(self) -> pd.DataFrame:
-        """Non-dominated full-fidelity trials over the objectives (see :func:`.pareto.pareto_front`)."""
-        return pareto_front([t for t in self.history if t.full], self.objectives)
+        """Non-dominated feasible full-fidelity trials over the objectives (see :func:`.pareto.pareto_front`)."""
+        return pareto_front([t for t in self._eligible() if t.full], self.objectives)
 
 
 def _check_stopping(budget, wall_clock_s, batch_size, max_cost_s=None) -> None:
@@ -97,8 +106,9 @@ def _check_stopping(budget, wall_clock_s, batch_size, max_cost_s=None) -> None:
 class _TraceBuilder:
     """Accumulates trace rows; keeps incumbent and hypervolume state."""
 
-    def __init__(self, objectives: tuple[Objective, ...], ref_point, optimum):
+    def __init__(self, objectives: tuple[Objective, ...], ref_point, optimum, constraints: ConstraintSet):
         self.objectives, self.ref_point, self.optimum = objectives, ref_point, optimum
+        self.constraints = constraints
         self.sign = objectives[0].sign
         self.rows: list[dict] = []
         self.best: Trial | None = None
@@ -112,11 +122,14 @@ class _TraceBuilder:
             full = [f.trial for f in finished if f.trial.full]
             if full:
                 self.ref_point = reference_point(objective_matrix(full, self.objectives))
+        feasible = self.constraints.feasible([f.trial for f in finished])
+        shown = [c for c in self.constraints.names if not multi or c not in {o.name for o in self.objectives}]
         for i, done in enumerate(finished):
             t = done.trial
-            if t.full and (self.best is None or self.sign * t.value > self.sign * self.best.value):
+            eligible = t.full and bool(feasible[i])
+            if eligible and (self.best is None or self.sign * t.value > self.sign * self.best.value):
                 self.best = t
-            if multi and t.full:
+            if multi and eligible:
                 self.front.append(t)
             self.cum_cost += t.cost_s
             best = self.best
@@ -136,10 +149,12 @@ class _TraceBuilder:
                 "cost_s": t.cost_s,
                 "cum_cost_s": self.cum_cost,
                 "status": t.status,
+                "feasible": bool(feasible[i]),
                 "worker": done.worker,
                 "sim_time_s": done.sim_time_s,
                 **{k: (v if i == 0 else 0.0) for k, v in timing.items()},
                 **{o.name: t.objectives.get(o.name) for o in self.objectives if multi},
+                **{c: t.objectives.get(c) for c in shown},
             }
             if multi:
                 row["hypervolume"] = hypervolume(objective_matrix(self.front, self.objectives), self.ref_point)
@@ -164,6 +179,7 @@ def run_search(
     ref_point: Sequence[float] | None = None,
     backend: Backend | None = None,
     max_cost_s: float | None = None,
+    constraints: Sequence[Constraint] | ConstraintSet = (),
 ) -> SearchTrace:
     """Run a search until ``budget`` evaluations, ``max_cost_s`` of evaluation cost or ``wall_clock_s`` seconds.
 
@@ -185,7 +201,7 @@ def run_search(
         callback: called with a :class:`StepInfo` after each step; returning ``True``
             stops the search.
         optimum: best attainable value, for the ``regret`` column; defaults to the
-            evaluator's declared optimum.
+            evaluator's declared optimum (under the constraints, when there are any).
         ref_point: hypervolume reference point in the "maximise everything" space; by
             default it is fixed from the first evaluated trials (see :func:`.pareto.reference_point`).
         backend: how evaluations run (see :mod:`.backends`); synchronous batches of
@@ -193,6 +209,10 @@ def run_search(
         max_cost_s: stop asking for new suggestions once the evaluations have cost this
             many seconds (simulated on tables, training time on live runs); those running
             still finish.
+        constraints: bounds on reported quantities (:class:`.constraints.Constraint`); a
+            strategy given by name skips what the evaluator knows to break them without
+            evaluating (:meth:`.evaluators.Evaluator.known`). A strategy object must have
+            been built with the same constraints (see :func:`.strategies.make_strategy`).
 
     Returns:
         The :class:`SearchTrace`.
@@ -203,8 +223,11 @@ def run_search(
     _check_stopping(budget, wall_clock_s, batch_size, max_cost_s)
     objs = parse_objectives(objectives) if objectives else (Objective(evaluator.target, evaluator.maximize),)
     evaluator.check_objectives(objs)
+    cset = constraints if isinstance(constraints, ConstraintSet) else ConstraintSet(tuple(constraints),
+                                                                                       evaluator.known())
+    evaluator.check_objectives(cset.names, what="constrained quantity")
     if isinstance(strategy, str):
-        strategy = make_strategy(strategy, evaluator.space, objectives=objs, seed=seed)
+        strategy = make_strategy(strategy, evaluator.space, objectives=objs, seed=seed, constraints=cset)
     if strategy.space.name != evaluator.space.name:
         raise InputDataError(f"the strategy searches {strategy.space.name}, the evaluator {evaluator.space.name}")
     strategy.use_fidelities(evaluator.fidelities)
@@ -213,13 +236,13 @@ def run_search(
         if ref_point.shape != (len(objs),):
             raise InputDataError(f"ref_point needs {len(objs)} values, one per objective, got {ref_point.tolist()}")
     if optimum is None:
-        optimum = evaluator.optimum
+        optimum = evaluator.optimum_under(cset) if cset else evaluator.optimum
     backend = backend or BatchBackend(evaluator, batch_size)
 
     history: list[Trial] = as_history(initial, evaluator.space)
     if len({(t.key, t.fidelity) for t in history}) != len(history):
         raise InputDataError("initial history repeats an architecture (same canonical key and fidelity)")
-    trace = _TraceBuilder(objs, ref_point, optimum)
+    trace = _TraceBuilder(objs, ref_point, optimum, cset)
     if history:
         if len(objs) > 1:
             objective_matrix(history, objs)  # every initial trial must report every objective
@@ -256,7 +279,7 @@ def run_search(
         if callback is not None and callback(info):
             backend.cancel()
             break
-    return SearchTrace(trace.frame(), tuple(history), objs, trace.ref_point, strategy.name)
+    return SearchTrace(trace.frame(), tuple(history), objs, trace.ref_point, strategy.name, cset)
 
 
 def _share_reference_point(strategy: Strategy, ref_point) -> None:

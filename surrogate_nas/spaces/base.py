@@ -87,6 +87,8 @@ class SearchSpace(ABC):
         reference_network: the setting of ``params_ref``/``flops_ref`` and the ``cost`` features.
         default_features: the predictors' default feature set (``+``-joined kinds).
         cheap_features: the default set without the costly ``zc`` block (for large candidate pools).
+        latency_features: what latency predictors read (``fit --target latency``); NAS-Bench-201
+            has the cells' measured latency on other devices.
     """
 
     name: str = "space"
@@ -96,6 +98,7 @@ class SearchSpace(ABC):
     reference_network: NetworkConfig = NetworkConfig(16, 5)
     default_features: str = "onehot+cost"
     cheap_features: str = "onehot+cost"
+    latency_features: str = "onehot+cost"
 
     # -- values ------------------------------------------------------------------------
     @abstractmethod
@@ -203,18 +206,19 @@ class SearchSpace(ABC):
         return tuple(self.feature_blocks)
 
     def parse_kind(self, kind: str) -> list[str]:
-        """The base kinds of a ``+``-joined kind; ``default`` and ``cheap`` name the space's sets.
+        """The base kinds of a ``+``-joined kind; ``default``, ``cheap`` and ``latency`` name the space's sets.
 
         Raises:
             InputDataError: a part is not a kind of this space.
         """
-        text = {"default": self.default_features, "cheap": self.cheap_features}.get(kind, kind)
+        text = {"default": self.default_features, "cheap": self.cheap_features,
+                "latency": self.latency_features}.get(kind, kind)
         parts = [p.strip() for p in str(text).split("+")] if isinstance(text, str) else []
         bad = [p for p in parts if p not in self.feature_blocks]
         if not parts or bad:
             raise InputDataError(
                 f"unknown feature kind {kind!r} for the {self.name} space; expected one of "
-                f"{', '.join(self.feature_blocks)} or several joined by '+', or 'default'/'cheap'"
+                f"{', '.join(self.feature_blocks)} or several joined by '+', or 'default'/'cheap'/'latency'"
             )
         return parts
 

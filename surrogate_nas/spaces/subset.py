@@ -34,6 +34,7 @@ class SubsetSpace(SearchSpace):
         self.reference_network = base.reference_network
         self.default_features = base.default_features
         self.cheap_features = base.cheap_features
+        self.latency_features = base.latency_features
 
     def parse(self, text):
         return self.base.parse(text)

@@ -1,5 +1,8 @@
 """Named, packaged benchmark tables (NAS-Bench-201, -101, -301 subsets) and user CSVs behind one loader.
 
+The NAS-Bench-201 tables also carry the measured latency of every cell on 27 device
+settings (``lat_ms_<setting>``, see :mod:`.devices`).
+
     >>> t = load_benchmark("nb201-cifar10")
     >>> len(t), round(t.optimum, 4)
     (15625, 91.6067)
@@ -18,6 +21,7 @@ import pandas as pd
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.resources import data_file
 from surrogate_nas.spaces import DEFAULT_SPACE
+from surrogate_nas.tables.devices import DEVICES, latency_frame
 from surrogate_nas.tables.table import ARCH_COLUMN, BenchmarkTable, table_from_frame
 
 _NB201_FILE = "nb201_benchmark.csv.gz"
@@ -36,7 +40,13 @@ class NamedBenchmark:
     description: str
     space: str = "nb201"
     fidelities: tuple[tuple[str, float], ...] = ()
+    known_columns: tuple[str, ...] = ()
+    """Columns known without training an architecture (its size, its measured latency): a
+    constraint on one filters candidates before they are evaluated."""
 
+
+_NB201_KNOWN = ("params_mb_cifar10", "params_mb_cifar100", "latency_cifar10", "latency_cifar100",
+                *(d.column for d in DEVICES.values()))
 
 NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
     "nb201-cifar10": NamedBenchmark(
@@ -46,8 +56,8 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "train_time_s_cifar10",
         "params_mb_cifar10",
         "NAS-Bench-201 CIFAR-10, 200 epochs: search on x-valid, report ori-test",
-
         fidelities=(("cifar10_valid_acc_12ep", 12.0), ("cifar10_valid_acc_200ep", 200.0)),
+        known_columns=_NB201_KNOWN,
     ),
     "nb201-cifar100": NamedBenchmark(
         _NB201_FILE,
@@ -56,8 +66,8 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "train_time_s_cifar100",
         "params_mb_cifar100",
         "NAS-Bench-201 CIFAR-100, 200 epochs: search on x-valid, report x-test",
-
         fidelities=(("cifar100_valid_acc_12ep", 12.0), ("cifar100_valid_acc_200ep", 200.0)),
+        known_columns=_NB201_KNOWN,
     ),
     "nb201-cifar10-12ep": NamedBenchmark(
         _NB201_FILE,
@@ -66,6 +76,7 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "est_train_time_s_cifar10_12ep",
         "params_mb_cifar10",
         "NAS-Bench-201 CIFAR-10, separate 12-epoch schedule (low fidelity)",
+        known_columns=_NB201_KNOWN,
     ),
     "nb201-cifar100-12ep": NamedBenchmark(
         _NB201_FILE,
@@ -74,6 +85,7 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "est_train_time_s_cifar100_12ep",
         "params_mb_cifar100",
         "NAS-Bench-201 CIFAR-100, separate 12-epoch schedule (low fidelity)",
+        known_columns=_NB201_KNOWN,
     ),
     "nb101-cifar10-subset": NamedBenchmark(
         "nb101_cifar10_subset.csv.gz",
@@ -83,6 +95,7 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "params",
         "NAS-Bench-101 CIFAR-10, 108 epochs: 500 NAS-Bench-Suite-Zero samples (301 distinct cells)",
         space="nb101",
+        known_columns=("params", "flops"),
     ),
     "darts-cifar10-subset": NamedBenchmark(
         "darts_cifar10_subset.csv.gz",
@@ -92,6 +105,7 @@ NAMED_BENCHMARKS: dict[str, NamedBenchmark] = {
         "params",
         "DARTS space (NAS-Bench-301 surrogate accuracy), CIFAR-10: 725 NAS-Bench-Suite-Zero samples",
         space="darts",
+        known_columns=("params", "flops"),
     ),
 }
 """Packaged benchmarks by name. Column meanings: ``surrogate_nas/data/PROVENANCE.md``."""
@@ -176,6 +190,7 @@ def _load_named(name: str, metric: str | None, maximize: bool, cost_column: str 
         cost_column=cost_column or spec.cost_column,
         size_column=spec.size_column,
         fidelity_columns=dict(spec.fidelities) if own_target and spec.fidelities else None,
+        known_columns=spec.known_columns,
     )
 
 
@@ -187,8 +202,15 @@ def _packaged_frame(filename: str) -> pd.DataFrame:
         return frame
     frame = frame.drop(columns=[c for c in _NB201_DROPPED if c in frame.columns])
     frame = frame.rename(columns={"arch_str": ARCH_COLUMN})
+    frame = frame.merge(latency_frame(), on="arch_index", how="left", validate="one_to_one")
     # NB201 records no 12-epoch training time; per-epoch cost does not depend on the
     # schedule, so 12/200 of the 200-epoch time estimates it (see PROVENANCE.md).
     for ds in ("cifar10", "cifar100"):
         frame[f"est_train_time_s_{ds}_12ep"] = frame[f"train_time_s_{ds}"] * (12 / 200)
     return frame
+
+
+def nb201_arch_strings() -> tuple[list[int], list[str]]:
+    """NAS-Bench-201 indices and cell strings, in the packaged table's row order."""
+    frame = _packaged_frame(_NB201_FILE)
+    return frame["arch_index"].astype(int).tolist(), frame[ARCH_COLUMN].tolist()

@@ -53,6 +53,9 @@ class BenchmarkTable:
         fidelities: The target at increasing training budgets, the last being the target
             itself; empty when only the full budget is known. Evaluating at ``r`` of ``R``
             epochs costs ``r / R`` of the cost column.
+        known_columns: Columns known for an architecture without training it (size,
+            measured latency): a search may read them for architectures it has not
+            evaluated (to skip those a constraint rules out), never the others.
     """
 
     name: str
@@ -64,6 +67,7 @@ class BenchmarkTable:
     cost_column: str | None = None
     size_column: str | None = None
     fidelities: tuple[FidelityLevel, ...] = ()
+    known_columns: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -174,6 +178,7 @@ def table_from_frame(
     test_column: str | None = None,
     cost_column: str | None = None,
     size_column: str | None = None,
+    known_columns: Sequence[str] = (),
     row_label: Callable[[int], str] | None = None,
     fidelity_columns: Mapping[str, float] | None = None,
 ) -> BenchmarkTable:
@@ -190,6 +195,7 @@ def table_from_frame(
         test_column, cost_column, size_column: Optional roles for other numeric columns.
         fidelity_columns: ``{column: epochs}``, the target at several training budgets;
             the column with the most epochs is the target (``metric`` may be omitted).
+        known_columns: Numeric columns known without training (see :class:`BenchmarkTable`).
         row_label: Maps a 0-based position to the text naming that row in messages;
             defaults to ``"data row <position + 1>"``.
 
@@ -228,7 +234,7 @@ def table_from_frame(
                 f"{name}: name the metric column; numeric columns are: {', '.join(numeric) or '(none)'}"
             )
         metric = numeric[0]
-    roles = [metric] + [c for c in (test_column, cost_column, size_column) if c is not None]
+    roles = [metric] + [c for c in (test_column, cost_column, size_column, *known_columns) if c is not None]
     roles += [level.column for level in levels[:-1]]
     for column in roles:
         _check_metric(name, frame, column, numeric, label)
@@ -244,6 +250,7 @@ def table_from_frame(
         cost_column=cost_column,
         size_column=size_column,
         fidelities=levels,
+        known_columns=tuple(known_columns),
     )
 
 

@@ -27,13 +27,13 @@ def fast_options(name: str) -> dict:
     return options
 
 
-def told(space, archs) -> list[Trial]:
+def told(space, archs, fidelity: float = 1.0) -> list[Trial]:
     """Trials whose value is a deterministic function of the architecture (its reference size)."""
     trials = []
     for a in archs:
         params, flops = space.reference_cost(a)
         value = float(np.log(params))
-        trials.append(Trial(a, value, {"value": value, "log_flops": float(np.log(flops))}))
+        trials.append(Trial(a, value, {"value": value, "log_flops": float(np.log(flops))}, fidelity=fidelity))
     return trials
 
 
@@ -42,27 +42,37 @@ def evaluator():
     return TabularEvaluator(load_benchmark("nb201-cifar10"))
 
 
+LEVELS = (1 / 9, 1 / 3, 1.0)
+"""Fidelities offered to multi-fidelity strategies by the contract test."""
+
+
 @pytest.mark.parametrize("space_name", sorted(SPACES))
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_every_strategy_keeps_the_ask_tell_contract_on_every_space(name, space_name):
+    """Distinct members of the space, never an evaluation already done or pending; multi-fidelity
+    strategies stay on the offered fidelities, the others evaluate in full."""
     space = get_space(space_name)
     spec = STRATEGIES[name]
     objectives = ["value", "log_flops:min"] if spec.multi_objective else ["value"]
     strategy = make_strategy(name, space, objectives=objectives, seed=0, **fast_options(name))
+    levels = LEVELS if spec.multi_fidelity else (1.0,)
+    if spec.multi_fidelity:
+        strategy.use_fidelities(LEVELS)
     if spec.multi_objective:
         strategy.ref_point = np.array([0.0, -40.0])
     rng = np.random.default_rng(1)
-    history = told(space, space.sample_unseen(8, rng))
+    history = told(space, space.sample_unseen(8, rng), levels[0])
     strategy.tell(history)
-    pending = [Suggestion(a) for a in space.sample_unseen(3, rng, {t.key for t in history})]
+    pending = [Suggestion(a, levels[0]) for a in space.sample_unseen(3, rng, {t.key for t in history})]
     for _ in range(2):
         suggestions = strategy.ask(4, pending)
-        keys = [s.key for s in suggestions]
-        assert len(suggestions) == 4 and len(set(keys)) == 4
-        assert all(isinstance(s, Suggestion) and space.is_member(s.arch) and s.fidelity == 1.0 for s in suggestions)
-        assert not set(keys) & ({t.key for t in strategy.history} | {p.key for p in pending})
+        done = {(t.key, t.fidelity) for t in strategy.history} | {(p.key, p.fidelity) for p in pending}
+        asked = [(s.key, s.fidelity) for s in suggestions]
+        assert len(suggestions) == 4 and len(set(asked)) == 4 and not set(asked) & done
+        assert all(isinstance(s, Suggestion) and space.is_member(s.arch) and s.fidelity in levels for s in suggestions)
         assert all(space.parse(s.arch.to_string()).canonical_key == s.key for s in suggestions)
-        strategy.tell(told(space, [s.arch for s in suggestions]))
+        for s in suggestions:
+            strategy.tell(told(space, [s.arch], s.fidelity))
     assert len(strategy.history) == 16
 
 

@@ -19,6 +19,11 @@ Single-objective acquisition: ``logei`` (qLogNoisyExpectedImprovement, default),
 independent marginal draws otherwise). Several objectives use
 qLogNoisyExpectedHypervolumeImprovement.
 
+Constraints (:mod:`..constraints`): candidates a known constraint rules out never reach
+this strategy (its space is restricted); each *modelled* constraint gets its own surrogate
+output and enters the acquisition through BoTorch's ``constraints=`` (see
+:mod:`.bo_constraints`). Incumbents and Pareto fronts count feasible trials only.
+
 When the surrogate cannot be fitted (BoTorch's ``ModelFittingError``) the step falls
 back to random architectures and ``last_timing["fit_failed"]`` is set.
 """
@@ -30,7 +35,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-from botorch.acquisition.analytic import LogExpectedImprovement, UpperConfidenceBound
+from botorch.acquisition.analytic import UpperConfidenceBound
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.monte_carlo import qUpperConfidenceBound
 from botorch.acquisition.multi_objective import logei as mo_logei
@@ -48,9 +53,11 @@ from gpytorch.models import ExactGP
 from scipy.stats import norm, rankdata
 
 from surrogate_nas.errors import FitError, InputDataError
+from surrogate_nas.pipelines.search.constraints import NO_CONSTRAINTS, ConstraintSet
 from surrogate_nas.pipelines.search.history import Suggestion, objective_matrix
 from surrogate_nas.pipelines.search.pareto import reference_point
 from surrogate_nas.pipelines.search.models import PredictorModel
+from surrogate_nas.pipelines.search.strategies import bo_constraints
 from surrogate_nas.pipelines.search.strategies.base import Strategy
 
 ACQUISITIONS = ("logei", "ucb", "ts")
@@ -106,6 +113,8 @@ class BayesianOptimization(Strategy):
         shortlist: candidates kept by closed-form screening for the MC acquisition
             (``0`` scores every candidate with it).
         surrogate_options: keyword arguments of the predictor.
+        constraints: a :class:`..constraints.ConstraintSet`; its modelled constraints need the
+            ``logei`` acquisition (or several objectives).
     """
 
     name = "bo"
@@ -129,8 +138,13 @@ class BayesianOptimization(Strategy):
         max_batch_size: int = 512,
         shortlist: int = 256,
         surrogate_options: dict | None = None,
+        constraints: ConstraintSet | None = None,
     ) -> None:
         super().__init__(space, objectives, seed)
+        self.constraints = constraints or NO_CONSTRAINTS
+        if self.constraints.modelled and acquisition != "logei" and not self.is_multi_objective:
+            raise InputDataError(f"constraints on {', '.join(c.name for c in self.constraints.modelled)} are modelled, "
+                                 f"which needs the logei acquisition, not {acquisition}")
         if not callable(surrogate) and surrogate not in SURROGATES:
             raise InputDataError(f"unknown surrogate {surrogate!r}; expected one of {', '.join(SURROGATES)}")
         if acquisition not in ACQUISITIONS:
@@ -183,14 +197,19 @@ class BayesianOptimization(Strategy):
         return self.featurize([t.arch for t in trials])
 
     def _baseline(self, trials, X_train: torch.Tensor) -> torch.Tensor:
-        """Points whose value the acquisition improves on (noisy EI's baseline): the training points."""
-        return X_train
+        """Points whose value the acquisition improves on (noisy EI's baseline): the training
+        points that meet the known constraints (all of them when none does)."""
+        known_ok = self.constraints.feasible(trials, known_only=True)
+        return X_train[torch.as_tensor(known_ok)] if known_ok.any() else X_train
 
     def _targets(self, trials) -> np.ndarray:
+        """Objective columns, then one slack column per modelled constraint."""
         if self.is_multi_objective:
-            return objective_matrix(trials, self.objectives)
-        y = np.array([self.score(t) for t in trials], dtype=np.float64)
-        return (copula_transform(y) if self.target_transform == "copula" else y)[:, None]
+            Y = objective_matrix(trials, self.objectives)
+        else:
+            y = np.array([self.score(t) for t in trials], dtype=np.float64)
+            Y = (copula_transform(y) if self.target_transform == "copula" else y)[:, None]
+        return np.hstack([Y, self.constraints.slack(trials)])
 
     def _fit(self, X: np.ndarray, Y: np.ndarray) -> Model:
         if callable(self.surrogate):
@@ -216,6 +235,8 @@ class BayesianOptimization(Strategy):
 
     def _acquisition(self, model: Model, X_train: torch.Tensor):
         sampler = self._sampler(model)
+        constrained = bo_constraints.acquisition_options(self.constraints, len(self.objectives),
+                                                         self.is_multi_objective)
         if self.is_multi_objective:
             _skip_jit_kernel()
             return qLogNoisyExpectedHypervolumeImprovement(
@@ -225,11 +246,12 @@ class BayesianOptimization(Strategy):
                 sampler=sampler,
                 prune_baseline=True,
                 cache_root=False,
+                **constrained,
             )
         if self.acquisition == "ucb":
             return qUpperConfidenceBound(model, beta=self.beta, sampler=sampler)
         return qLogNoisyExpectedImprovement(
-            model, X_baseline=X_train, sampler=sampler, prune_baseline=True, cache_root=False
+            model, X_baseline=X_train, sampler=sampler, prune_baseline=True, cache_root=False, **constrained
         )
 
     def _ref(self) -> np.ndarray:
@@ -238,35 +260,42 @@ class BayesianOptimization(Strategy):
             return np.asarray(self.ref_point, dtype=np.float64)
         return reference_point(objective_matrix(self.history, self.objectives))
 
-    def _screen(self, model: Model, X: torch.Tensor, X_train: torch.Tensor, n_keep: int, Y) -> torch.Tensor:
+    def _screen(self, model: Model, X: torch.Tensor, X_best: torch.Tensor, n_keep: int, Y, ok) -> torch.Tensor:
         """Indices of the ``n_keep`` best candidates by a closed-form score of the marginal posterior.
 
-        Single objective: analytic log-EI (or UCB). Several: the hypervolume improvement of
-        each candidate's optimistic point (mean + sqrt(beta) std per objective) over the
-        observed front, ties broken by the optimistic point's standardised sum.
+        Single objective: analytic log-EI (or UCB), constrained log-EI with modelled
+        constraints. Several: the hypervolume improvement of each candidate's optimistic point
+        (mean + sqrt(beta) std per objective) over the observed feasible front, times the
+        probability of feasibility, ties broken by the optimistic point's standardised sum.
+        ``ok`` marks the feasible rows of ``Y``; the incumbent for log-EI is the best fitted
+        value at ``X_best`` (the feasible baseline points, or all of them when none is feasible).
         """
         with torch.no_grad():
             if not self.is_multi_objective:
                 if self.acquisition == "ucb":
                     closed = UpperConfidenceBound(model, beta=self.beta)
                 else:
-                    closed = LogExpectedImprovement(model, best_f=model.posterior(X_train).mean.max())
+                    fitted = model.posterior(X_best).mean[..., 0]
+                    best_f = fitted.max() if ok.any() else fitted.min()
+                    closed = bo_constraints.log_expected_improvement(model, self.constraints, best_f)
                 score = torch.cat([closed(X[i : i + self.max_batch_size].unsqueeze(-2))
                                    for i in range(0, X.shape[0], self.max_batch_size)])
             else:
                 post = [model.posterior(X[i : i + self.max_batch_size])
                         for i in range(0, X.shape[0], self.max_batch_size)]
-                m = post[0].mean.shape[-1]
-                mean = torch.cat([p.mean.reshape(-1, m) for p in post])
-                sigma = torch.cat([p.variance.reshape(-1, m) for p in post]).clamp_min(1e-12).sqrt()
+                m_all, m = post[0].mean.shape[-1], len(self.objectives)
+                mean = torch.cat([p.mean.reshape(-1, m_all) for p in post])
+                sigma = torch.cat([p.variance.reshape(-1, m_all) for p in post]).clamp_min(1e-12).sqrt()
+                feasible = bo_constraints.probability_feasible(mean[:, m:], sigma[:, m:])
+                mean, sigma = mean[:, :m], sigma[:, :m]
                 U = mean + self.beta**0.5 * sigma
                 ref = torch.as_tensor(self._ref(), dtype=U.dtype)
-                partition = NondominatedPartitioning(ref, Y=torch.as_tensor(Y, dtype=U.dtype))
+                partition = NondominatedPartitioning(ref, Y=torch.as_tensor(Y[ok, :m], dtype=U.dtype))
                 lower, upper = partition.get_hypercell_bounds()
                 upper = torch.minimum(upper, U.max(0).values.clamp_min(ref))  # infinite upper bounds
                 side = (torch.minimum(U[:, None, :], upper) - lower).clamp_min(0)
                 tie = ((U - U.mean(0)) / U.std(0).clamp_min(1e-12)).sum(-1)
-                score = side.prod(-1).sum(-1) + 1e-6 * (tie - tie.min())
+                score = side.prod(-1).sum(-1) * feasible + 1e-6 * (tie - tie.min())
         return torch.topk(score, min(n_keep, X.shape[0])).indices
 
     def _thompson(self, model: Model, X: torch.Tensor, k: int) -> list[int]:
@@ -326,7 +355,10 @@ class BayesianOptimization(Strategy):
                 acq.set_X_pending(self.featurize(busy))
             keep = torch.arange(X_cand.shape[0])
             if self.shortlist and X_cand.shape[0] > self.shortlist:
-                keep = self._screen(model, X_cand, X_base, self.shortlist, Y)
+                ok = self.constraints.feasible(trials)
+                feasible = [t for t, f in zip(trials, ok) if f]
+                X_best = self._baseline(feasible, X_train[torch.as_tensor(ok)]) if feasible else X_base
+                keep = self._screen(model, X_cand, X_best, self.shortlist, Y, ok)
             choices = X_cand[keep]
             picked, _ = optimize_acqf_discrete(acq, q=m, choices=choices, max_batch_size=self.max_batch_size,
                                                unique=True, return_acq_values=False)

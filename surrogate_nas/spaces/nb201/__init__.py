@@ -38,6 +38,7 @@ class NB201Space(SearchSpace):
     reference_network = NetworkConfig(16, 5)
     default_features = "liveops+cost+zc"
     cheap_features = "liveops+cost"
+    latency_features = "devlat"
 
     def parse(self, text: str) -> Cell:
         if isinstance(text, Cell):
@@ -71,6 +72,7 @@ class NB201Space(SearchSpace):
             "liveops": (nb201_features.liveops, nb201_features.LIVEOPS_NAMES),
             "cost": (self.cost_block, COST_NAMES),
             "zc": (ProxyFeatures(self, packaged=PROXY_FILE), tuple(f"zc_{p}" for p in PROXY_NAMES)),
+            "devlat": (device_latency_features, _device_latency_names()),
         }
 
     def cost_block(self, archs: Sequence[Cell]) -> np.ndarray:
@@ -113,3 +115,19 @@ def _cells_by_string() -> dict[str, Cell]:
 def _representatives() -> dict[str, Cell]:
     return {cell.canonical_key: cell for cell in canonical_cells()}
 
+
+def device_latency_features(archs: Sequence[Cell]) -> np.ndarray:
+    """The ``devlat`` block: each cell's log latency (ms) on the packaged table's device settings.
+
+    Measured facts about the cell on other hardware, not an encoding of it: a latency
+    predictor for a new device transfers from them (:mod:`surrogate_nas.predictors.latency`).
+    """
+    from surrogate_nas.tables.devices import DEVICES, device_latency
+
+    return np.log(np.stack([device_latency(archs, d) for d in DEVICES.values()], axis=1))
+
+
+def _device_latency_names() -> tuple[str, ...]:
+    from surrogate_nas.tables.devices import DEVICES
+
+    return tuple(f"log_{d.column}" for d in DEVICES.values())

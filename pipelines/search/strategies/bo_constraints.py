@@ -1,0 +1,59 @@
+"""The BoTorch side of constrained Bayesian optimisation.
+
+The surrogate has one output per objective followed by one per *modelled* constraint,
+whose target is the constraint's slack (``>= 0`` feasible; see
+:meth:`..constraints.ConstraintSet.slack`). These helpers turn that layout into BoTorch's
+conventions: an MC objective that reads the objective outputs and ``constraints=``
+callables (negative when feasible) for qLogNEI / qLogNEHVI, the analytic
+``LogConstrainedExpectedImprovement`` for single-objective screening, and the probability of
+feasibility that weights the multi-objective screen.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import torch
+from botorch.acquisition.analytic import LogConstrainedExpectedImprovement, LogExpectedImprovement
+from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
+from botorch.acquisition.objective import GenericMCObjective
+from botorch.models.model import Model
+from torch.distributions import Normal
+
+from surrogate_nas.pipelines.search.constraints import ConstraintSet
+
+
+def _violation(Y: torch.Tensor, index: int) -> torch.Tensor:
+    """BoTorch's constraint convention: ``<= 0`` when output ``index`` (a slack) is ``>= 0``."""
+    return -Y[..., index]
+
+
+def _first_output(Y: torch.Tensor, X: torch.Tensor | None = None) -> torch.Tensor:
+    return Y[..., 0]
+
+
+def acquisition_options(constraints: ConstraintSet, n_objectives: int, multi: bool) -> dict:
+    """``objective=`` and ``constraints=`` keyword arguments for qLogNEI / qLogNEHVI ({} without modelled constraints)."""
+    k = len(constraints.modelled)
+    if not k:
+        return {}
+    objective = (IdentityMCMultiOutputObjective(outcomes=list(range(n_objectives))) if multi
+                 else GenericMCObjective(_first_output))
+    return {"objective": objective,
+            "constraints": [partial(_violation, index=n_objectives + j) for j in range(k)]}
+
+
+def log_expected_improvement(model: Model, constraints: ConstraintSet, best_f) -> LogExpectedImprovement:
+    """Closed-form log-EI of output 0, times the probability that every modelled slack is ``>= 0``."""
+    k = len(constraints.modelled)
+    if not k:
+        return LogExpectedImprovement(model, best_f=best_f)
+    return LogConstrainedExpectedImprovement(model, best_f=best_f, objective_index=0,
+                                             constraints={1 + j: (0.0, None) for j in range(k)})
+
+
+def probability_feasible(mean: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """``P(all slacks >= 0)`` per row of independent normal slacks (``n x k`` mean and std); ones when ``k = 0``."""
+    if mean.shape[-1] == 0:
+        return torch.ones(mean.shape[:-1], dtype=mean.dtype)
+    return Normal(mean, sigma).cdf(torch.zeros_like(mean)).neg().add(1).prod(-1)

@@ -1,0 +1,79 @@
+"""What --objectives and --constraint words resolve to, on tables and for live training."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+
+from surrogate_nas.errors import InputDataError
+from surrogate_nas.pipelines.objective_words import resolve_objectives, resolve_terms
+from surrogate_nas.pipelines.predictor_store import save_bundle
+from surrogate_nas.pipelines.search.history import Objective
+from surrogate_nas.predictors.latency import LatencyRegressor
+from surrogate_nas.spaces import get_space
+from surrogate_nas.tables import load_benchmark
+from surrogate_nas.tables.devices import device_latency
+
+NB201 = get_space("nb201")
+
+
+@pytest.fixture(scope="module")
+def table():
+    return load_benchmark("nb201-cifar10")
+
+
+def test_table_words(table):
+    terms = resolve_terms(["accuracy", "latency@pixel3", "params", "latency@1080ti_1:max"],
+                          ["latency@raspi4<=30", "cifar10_test_acc_200ep>=90"], table)
+    assert terms.objectives == (Objective("cifar10_valid_acc_200ep", True), Objective("lat_ms_pixel3", False),
+                                Objective("params_mb_cifar10", False), Objective("lat_ms_1080ti_1", True))
+    assert [(c.name, c.upper, c.bound) for c in terms.constraints] == [
+        ("lat_ms_raspi4", True, 30.0), ("cifar10_test_acc_200ep", False, 90.0)]
+    assert terms.metrics == ()  # every quantity is a column of the table
+
+
+def test_live_words_compute_device_latency_from_the_cell():
+    terms = resolve_terms(["accuracy", "latency@pixel3"], ["params<=200000"], None, NB201)
+    assert terms.objectives[1] == Objective("lat_ms_pixel3", False)
+    (metric,) = terms.metrics
+    cells = NB201.enumerate()[:4]
+    assert np.array_equal(metric.values(cells), device_latency(cells, "pixel3"))
+    assert terms.constraints[0].name == "params"
+
+
+@pytest.mark.parametrize("words, space, message", [
+    (["accuracy", "latency@pixel9"], "nb201", "neither a device setting"),
+    (["accuracy", "latency@pixel3"], "nb101", "fit --target latency"),
+    (["accuracy", "weight"], "nb201", "cannot be searched with live training"),
+    (["accuracy", "params:upwards"], "nb201", "direction must be 'min' or 'max'"),
+])
+def test_bad_live_words(words, space, message, workdir):
+    with pytest.raises(InputDataError, match=message) as excinfo:
+        resolve_objectives(words, None, get_space(space))
+    assert "\n" not in str(excinfo.value)
+
+
+def test_a_bare_table_column_needs_a_direction(table):
+    with pytest.raises(InputDataError, match="say train_time_s_cifar10:min"):
+        resolve_objectives(["accuracy", "train_time_s_cifar10"], table)
+    assert resolve_objectives(["accuracy", "train_time_s_cifar10:min"], table)[1] == Objective(
+        "train_time_s_cifar10", False)
+
+
+def test_a_saved_latency_model_is_a_latency_word(tmp_path, table):
+    cells = NB201.enumerate()[:30]
+    X = NB201.features(cells, "latency")
+    model = LatencyRegressor().fit(X, device_latency(cells, "pixel3"))
+    bundle = {"predictor": model, "features": "latency", "target": "ms", "benchmark": "m.csv", "n_train": 30,
+              "kind": "latency", "space": "nb201", "quantity": "latency"}
+    path = save_bundle(bundle, tmp_path / "My Phone.zip")
+    terms = resolve_terms(["accuracy", f"latency@{path}"], [f"latency@{path}<=8"], table)
+    assert terms.objectives[1] == Objective("pred_lat_ms_my_phone", False)
+    assert terms.constraints[0].name == "pred_lat_ms_my_phone" and len(terms.metrics) == 1
+    predicted = terms.metrics[0].values(NB201.enumerate()[30:40])
+    assert np.all(predicted > 0)
+
+    save_bundle({**bundle, "quantity": "accuracy"}, path)
+    with pytest.raises(InputDataError, match="not latency"):
+        resolve_terms([f"latency@{path}"], (), table)
