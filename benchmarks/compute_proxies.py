@@ -7,7 +7,8 @@
   a named table, computed on the space's representative of each key
   (``nb101_proxies.csv.gz`` / ``darts_proxies.csv.gz``).
 
-Scores are :func:`surrogate_nas.proxies.compute_proxies` at the default
+Scores are every proxy of :data:`surrogate_nas.proxies.PROXY_NAMES` from
+:func:`surrogate_nas.proxies.compute_proxies` at the default
 :class:`~surrogate_nas.proxies.ProxySetting`, one torch thread per worker. Prints the
 Spearman rank correlation of each proxy with the table's target.
 

@@ -29,12 +29,12 @@ import pandas as pd  # noqa: E402
 
 from surrogate_nas.errors import FitError, InputDataError  # noqa: E402
 from surrogate_nas.predictors.metrics import evaluate_predictions  # noqa: E402
-from surrogate_nas.predictors.registry import PREDICTORS, make_predictor  # noqa: E402
+from surrogate_nas.predictors.registry import PREDICTORS, expand_names, make_predictor  # noqa: E402
 from surrogate_nas.tables import BenchmarkTable  # noqa: E402
 
 METRICS: tuple[str, ...] = (
-    "kendall_tau", "spearman", "pearson", "mae", "precision_at_10", "nll", "coverage_90",
-    "fit_seconds", "predict_seconds",
+    "kendall_tau", "spearman", "pearson", "mae", "precision_at_10", "precision_top5", "nll",
+    "coverage_50", "coverage_80", "coverage_90", "coverage_95", "fit_seconds", "predict_seconds",
 )  # fmt: skip
 """Metric columns of :func:`compare_predictors`'s result, in order."""
 
@@ -96,18 +96,24 @@ def compare_predictors(
     test_size: int | str = "auto",
     progress: Callable[[str], None] | None = None,
     feature_cache=None,
+    transfer_from: BenchmarkTable | None = None,
 ) -> pd.DataFrame:
     """Fit and score each predictor on shared random splits of ``table``.
 
     Args:
         table: Architectures and their target (``table.target``).
-        predictors: Names from :data:`~surrogate_nas.predictors.registry.PREDICTORS`.
+        predictors: Names from :data:`~surrogate_nas.predictors.registry.PREDICTORS`; ``"all"``
+            stands for every one of them.
         train_sizes: Training-set sizes ``n``.
         seeds: Number of random splits per size (seeds ``0..seeds-1``).
         test_size: Test architectures per split: a count, ``"all"`` (every architecture
             outside the training groups) or ``"auto"`` (at most 200 of them).
         progress: Called with a one-line message after each fit, e.g. ``print``.
         feature_cache: Where the space keeps zero-cost proxies it computes (the database).
+        transfer_from: A table of the same space (another dataset's results) whose value of each
+            architecture is appended to every predictor's features
+            (:func:`~surrogate_nas.pipelines.transfer.prior_column`); more information than
+            the data-free features, so report such results apart.
 
     Returns:
         One row per ``(predictor, train_size, seed)``: those columns, ``test_size``,
@@ -119,6 +125,7 @@ def compare_predictors(
         InputDataError: Unknown predictor, non-positive sizes or seeds, or
             ``train_size + test_size`` larger than the table.
     """
+    predictors = expand_names(list(predictors))
     for name in predictors:
         if name not in PREDICTORS:
             raise InputDataError(f"unknown predictor {name!r}; expected one of {', '.join(PREDICTORS)}")
@@ -139,6 +146,11 @@ def compare_predictors(
     archs = table.architectures()
     y = table.values()
     groups = [a.canonical_key for a in archs]
+    prior = None
+    if transfer_from is not None:
+        from surrogate_nas.pipelines.transfer import prior_column
+
+        prior = prior_column(transfer_from, archs, table.space)
     features: dict[str, np.ndarray] = {}
     rows = []
     for n in train_sizes:
@@ -147,12 +159,13 @@ def compare_predictors(
             for name in predictors:
                 kind, predictor = make_predictor(name, space)
                 if kind not in features:
-                    features[kind] = space.features(archs, kind)
+                    block = space.features(archs, kind)
+                    features[kind] = block if prior is None else np.hstack([block, prior])
                 X = features[kind]
                 if "random_state" in predictor.get_params():
                     predictor.set_params(random_state=seed)
                 row = {"predictor": name, "train_size": int(n), "seed": seed, "test_size": len(test)}
-                rows.append({**row, **_score(predictor, X, y, train, test)})
+                rows.append({**row, **score_split(predictor, X, y, train, test)})
                 if progress is not None:
                     done = rows[-1]
                     progress(f"{name} n={n} seed={seed}: " + (f"tau={done['kendall_tau']:.3f}" if done["status"] == "ok"
@@ -160,8 +173,11 @@ def compare_predictors(
     return pd.DataFrame(rows, columns=["predictor", "train_size", "seed", "test_size", "status", "message", *METRICS])
 
 
-def _score(predictor, X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> dict:
-    """Fit on ``train``, score on ``test``; a predictor that cannot fit is a failed row with its reason."""
+def score_split(predictor, X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> dict:
+    """Fit on ``train``, score on ``test``: ``status``, ``message`` and :data:`METRICS`.
+
+    A predictor that cannot fit is a failed row (``status="failed"``, NaN metrics) with its reason.
+    """
     t0 = time.perf_counter()
     try:
         predictor.fit(X[train], y[train])

@@ -2,8 +2,10 @@
 
 NAS cares about ranking (does the predictor put good architectures first?),
 so Kendall's tau is the headline, as in NASLib and NAS-Bench-Suite-Zero.
-Calibration metrics (Gaussian NLL, 90% interval coverage) matter for
-Bayesian search, whose acquisition functions trust the predicted ``std``.
+Precision of the predicted top 5% says whether the architectures a search
+would pick are the good ones. Calibration metrics (Gaussian NLL, coverage of the
+central 50/80/90/95% intervals) matter for Bayesian search, whose acquisition
+functions trust the predicted ``std``.
 
     >>> import numpy as np
     >>> y = np.array([1.0, 2.0, 3.0, 4.0])
@@ -18,8 +20,11 @@ from scipy import stats
 
 from surrogate_nas.errors import InputDataError
 
-_Z90 = float(stats.norm.ppf(0.95))
-"""Half-width of the central 90% normal interval, in standard deviations."""
+COVERAGE_LEVELS: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95)
+"""Nominal levels of the central intervals whose coverage :func:`evaluate_predictions` reports."""
+
+TOP_SHARE = 0.05
+"""The share of the test set whose predicted top is compared with the true top (``precision_top5``)."""
 
 _MIN_STD = 1e-9
 
@@ -76,6 +81,14 @@ def precision_at_k(y_true, y_pred, k: int = 10) -> float:
     return len(np.intersect1d(top_true, top_pred)) / k
 
 
+def precision_top(y_true, y_pred, share: float = TOP_SHARE) -> float:
+    """:func:`precision_at_k` with ``k`` the top ``share`` of the values (at least 1)."""
+    if not 0 < share <= 1:
+        raise InputDataError(f"share must be in (0, 1], got {share}")
+    a, b = _pair(y_true, y_pred)
+    return precision_at_k(a, b, max(1, int(round(share * a.size))))
+
+
 def _std(std, n: int) -> np.ndarray:
     s = np.asarray(std, dtype=np.float64).reshape(-1)
     if s.size != n:
@@ -98,7 +111,7 @@ def coverage(y_true, mean, std, level: float = 0.9) -> float:
         raise InputDataError(f"level must be in (0, 1), got {level}")
     a, m = _pair(y_true, mean, minimum=1)
     s = _std(std, a.size)
-    z = _Z90 if level == 0.9 else float(stats.norm.ppf(0.5 + level / 2))
+    z = float(stats.norm.ppf(0.5 + level / 2))
     return float(np.mean(np.abs(a - m) <= z * s))
 
 
@@ -112,7 +125,8 @@ def evaluate_predictions(y_true, mean, std, k: int = 10) -> dict[str, float]:
         k: top-k size for precision; capped at ``n``.
 
     Returns:
-        ``kendall_tau, spearman, pearson, mae, precision_at_{k}, nll, coverage_90``.
+        ``kendall_tau, spearman, pearson, mae, precision_at_{k}, precision_top5, nll``, then
+        ``coverage_50, coverage_80, coverage_90, coverage_95`` (:data:`COVERAGE_LEVELS`).
     """
     a, m = _pair(y_true, mean)
     k = min(k, a.size)
@@ -122,6 +136,7 @@ def evaluate_predictions(y_true, mean, std, k: int = 10) -> dict[str, float]:
         "pearson": pearson(a, m),
         "mae": mae(a, m),
         f"precision_at_{k}": precision_at_k(a, m, k),
+        "precision_top5": precision_top(a, m, TOP_SHARE),
         "nll": gaussian_nll(a, m, std),
-        "coverage_90": coverage(a, m, std, 0.9),
+        **{f"coverage_{round(100 * level)}": coverage(a, m, std, level) for level in COVERAGE_LEVELS},
     }

@@ -37,7 +37,9 @@ import numpy as np
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.predictors.base import Predictor
 from surrogate_nas.predictors.baselines import MeanPredictor, ProxyPredictor
+from surrogate_nas.predictors.ensemble import GPXGBEnsemble
 from surrogate_nas.predictors.forest import RandomForestPredictor
+from surrogate_nas.predictors.gnn import GraphNetPredictor
 from surrogate_nas.predictors.gp import GPPredictor
 from surrogate_nas.predictors.latency import LatencyRegressor
 from surrogate_nas.predictors.xgb import XGBEnsemble
@@ -46,7 +48,8 @@ FORMAT = "surrogate-nas-predictor"
 VERSION = 1
 CLASSES: dict[str, type[Predictor]] = {
     cls.__name__: cls
-    for cls in (XGBEnsemble, GPPredictor, RandomForestPredictor, MeanPredictor, ProxyPredictor, LatencyRegressor)
+    for cls in (XGBEnsemble, GPPredictor, GPXGBEnsemble, GraphNetPredictor, RandomForestPredictor, MeanPredictor,
+                ProxyPredictor, LatencyRegressor)
 }
 """The predictor classes a saved file may name."""
 

@@ -1,12 +1,20 @@
-"""XGBoost ensemble: a gradient-boosted tree surrogate with an uncertainty estimate.
+"""XGBoost ensemble: a gradient-boosted tree surrogate with a calibrated uncertainty estimate.
 
-One boosted model has no predictive variance, so we fit ``n_members`` models,
-each on a bootstrap resample of the training set with its own seed and
-row/column subsampling, and report the mean and standard deviation across
-members. The spread is a rough epistemic signal; it is fine for ranking and
-for UCB-style exploration, but under-covers (see the calibration columns in
-docs/benchmarks.md), so use :class:`~surrogate_nas.predictors.gp.GPPredictor`
-when calibrated intervals matter.
+One boosted model has no predictive variance, so we fit ``n_members`` models, each on a
+bootstrap resample of the training set with its own seed and row/column subsampling; the mean
+across members is the prediction. The raw spread across members under-covers badly (its 90%
+intervals held 43-55% of test values on NAS-Bench-201), so by default it is *calibrated*:
+
+* the members are fitted on the copula scores of the targets (rank normal scores, see
+  :mod:`~surrogate_nas.predictors.warping`), where residuals are close to Gaussian, and
+  predictions are mapped back to the target's units (ranking unchanged);
+* a two-fold cross-fit (an ensemble on each half predicts the other half) gives held-out
+  residuals ``r`` and spreads ``s``; the predictive variance is ``a * spread^2 + b`` with
+  ``a, b`` fitted by maximum Gaussian likelihood on those pairs.
+
+Measured over 5 splits of NB-201 CIFAR-10 at n = 56/135/500 (``benchmarks/predictors.py``
+reports every level), this brings the 50/80/90/95% coverage from about 0.2/0.4/0.5/0.55
+to about 0.56/0.81/0.88/0.92; the cross-fit costs about one more ensemble fit.
 
 Defaults: shallow trees (depth 4), a small learning rate (0.05) and 300 rounds
 with 0.8 row/column subsampling, instead of the library's depth 6 / rate 0.3 /
@@ -24,16 +32,25 @@ from __future__ import annotations
 
 import numpy as np
 import xgboost as xgb
+from scipy.optimize import minimize
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.predictors.base import Predictor
+from surrogate_nas.predictors.warping import TRANSFORMS, CopulaWarp
+
+CALIBRATIONS: tuple[str, ...] = ("crossfit", "none")
+"""``crossfit``: variance ``a * spread^2 + b`` fitted on held-out residuals; ``none``: the raw spread."""
+
+MIN_CROSSFIT_ROWS = 8
+"""Below this many training rows the cross-fit halves are too small; the std is then
+``sqrt(spread^2 + var(y))``, deliberately wide."""
 
 
 class XGBEnsemble(Predictor):
-    """Bootstrap ensemble of ``xgboost.XGBRegressor`` models.
+    """Bootstrap ensemble of ``xgboost.XGBRegressor`` models with a calibrated std.
 
     Args:
-        n_members: Ensemble size; the std is taken across members.
+        n_members: Ensemble size; the spread is taken across members.
         n_estimators: Boosting rounds per member.
         max_depth: Tree depth.
         learning_rate: Shrinkage.
@@ -43,6 +60,8 @@ class XGBEnsemble(Predictor):
         bootstrap: Resample rows with replacement for each member.
         n_jobs: Threads per member (small: the machines are shared).
         random_state: Seed of member ``i`` is ``random_state + i``.
+        target_transform: ``"copula"`` (fit rank normal scores, map back) or ``"none"``.
+        calibration: ``"crossfit"`` or ``"none"`` (see :data:`CALIBRATIONS`).
     """
 
     name = "xgb"
@@ -59,6 +78,8 @@ class XGBEnsemble(Predictor):
         bootstrap: bool = True,
         n_jobs: int = 1,
         random_state: int = 0,
+        target_transform: str = "copula",
+        calibration: str = "crossfit",
     ) -> None:
         self.n_members = n_members
         self.n_estimators = n_estimators
@@ -70,14 +91,29 @@ class XGBEnsemble(Predictor):
         self.bootstrap = bootstrap
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.target_transform = target_transform
+        self.calibration = calibration
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         if int(self.n_members) < 1:
             raise InputDataError(f"n_members must be >= 1, got {self.n_members}")
-        rng = np.random.default_rng(self.random_state)
-        self.models_ = []
+        if self.target_transform not in TRANSFORMS:
+            raise InputDataError(f"target_transform must be one of {', '.join(TRANSFORMS)}, got {self.target_transform!r}")
+        if self.calibration not in CALIBRATIONS:
+            raise InputDataError(f"calibration must be one of {', '.join(CALIBRATIONS)}, got {self.calibration!r}")
+        self.warp_ = CopulaWarp.fit(y) if self.target_transform == "copula" else None
+        z = y if self.warp_ is None else self.warp_.scores(y)
+        seed = int(self.random_state)
+        self.models_ = self._members(X, z, seed)
+        self.variance_scale_, self.variance_floor_ = 1.0, 0.0
+        if self.calibration == "crossfit":
+            self.variance_scale_, self.variance_floor_ = self._crossfit(X, z, seed)
+
+    def _members(self, X: np.ndarray, z: np.ndarray, seed: int) -> list:
+        rng = np.random.default_rng(seed)
+        models = []
         for i in range(int(self.n_members)):
-            rows = rng.integers(0, len(y), len(y)) if self.bootstrap else np.arange(len(y))
+            rows = rng.integers(0, len(z), len(z)) if self.bootstrap else np.arange(len(z))
             model = xgb.XGBRegressor(
                 n_estimators=self.n_estimators,
                 max_depth=self.max_depth,
@@ -87,17 +123,41 @@ class XGBEnsemble(Predictor):
                 min_child_weight=self.min_child_weight,
                 tree_method="hist",
                 n_jobs=self.n_jobs,
-                random_state=int(self.random_state) + i,
+                random_state=seed + i,
             )
-            self.models_.append(model.fit(X[rows], y[rows]))
+            models.append(model.fit(X[rows], z[rows]))
+        return models
+
+    def _crossfit(self, X: np.ndarray, z: np.ndarray, seed: int) -> tuple[float, float]:
+        """``(a, b)`` of the variance ``a * spread^2 + b``, by likelihood on two-fold held-out residuals."""
+        if len(z) < MIN_CROSSFIT_ROWS:
+            return 1.0, float(np.var(z))
+        half = np.random.default_rng(seed + 7919).permutation(len(z)) % 2 == 0
+        resid, spread = np.empty(len(z)), np.empty(len(z))
+        for part in (half, ~half):
+            preds = _stack(self._members(X[~part], z[~part], seed + 101), X[part])
+            resid[part], spread[part] = z[part] - preds.mean(axis=0), preds.std(axis=0)
+
+        def nll(log_ab: np.ndarray) -> float:
+            var = np.exp(log_ab[0]) * spread**2 + np.exp(log_ab[1])
+            return float(np.mean(np.log(var) + resid**2 / var))
+
+        start = np.array([0.0, np.log(np.mean(resid**2) + 1e-12)])
+        a, b = np.exp(minimize(nll, start, method="Nelder-Mead").x)
+        return float(a), float(b)
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        preds = np.stack([m.predict(X) for m in self.models_]).astype(np.float64)
-        return preds.mean(axis=0), preds.std(axis=0)
+        preds = _stack(self.models_, X)
+        mean = preds.mean(axis=0)
+        std = np.sqrt(self.variance_scale_ * preds.var(axis=0) + self.variance_floor_)
+        return (mean, std) if self.warp_ is None else self.warp_.inverse(mean, std)
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
-        """Each member in XGBoost's own UBJSON model format."""
-        return {}, {f"member_{i}.ubj": bytes(m.get_booster().save_raw("ubj")) for i, m in enumerate(self.models_)}
+        """Each member in XGBoost's own UBJSON model format; the variance calibration and warp as arrays."""
+        arrays = {"variance": np.array([self.variance_scale_, self.variance_floor_])}
+        if self.warp_ is not None:
+            arrays.update(self.warp_.arrays())
+        return arrays, {f"member_{i}.ubj": bytes(m.get_booster().save_raw("ubj")) for i, m in enumerate(self.models_)}
 
     def import_state(self, arrays: dict[str, np.ndarray], blobs: dict[str, bytes]) -> None:
         self.models_ = []
@@ -105,3 +165,10 @@ class XGBEnsemble(Predictor):
             model = xgb.XGBRegressor(n_jobs=self.n_jobs)
             model.load_model(bytearray(blobs[f"member_{i}.ubj"]))
             self.models_.append(model)
+        self.variance_scale_, self.variance_floor_ = (float(v) for v in arrays["variance"])
+        self.warp_ = CopulaWarp.from_arrays(arrays)
+
+
+def _stack(models: list, X: np.ndarray) -> np.ndarray:
+    """``n_members x n`` predictions."""
+    return np.stack([m.predict(X) for m in models]).astype(np.float64)

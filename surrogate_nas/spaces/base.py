@@ -206,14 +206,15 @@ class SearchSpace(ABC):
         return tuple(self.feature_blocks)
 
     def parse_kind(self, kind: str) -> list[str]:
-        """The base kinds of a ``+``-joined kind; ``default``, ``cheap`` and ``latency`` name the space's sets.
+        """The base kinds of a ``+``-joined kind; ``default``, ``cheap`` and ``latency`` name the space's sets
+        (also as parts: ``onehot+default``).
 
         Raises:
             InputDataError: a part is not a kind of this space.
         """
-        text = {"default": self.default_features, "cheap": self.cheap_features,
-                "latency": self.latency_features}.get(kind, kind)
-        parts = [p.strip() for p in str(text).split("+")] if isinstance(text, str) else []
+        sets = {"default": self.default_features, "cheap": self.cheap_features, "latency": self.latency_features}
+        parts = [p.strip() for p in kind.split("+")] if isinstance(kind, str) else []
+        parts = [q.strip() for p in parts for q in (sets[p].split("+") if p in sets else [p])]
         bad = [p for p in parts if p not in self.feature_blocks]
         if not parts or bad:
             raise InputDataError(

@@ -41,8 +41,9 @@ import numpy as np
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import NetworkConfig
 from surrogate_nas.spaces.base import COST_NAMES, SearchSpace
+from surrogate_nas.spaces.dag import DagLayout
 from surrogate_nas.spaces.inputs import check_input
-from surrogate_nas.spaces.zc import PROXY_NAMES, ProxyFeatures
+from surrogate_nas.spaces.zc import proxy_blocks
 
 ENUMERATE_LIMIT = 20_000
 """Spaces with at most this many architectures are listed (every candidate is scored)."""
@@ -185,10 +186,12 @@ class ChoiceSpace(SearchSpace):
 
     # -- encodings -------------------------------------------------------------------------
     def _feature_blocks(self):
-        blocks = {"onehot": (self.encode, tuple(self.encoding_names()))}
+        layout = self.dag_layout()
+        blocks = {"onehot": (self.encode, tuple(self.encoding_names())),
+                  "dag": (lambda archs: np.stack([self.dag_row(a, layout) for a in archs]), layout.names())}
         if self.has_network:  # cost and proxies need the network
             blocks["cost"] = (self.cost_block, COST_NAMES)
-            blocks["zc"] = (ProxyFeatures(self), tuple(f"zc_{p}" for p in PROXY_NAMES))
+            blocks.update(proxy_blocks(self, None))
         return blocks
 
     def encoding_names(self) -> list[str]:
@@ -196,6 +199,18 @@ class ChoiceSpace(SearchSpace):
         for choice, options in self.choices.items():
             names += [choice] if self._numeric[choice] else [f"{choice}={o}" for o in options]
         return names
+
+    def dag_layout(self) -> DagLayout:
+        """Choices as a chain of nodes, input to output, each typed by its chosen option
+        (by the choice alone for a numeric one, whose value the other kinds carry)."""
+        return DagLayout(len(self.choices) + 2, ("input", *self.encoding_names(), "output"))
+
+    def dag_row(self, arch: Choices, layout: DagLayout) -> np.ndarray:
+        types = ["input"]
+        for choice, value in arch.items:
+            types.append(choice if self._numeric[choice] else f"{choice}={_display(self.choices[choice], value)}")
+        types.append("output")
+        return layout.encode([(i, i + 1) for i in range(len(types) - 1)], types)
 
     def encode(self, archs: Sequence[Choices]) -> np.ndarray:
         """Ordinal (rank scaled to [0, 1]) for numeric choices, one-hot for the others."""
@@ -321,3 +336,8 @@ def _counted(space: ChoiceSpace, arch: Choices, input_shape: tuple[int, ...], nu
     with torch.random.fork_rng(devices=[]):
         net = space.build_network(arch, space.default_network, input_shape, num_classes)
     return count_module(net, input_shape)
+
+
+def _display(options: Sequence, value) -> Any:
+    """The option as :meth:`ChoiceSpace.encoding_names` writes it (``value`` may be written differently)."""
+    return options[[_norm(o) for o in options].index(_norm(value))]

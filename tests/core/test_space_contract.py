@@ -9,7 +9,9 @@ import torch
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.spaces import SPACES, STANDARD_FEATURES, get_space
 from surrogate_nas.spaces.base import COST_NAMES
-from surrogate_nas.spaces.zc import PROXY_NAMES
+from surrogate_nas.proxies import PROXY_NAMES
+from surrogate_nas.spaces.dag import dag_nodes, dag_shape
+from surrogate_nas.spaces.zc import ZC_PROXIES
 
 NAMES = sorted(SPACES)
 
@@ -85,13 +87,17 @@ def test_every_feature_kind_is_finite_named_and_deterministic(space, sample):
     kinds = space.feature_kinds()
     assert set(STANDARD_FEATURES) <= set(kinds)
     assert space.feature_names("cost") == list(COST_NAMES)
-    assert space.feature_names("zc") == [f"zc_{p}" for p in PROXY_NAMES]
+    assert space.feature_names("zc") == [f"zc_{p}" for p in ZC_PROXIES]
+    assert space.feature_names("zcall") == [f"zc_{p}" for p in PROXY_NAMES]
     assert "zc" not in space.parse_kind("cheap")
+    assert space.parse_kind("onehot+default") == ["onehot", *space.parse_kind("default")]
     for kind in (*kinds, "default", "cheap"):
-        X = space.features(sample, kind)
-        assert X.shape == (len(sample), len(space.feature_names(kind))) and X.dtype == np.float64
+        # Every proxy of an architecture outside the shipped tables is computed afresh: one is enough.
+        archs = sample[:1] if kind == "zcall" else sample
+        X = space.features(archs, kind)
+        assert X.shape == (len(archs), len(space.feature_names(kind))) and X.dtype == np.float64
         assert np.isfinite(X).all(), kind
-        np.testing.assert_array_equal(X[::-1], space.features(sample[::-1], kind))
+        np.testing.assert_array_equal(X[::-1], space.features(archs[::-1], kind))
     with pytest.raises(InputDataError, match="unknown feature kind"):
         space.features(sample, "pixels")
 
@@ -121,3 +127,16 @@ def test_network_options_are_read_or_refused(space):
         else:
             with pytest.raises(InputDataError, match=flag):
                 space.network_config(**{option: 9})
+
+
+def test_dag_rows_are_graphs_of_typed_nodes_shared_by_twins(space, sample):
+    names = space.feature_names("dag")
+    n, types = dag_shape(len(names), dag_nodes(names))
+    X = space.features(sample, "dag")
+    adj, onehot = X[:, : n * n].reshape(-1, n, n), X[:, n * n :].reshape(-1, n, types)
+    assert set(np.unique(X)) <= {0.0, 1.0} and adj.sum() > 0
+    assert np.all(np.triu(adj, 1).sum(axis=(1, 2)) == adj.sum(axis=(1, 2))), "edges run forward"
+    assert np.all(onehot.sum(axis=2) <= 1) and np.all(adj.sum(axis=2)[onehot.sum(axis=2) == 0] == 0)
+    for arch in sample[:3]:
+        twin = space.representative(arch)
+        np.testing.assert_array_equal(space.features([twin], "dag"), space.features([arch], "dag"))

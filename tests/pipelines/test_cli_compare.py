@@ -79,3 +79,23 @@ def test_fit_then_predict(workdir):
     assert means[0] > means[1]
     bad = run_cli("predict", "--model", "mine", "|nope|")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_compare_all_predictors_on_the_whole_rest_of_a_table(workdir):
+    from surrogate_nas.predictors.registry import PREDICTORS
+
+    _subset_csv(workdir / "mine.csv", n=120)
+    proc = run_cli("compare", "--benchmark", "mine.csv", "--metric", "acc", "--predictors", "all",
+                   "--train-sizes", "20", "--seeds", "1", "--test-size", "all", "--output", "o.csv", "--no-mlflow",
+                   check=True)
+    rows = pd.read_csv(workdir / "o.csv")
+    assert list(rows.predictor) == list(PREDICTORS) and (rows.status == "ok").all()
+    assert (rows.test_size > 80).all() and {"precision_top5", "coverage_50", "coverage_95", "nll"} <= set(rows.columns)
+    assert "top5% prec" in proc.stdout and "cover 50/80/90/95" in proc.stdout
+
+
+def test_transfer_from_a_table_of_another_space_is_one_line_exit_2(workdir):
+    proc = run_cli("compare", "--benchmark", "nb201-cifar100", "--transfer-from", "darts-cifar10-subset",
+                   "--predictors", "mean", "--train-sizes", "20", "--seeds", "1", "--test-size", "20", "--no-mlflow")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert "darts" in proc.stderr

@@ -76,3 +76,46 @@ def test_plots_write_png_files(results, tmp_path):
 def test_summarize_rejects_foreign_frames():
     with pytest.raises(InputDataError, match="lack columns"):
         summarize(pd.DataFrame({"x": [1]}))
+
+
+def _table_with_target(values, n=120):
+    from surrogate_nas.tables.table import table_from_frame
+
+    frame = load_benchmark("nb201-cifar10").frame.iloc[:n][["arch"]].copy()
+    frame["acc"] = values(n)
+    return table_from_frame("mine", frame, "acc")
+
+
+def test_a_predictor_that_cannot_fit_is_a_failed_row_with_its_reason_and_the_rest_goes_on():
+    flat = _table_with_target(lambda n: np.full(n, 70.0))
+    rows = compare_predictors(flat, ["gp", "xgb", "mean"], [30], seeds=2, test_size=40)
+    assert len(rows) == 6
+    failed = rows[rows["status"] == "failed"]
+    assert set(failed["predictor"]) == {"gp", "xgb"}
+    assert failed["message"].str.contains("all equal").all() and failed["kendall_tau"].isna().all()
+    assert (rows.loc[rows["predictor"] == "mean", "status"] == "ok").all()
+    assert summarize(rows).loc[("gp", 30), "failed"] == 2
+
+
+def test_pure_noise_targets_never_stop_the_comparison():
+    noise = _table_with_target(lambda n: np.random.default_rng(0).normal(50.0, 5.0, n))
+    rows = compare_predictors(noise, ["gp", "xgb"], [30], seeds=2, test_size=40)
+    assert len(rows) == 4 and set(rows["status"]) <= {"ok", "failed"}
+    assert (rows.loc[rows["status"] == "failed", "message"].str.len() > 0).all()
+
+
+def test_transfer_from_another_dataset_adds_its_values_as_a_feature(table):
+    c100 = load_benchmark("nb201-cifar100")
+    plain = compare_predictors(c100, ["rf"], [30], seeds=2, test_size=100)
+    prior = compare_predictors(c100, ["rf"], [30], seeds=2, test_size=100, transfer_from=table)
+    assert prior["kendall_tau"].mean() > plain["kendall_tau"].mean() + 0.05
+    darts = load_benchmark("darts-cifar10-subset")
+    with pytest.raises(InputDataError, match="same space"):
+        compare_predictors(darts, ["mean"], [20], seeds=1, test_size=20, transfer_from=table)
+
+
+def test_whole_space_split_tests_every_architecture_outside_the_training_groups(table):
+    groups = np.asarray([c.canonical_key for c in table.architectures()])
+    train, test = split_train_test(groups, 156, "all", seed=0)
+    outside = ~np.isin(groups, groups[train])
+    assert len(test) == outside.sum() and set(test) == set(np.flatnonzero(outside))

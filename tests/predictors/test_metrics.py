@@ -10,6 +10,7 @@ from surrogate_nas.predictors.metrics import (
     mae,
     pearson,
     precision_at_k,
+    precision_top,
     spearman,
 )
 
@@ -61,8 +62,27 @@ def test_coverage_of_calibrated_gaussian_is_near_90_percent():
 def test_evaluate_predictions_returns_all_metrics():
     y = np.linspace(0, 1, 30)
     out = evaluate_predictions(y, y + 0.01, np.full(30, 0.1))
-    assert set(out) == {"kendall_tau", "spearman", "pearson", "mae", "precision_at_10", "nll", "coverage_90"}
+    assert set(out) == {"kendall_tau", "spearman", "pearson", "mae", "precision_at_10", "precision_top5", "nll",
+                        "coverage_50", "coverage_80", "coverage_90", "coverage_95"}
     assert out["coverage_90"] == 1.0 and out["mae"] == pytest.approx(0.01)
+
+
+def test_coverage_at_every_reported_level_matches_a_calibrated_gaussian():
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=20000)
+    out = evaluate_predictions(y, np.zeros_like(y), np.ones_like(y))
+    for level in (50, 80, 90, 95):
+        assert out[f"coverage_{level}"] == pytest.approx(level / 100, abs=0.01)
+
+
+def test_precision_top_compares_the_top_five_percent():
+    y = np.arange(100.0)
+    pred = y.copy()
+    pred[99] = -1.0  # the best architecture is predicted worst: 4 of the true top 5 remain
+    assert precision_top(y, pred) == pytest.approx(0.8)
+    assert precision_top(y[:10], y[:10]) == 1.0  # at least one architecture is compared
+    with pytest.raises(InputDataError, match="share"):
+        precision_top(y, y, share=0.0)
 
 
 def test_mismatched_or_bad_inputs_raise():

@@ -4,13 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from surrogate_nas.errors import InputDataError, NotFittedError
+from surrogate_nas.errors import FitError, InputDataError, NotFittedError
 from surrogate_nas.predictors.base import clone
 from surrogate_nas.predictors.baselines import MeanPredictor, ProxyPredictor
+from surrogate_nas.predictors.ensemble import GPXGBEnsemble
 from surrogate_nas.predictors.forest import RandomForestPredictor
+from surrogate_nas.predictors.gnn import GraphNetPredictor
 from surrogate_nas.predictors.gp import GPPredictor
-from surrogate_nas.predictors.metrics import kendall_tau
-from surrogate_nas.predictors.registry import PREDICTORS, make_predictor
+from surrogate_nas.predictors.metrics import coverage, kendall_tau
+from surrogate_nas.predictors.registry import ALL, PREDICTORS, expand_names, make_predictor
+from surrogate_nas.predictors.warping import CopulaWarp
 from surrogate_nas.predictors.xgb import XGBEnsemble
 from surrogate_nas.spaces import get_space
 from surrogate_nas.tables import load_benchmark
@@ -27,6 +30,7 @@ FAST = {
     "gp": lambda: GPPredictor(maxiter=30),
     "gp-onehot": lambda: GPPredictor(onehot_columns=2, maxiter=30),
     "rf": lambda: RandomForestPredictor(n_estimators=30),
+    "gp+xgb": lambda: GPXGBEnsemble(onehot_columns=1, maxiter=30, xgb_estimators=60),
     "proxy": lambda: ProxyPredictor(column=0),
     "mean": MeanPredictor,
 }
@@ -46,6 +50,8 @@ def test_every_registered_predictor_keeps_the_contract(nb201, name):
     """scikit-learn's estimator contract on the space's own features, for each registry entry."""
     cells, y = nb201
     kind, predictor = make_predictor(name, SPACE)
+    if "epochs" in predictor.get_params():
+        predictor.set_params(epochs=30)  # the contract does not depend on how long a network trains
     X = featurize(cells[:40], kind)
     params = predictor.get_params()
     with pytest.raises(NotFittedError):
@@ -54,6 +60,7 @@ def test_every_registered_predictor_keeps_the_contract(nb201, name):
     assert predictor.fit(X, y[:40]) is predictor
     assert torch.equal(state, torch.get_rng_state()), "fitting must not touch torch's global random state"
     mean, std = predictor.predict(X[:7])
+    assert torch.equal(state, torch.get_rng_state()), "predicting must not touch torch's global random state"
     assert mean.shape == (7,) and std.shape == (7,) and np.all(std >= 0) and np.all(np.isfinite(mean))
     with pytest.raises(InputDataError, match=f"fitted on {X.shape[1]} features"):
         predictor.predict(X[:, :-1])
@@ -81,11 +88,15 @@ def test_contract(name):
         predictor.predict(X[:, :3])
 
 
-@pytest.mark.parametrize("name", ["xgb", "gp", "gp-onehot", "rf"])
+@pytest.mark.parametrize("name", ["xgb", "gp", "gp-onehot", "rf", "gp+xgb", "gnn"])
 def test_learned_predictors_rank_nb201_architectures(nb201, name):
     cells, y = nb201
     if name == "gp-onehot":
         X, predictor = featurize(cells, "onehot"), GPPredictor(onehot_columns=30, maxiter=30)
+    elif name == "gp+xgb":
+        X, predictor = featurize(cells, "onehot+liveops+cost"), GPXGBEnsemble(onehot_columns=30, maxiter=30)
+    elif name == "gnn":
+        X, predictor = featurize(cells, "dag+liveops+cost"), GraphNetPredictor(n_nodes=8, n_node_types=7, epochs=100)
     else:
         X, predictor = featurize(cells, "liveops+cost"), FAST[name]()
     predictor.fit(X[:150], y[:150])
@@ -101,8 +112,11 @@ def test_gp_exposes_botorch_model_and_noise_choice(nb201):
     X = featurize(cells[:60], "liveops+cost")
     gp = GPPredictor(maxiter=30).fit(X, y[:60])
     assert isinstance(gp.model_, SingleTaskGP)
-    post = gp.model_.posterior(torch.tensor(X[:5]))
-    assert np.allclose(post.mean.detach().numpy().ravel(), gp.predict(X[:5])[0], atol=1e-6)
+    post = gp.model_.posterior(torch.tensor(X[:5]))  # in copula scores, mapped back by predict
+    assert np.allclose(gp.warp_.values(post.mean.detach().numpy().ravel()), gp.predict(X[:5])[0], atol=1e-6)
+    plain = GPPredictor(maxiter=30, target_transform="none").fit(X, y[:60])
+    post = plain.model_.posterior(torch.tensor(X[:5]))
+    assert np.allclose(post.mean.detach().numpy().ravel(), plain.predict(X[:5])[0], atol=1e-6)
     latent = GPPredictor(maxiter=30, observation_noise=False).fit(X, y[:60])
     assert np.all(gp.predict(X)[1] > latent.predict(X)[1])
 
@@ -133,6 +147,59 @@ def test_mean_predictor_predicts_training_mean():
 def test_registry_builds_fresh_predictors():
     assert make_predictor("xgb", SPACE)[1] is not make_predictor("xgb", SPACE)[1]
     assert make_predictor("gp-onehot", SPACE)[1].onehot_columns == 30
+    assert make_predictor("gp+xgb", SPACE)[1].onehot_columns == 30
+
+
+@pytest.mark.parametrize("space_name", ["nb201", "nb101", "darts"])
+def test_graph_network_reads_the_dag_layout_of_every_space(space_name):
+    space = get_space(space_name)
+    kind, predictor = make_predictor("gnn", space)
+    archs = space.sample_unseen(12, np.random.default_rng(0))
+    X = space.features(archs, kind.replace("default", "cost"))
+    y = X[:, -1]  # log FLOPs: a function of the graph
+    mean, std = predictor.set_params(members=1, epochs=5).fit(X, y).predict(X)
+    assert mean.shape == (12,) and np.all(std > 0)
+    with pytest.raises(InputDataError, match="dag block"):
+        clone(predictor).fit(X[:, :10], y)
+
+
+def test_all_stands_for_every_registered_predictor():
+    assert expand_names([ALL]) == list(PREDICTORS)
+    assert expand_names(["xgb", ALL, "gp"]) == list(PREDICTORS)
+
+
+def test_copula_warp_keeps_the_order_and_extends_beyond_the_training_range():
+    y = np.array([10.0, 10.0, 50.0, 80.0, 91.0, 93.5])
+    warp = CopulaWarp.fit(y)
+    z = warp.scores(y)
+    assert z[0] == z[1] and np.all(np.diff(z[1:]) > 0)
+    np.testing.assert_allclose(warp.values(z), y)
+    grid = np.linspace(-4, 4, 50)
+    mean, std = warp.inverse(grid, np.full(50, 0.3))
+    assert np.all(np.diff(mean) > 0) and np.all(std > 0)
+    assert mean[-1] > y.max() and mean[0] < y.min()
+    with pytest.raises(FitError, match="all equal"):
+        CopulaWarp.fit(np.full(5, 3.0))
+
+
+@pytest.mark.parametrize("make", [GPPredictor, lambda: GPPredictor(target_transform="none"), XGBEnsemble,
+                                  GPXGBEnsemble])
+def test_flat_targets_are_a_fit_error_with_a_reason(make):
+    X = np.random.default_rng(0).random((20, 3))
+    with pytest.raises(FitError, match="all equal"):
+        make().fit(X, np.full(20, 70.0))
+
+
+def test_calibrated_xgb_intervals_cover_close_to_nominal(nb201):
+    """On held-out NB-201 cells the cross-fitted std covers about as often as it claims; the raw spread does not."""
+    cells, y = nb201
+    X = featurize(cells, "liveops+cost")
+    calibrated = XGBEnsemble(n_estimators=100).fit(X[:150], y[:150])
+    raw = XGBEnsemble(n_estimators=100, calibration="none").fit(X[:150], y[:150])
+    for level in (0.5, 0.9):
+        hit = coverage(y[150:], *calibrated.predict(X[150:]), level)
+        assert abs(hit - level) < 0.1, (level, hit)
+        assert coverage(y[150:], *raw.predict(X[150:]), level) < level - 0.15
 
 
 def test_registry_rejects_unknown_name_listing_choices():

@@ -83,7 +83,9 @@ def fit_surrogate(name: str, X: np.ndarray, y: np.ndarray, options: dict, onehot
     if name == "gp":
         from surrogate_nas.predictors.gp import GPPredictor
 
-        return GPPredictor(**{"onehot_columns": onehot_columns, "threads": 1, **options}).fit(X, y).model_
+        # The strategy transforms targets itself (``target_transform``); the model must stay in those units.
+        return GPPredictor(**{"onehot_columns": onehot_columns, "threads": 1, "target_transform": "none",
+                              **options}).fit(X, y).model_
     from surrogate_nas.predictors.xgb import XGBEnsemble
 
     return PredictorModel(XGBEnsemble(**{"n_jobs": 1, **options}).fit(X, y))

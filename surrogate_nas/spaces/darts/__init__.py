@@ -28,7 +28,7 @@ from surrogate_nas.spaces.darts import cost
 from surrogate_nas.spaces.darts import features as darts_features
 from surrogate_nas.spaces.darts.genotype import N_OPS, OPS, DartsCell, DartsGenotype
 from surrogate_nas.spaces.darts.isomorphism import NODES, count_cells
-from surrogate_nas.spaces.zc import PROXY_NAMES, ProxyFeatures
+from surrogate_nas.spaces.zc import proxy_blocks
 
 __all__ = ["DartsCell", "DartsGenotype", "DartsSpace"]
 
@@ -102,8 +102,9 @@ class DartsSpace(SearchSpace):
             "inputops": (f.inputops, f.INPUTOPS_NAMES),
             "topology": (f.topology, f.TOPOLOGY_NAMES),
             "paths": (f.paths, f.PATH_NAMES),
+            "dag": (f.dag, f.DAG.names()),
             "cost": (self.cost_block, COST_NAMES),
-            "zc": (ProxyFeatures(self, packaged=PROXY_FILE), tuple(f"zc_{p}" for p in PROXY_NAMES)),
+            **proxy_blocks(self, PROXY_FILE),
         }
 
     def build_network(self, arch, network, input_shape, num_classes):

@@ -13,7 +13,12 @@ names start with the cell (``normal_`` or ``reduce_``). Kinds:
 * ``topology`` (14): see :data:`TOPOLOGY`; the shape of each cell's DAG.
 * ``paths`` (30): see :data:`PATH_STATS`; the cell inputs reach the output (every node) along
   paths, and these count them by length and by the operations on them.
-* ``cost`` (2) and ``zc`` (3) are the space's (:class:`~surrogate_nas.spaces.darts.DartsSpace`).
+* ``dag`` (924): both canonical cells as one graph with operations on nodes
+  (:mod:`surrogate_nas.spaces.dag`); per cell the two cell inputs, the 8 operation nodes and
+  the output (which concatenates every intermediate node, so it reads all 8); an operation
+  node reads a cell input or the two operation nodes of the intermediate node it takes.
+  Node types carry the cell (``normal_sep_conv_3x3``, ``reduce_input0``, ...).
+* ``cost`` and ``zc`` are the space's (:class:`~surrogate_nas.spaces.darts.DartsSpace`).
 
 The space's default set, ``inputops+topology+paths+cost``, was chosen by cross-validation on
 the 725 NAS-Bench-301 rows; the one-hot encoding of the *canonical* form ranks far better
@@ -35,6 +40,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from surrogate_nas.spaces.dag import DagLayout
 from surrogate_nas.spaces.darts.genotype import CELL_TYPES, N_CELL_EDGES, N_OPS, OPS, DartsGenotype
 from surrogate_nas.spaces.darts.isomorphism import NODES
 
@@ -78,6 +84,12 @@ INPUTOPS_NAMES: tuple[str, ...] = _per_cell([f"{op}_from_{source}" for source in
 OPCOUNT_NAMES: tuple[str, ...] = _per_cell([f"n_{op}" for op in OPS])
 TOPOLOGY_NAMES: tuple[str, ...] = _per_cell(TOPOLOGY)
 PATH_NAMES: tuple[str, ...] = _per_cell(PATH_STATS)
+
+
+_CELL_NODES = 2 + N_CELL_EDGES + 1
+DAG = DagLayout(N_CELLS * _CELL_NODES,
+                tuple(f"{cell}_{kind}" for cell in CELL_TYPES for kind in ("input0", "input1", "output", *OPS)))
+"""Layout of the ``dag`` block: per cell, inputs 0 and 1, the 8 operation nodes, the output."""
 
 
 def edge_array(archs: Sequence[DartsGenotype]) -> np.ndarray:
@@ -159,3 +171,24 @@ def _cell_paths(nodes) -> tuple[float, ...]:
         totals += counts[k]
         ops_total += through[k]
     return (*totals[:, 1:].ravel(), *ops_total)
+
+
+def dag(archs: Sequence[DartsGenotype]) -> np.ndarray:
+    return np.array([_dag(tuple(cell.canonical.nodes for cell in a.cells)) for a in archs],
+                    dtype=np.float64).reshape(len(archs), len(DAG.names()))
+
+
+@lru_cache(maxsize=65536)
+def _dag(cells) -> tuple[float, ...]:
+    edges, types = [], []
+    for c, (name, nodes) in enumerate(zip(CELL_TYPES, cells)):
+        base = c * _CELL_NODES
+        output = base + _CELL_NODES - 1
+        types += [f"{name}_input0", f"{name}_input1"]
+        for position, (source, op) in enumerate(edge for node in nodes for edge in node):
+            me = base + 2 + position
+            types.append(f"{name}_{OPS[op]}")
+            feeds = [base + source] if source < 2 else [base + 2 + 2 * (source - 2) + k for k in (0, 1)]
+            edges += [(p, me) for p in feeds] + [(me, output)]
+        types.append(f"{name}_output")
+    return tuple(DAG.encode(edges, types))

@@ -27,7 +27,7 @@ from surrogate_nas.spaces.base import COST_NAMES, SearchSpace
 from surrogate_nas.spaces.nb101 import cost
 from surrogate_nas.spaces.nb101 import features as nb101_features
 from surrogate_nas.spaces.nb101.cell import MAX_VERTICES, NB101Cell, sample_cell
-from surrogate_nas.spaces.zc import PROXY_NAMES, ProxyFeatures
+from surrogate_nas.spaces.zc import proxy_blocks
 
 SIZE = 423_624
 """Distinct cells (module hashes) in NAS-Bench-101 (Ying et al., 2019)."""
@@ -75,8 +75,9 @@ class NB101Space(SearchSpace):
             "onehot": (nb101_features.onehot, nb101_features.ONEHOT_NAMES),
             "path": (nb101_features.path_encoding, nb101_features.path_names()),
             "graph": (nb101_features.graph_stats, nb101_features.GRAPH_NAMES),
+            "dag": (nb101_features.dag, nb101_features.DAG.names()),
             "cost": (self.cost_block, COST_NAMES),
-            "zc": (ProxyFeatures(self, packaged=PROXY_FILE), tuple(f"zc_{p}" for p in PROXY_NAMES)),
+            **proxy_blocks(self, PROXY_FILE),
         }
 
     def cost_block(self, archs: Sequence[NB101Cell]) -> np.ndarray:

@@ -14,7 +14,9 @@ to the same cell get the same features. Kinds:
 * ``graph`` (see :data:`GRAPH_NAMES`): size, op counts and path statistics of the pruned
   cell: what the network computes (its depth, width and kernel sizes) rather than how the
   spec is numbered, so isomorphic cells get equal rows.
-* ``cost`` (2) and ``zc`` (3): the standard blocks, built by the space.
+* ``dag`` (84): the canonical cell as a graph (:mod:`surrogate_nas.spaces.dag`), padded to 7
+  nodes, so twins share a row.
+* ``cost`` and ``zc``: the standard blocks, built by the space.
 
 Example:
     >>> from surrogate_nas.spaces.nb101.cell import NB101Cell
@@ -30,6 +32,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from surrogate_nas.spaces.dag import DagLayout
 from surrogate_nas.spaces.nb101.cell import CONV1X1, CONV3X3, MAX_VERTICES, MAXPOOL3X3, N_OPS, OPS, NB101Cell
 
 SHORT_NAMES = {CONV3X3: "conv3x3", CONV1X1: "conv1x1", MAXPOOL3X3: "maxpool3x3"}
@@ -43,6 +46,9 @@ ONEHOT_NAMES: tuple[str, ...] = (
     *(f"edge_{i}_{j}" for i, j in _EDGE_SLOTS),
     *(f"vertex{v}_{SHORT_NAMES[op]}" for v in range(1, _OP_SLOTS + 1) for op in OPS),
 )
+
+DAG = DagLayout(MAX_VERTICES, ("input", *OPS, "output"))
+"""Layout of the ``dag`` block: up to 7 vertices with NAS-Bench-101's own operations."""
 
 GRAPH_NAMES: tuple[str, ...] = (
     "n_vertices",
@@ -162,3 +168,14 @@ def _graph_stats(cell: NB101Cell) -> tuple[float, ...]:
         max(growth),
         min(growth),
     )
+
+
+def dag(cells: Sequence[NB101Cell]) -> np.ndarray:
+    return np.array([_dag(c.canonical) for c in cells], dtype=np.float64).reshape(len(cells), len(DAG.names()))
+
+
+@lru_cache(maxsize=65536)
+def _dag(cell: NB101Cell) -> tuple[float, ...]:
+    n = cell.n_vertices
+    edges = [(i, j) for i in range(n) for j in range(n) if cell.matrix[i][j]]
+    return tuple(DAG.encode(edges, list(cell.ops)))

@@ -23,7 +23,7 @@ from surrogate_nas.spaces.base import COST_NAMES, SearchSpace
 from surrogate_nas.spaces.nb201 import cost
 from surrogate_nas.spaces.nb201 import features as nb201_features
 from surrogate_nas.spaces.nb201.cell import OPS, Cell, all_cells, canonical_cells
-from surrogate_nas.spaces.zc import PROXY_NAMES, ProxyFeatures
+from surrogate_nas.spaces.zc import proxy_blocks
 
 PROXY_FILE = "nb201_proxies.csv.gz"
 """Zero-cost proxies of all 15,625 cells at the default setting (``benchmarks/compute_proxies.py``)."""
@@ -70,8 +70,9 @@ class NB201Space(SearchSpace):
             "onehot": (nb201_features.onehot, nb201_features.ONEHOT_NAMES),
             "path": (nb201_features.path_encoding, nb201_features.path_names()),
             "liveops": (nb201_features.liveops, nb201_features.LIVEOPS_NAMES),
+            "dag": (nb201_features.dag, nb201_features.DAG.names()),
             "cost": (self.cost_block, COST_NAMES),
-            "zc": (ProxyFeatures(self, packaged=PROXY_FILE), tuple(f"zc_{p}" for p in PROXY_NAMES)),
+            **proxy_blocks(self, PROXY_FILE),
             "devlat": (device_latency_features, _device_latency_names()),
         }
 

@@ -13,8 +13,13 @@ predictor trained on a table can score any cell a user brings. Kinds:
   live path), so dead edges, which cannot change the function, are ignored.
 * ``cost`` (2): ``log`` params and ``log`` FLOPs of the NAS-Bench-201 reference network
   (C=16, N=5, 3x32x32 input, 10 classes) from :mod:`.cost`.
-* ``zc`` (3): zero-cost proxies (:mod:`surrogate_nas.spaces.zc`), shipped precomputed for all
+* ``zc``: zero-cost proxies (:mod:`surrogate_nas.spaces.zc`), shipped precomputed for all
   15,625 cells in ``surrogate_nas/data/nb201_proxies.csv.gz``.
+* ``dag`` (120): the cell as a graph with operations on nodes (:mod:`surrogate_nas.spaces.dag`):
+  node 0 the input, nodes 1-6 the edges' operations in :data:`~.cell.EDGES` order, node 7 the
+  output; an operation node reads the operation nodes that end at its source node (the input
+  for node 0) and the output reads those ending at node 3. A ``none`` edge is a node with no
+  edges, since it passes nothing.
 
 Example:
     >>> from surrogate_nas.spaces import get_space
@@ -30,7 +35,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from surrogate_nas.spaces.nb201.cell import N_EDGES, N_OPS, OPS, Cell
+from surrogate_nas.spaces.dag import DagLayout
+from surrogate_nas.spaces.nb201.cell import EDGES, N_EDGES, N_OPS, OPS, Cell
 
 PATHS: tuple[tuple[int, ...], ...] = ((3,), (0, 4), (1, 5), (0, 2, 5))
 """Input->output paths as edge indices into :data:`~.cell.EDGES`:
@@ -56,6 +62,9 @@ are in edges (0 when no path is live); ``skip_only_path`` is 1 when a live path 
 the most/fewest (``min = 0`` means a parameter-free route exists)."""
 
 ONEHOT_NAMES: tuple[str, ...] = tuple(f"edge{e}_{op}" for e in range(N_EDGES) for op in OPS)
+
+DAG = DagLayout(N_EDGES + 2, ("input", "output", *OPS))
+"""Layout of the ``dag`` block: input, the 6 operation nodes, output."""
 
 
 def op_matrix(cells: Sequence[Cell]) -> np.ndarray:
@@ -121,3 +130,22 @@ def path_names() -> tuple[str, ...]:
         codes = np.indices((_N_LIVE_OPS,) * length).reshape(length, -1).T
         seqs += ["path_" + "-".join(_LIVE_OPS[i] for i in code) for code in codes]
     return tuple(seqs)
+
+
+def dag(cells: Sequence[Cell]) -> np.ndarray:
+    return np.array([_dag(c) for c in cells], dtype=np.float64).reshape(len(cells), len(DAG.names()))
+
+
+@lru_cache(maxsize=None)
+def _dag(cell: Cell) -> tuple[float, ...]:
+    live = [op != "none" for op in cell.ops]
+    output = N_EDGES + 1
+    edges = []
+    for e, (dst, src) in enumerate(EDGES):
+        if not live[e]:
+            continue
+        feeds = [0] if src == 0 else [1 + f for f, (d, _) in enumerate(EDGES) if d == src and live[f]]
+        edges += [(p, 1 + e) for p in feeds]
+        if dst == 3:
+            edges.append((1 + e, output))
+    return tuple(DAG.encode(edges, ["input", *cell.ops, "output"]))

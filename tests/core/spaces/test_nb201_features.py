@@ -39,7 +39,7 @@ DEAD_A = Cell.from_string("|none~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connec
 DEAD_B = Cell.from_string("|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|skip_connect~1|avg_pool_3x3~2|")
 SAMPLE = [ALL_NONE, ALL_SKIP, ALL_CONV3, BEST, DEAD_A, DEAD_B]
 
-EXPECTED_DIMS = {"onehot": 30, "path": 84, "liveops": 11, "cost": 2, "zc": 3, "devlat": 27}
+EXPECTED_DIMS = {"onehot": 30, "path": 84, "liveops": 11, "dag": 120, "cost": 2, "zc": 3, "zcall": 11, "devlat": 27}
 
 
 def named(cell: Cell, kind: str) -> dict[str, float]:
