@@ -27,6 +27,7 @@ import numpy as np
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.spaces.base import SearchSpace
+from surrogate_nas.spaces.subset import RestrictedSpace
 
 KnownFn = Callable[[Sequence], np.ndarray]
 """Values of one quantity for a list of architectures, without evaluating them."""
@@ -143,7 +144,7 @@ class ConstraintSet:
 NO_CONSTRAINTS = ConstraintSet()
 
 
-class FeasibleSpace(SearchSpace):
+class FeasibleSpace(RestrictedSpace):
     """``base`` restricted to the architectures ``keep`` accepts.
 
     Listing, sampling, neighbours and mutation only ever return accepted architectures,
@@ -161,12 +162,8 @@ class FeasibleSpace(SearchSpace):
     """
 
     def __init__(self, base: SearchSpace, keep: Callable[[Sequence], np.ndarray], label: str = "") -> None:
-        self.base, self.keep, self.label = base, keep, label
-        self.name = base.name
-        self.description = f"{base.description} (only {label})" if label else base.description
-        for attr in ("network_options", "default_network", "reference_network", "default_features",
-                     "cheap_features", "latency_features"):
-            setattr(self, attr, getattr(base, attr))
+        super().__init__(base, f"{base.description} (only {label})" if label else base.description)
+        self.keep, self.label = keep, label
         self._accepted: dict[str, bool] = {}
         listed = base.enumerate()
         self._listed = None if listed is None else tuple(self.accepted(listed))
@@ -180,12 +177,6 @@ class FeasibleSpace(SearchSpace):
             for arch, ok in zip(todo, self.keep(todo)):
                 self._accepted[arch.to_string()] = bool(ok)
         return [a for a in archs if self._accepted[a.to_string()]]
-
-    def parse(self, text):
-        return self.base.parse(text)
-
-    def is_member(self, arch) -> bool:
-        return self.base.is_member(arch)
 
     def enumerate(self):
         return self._listed
@@ -202,33 +193,6 @@ class FeasibleSpace(SearchSpace):
 
     def neighbours(self, arch) -> list:
         return self.accepted(self.base.neighbours(arch))
-
-    def representative(self, arch):
-        return self.base.representative(arch)
-
-    def _feature_blocks(self):
-        return self.base.feature_blocks
-
-    def features(self, archs, kind: str = "default") -> np.ndarray:
-        return self.base.features(archs, kind)
-
-    def feature_names(self, kind: str = "default") -> list[str]:
-        return self.base.feature_names(kind)
-
-    def parse_kind(self, kind: str) -> list[str]:
-        return self.base.parse_kind(kind)
-
-    def build_network(self, arch, network, input_shape, num_classes):
-        return self.base.build_network(arch, network, input_shape, num_classes)
-
-    def count_params(self, arch, network, input_shape, num_classes) -> int:
-        return self.base.count_params(arch, network, input_shape, num_classes)
-
-    def count_flops(self, arch, network, input_shape, num_classes) -> int:
-        return self.base.count_flops(arch, network, input_shape, num_classes)
-
-    def reference_cost(self, arch) -> tuple[int, int]:
-        return self.base.reference_cost(arch)
 
     def with_cache(self, cache) -> "FeasibleSpace":
         return FeasibleSpace(self.base.with_cache(cache), self.keep, self.label)

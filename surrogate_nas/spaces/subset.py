@@ -17,39 +17,23 @@ import numpy as np
 from surrogate_nas.spaces.base import SearchSpace
 
 
-class SubsetSpace(SearchSpace):
-    """``base`` restricted to ``archs`` (one representative per canonical key, in the given order)."""
+class RestrictedSpace(SearchSpace):
+    """A part of ``base``: what it lists, samples and offers as neighbours is the subclass's
+    choice, while parsing, features, networks and costs stay ``base``'s."""
 
-    def __init__(self, base: SearchSpace, archs: Sequence) -> None:
+    def __init__(self, base: SearchSpace, description: str) -> None:
         self.base = base
-        listed: dict[str, object] = {}
-        for arch in archs:
-            listed.setdefault(base.check(arch).canonical_key, arch)
-        self._listed = tuple(listed.values())
-        self._keys = frozenset(listed)
         self.name = base.name
-        self.description = f"{len(self._listed)} architectures of the {base.name} space"
-        self.network_options = base.network_options
-        self.default_network = base.default_network
-        self.reference_network = base.reference_network
-        self.default_features = base.default_features
-        self.cheap_features = base.cheap_features
-        self.latency_features = base.latency_features
+        self.description = description
+        for attr in ("network_options", "default_network", "reference_network", "default_features",
+                     "cheap_features", "latency_features"):
+            setattr(self, attr, getattr(base, attr))
 
     def parse(self, text):
         return self.base.parse(text)
 
     def is_member(self, arch) -> bool:
         return self.base.is_member(arch)
-
-    def enumerate(self):
-        return self._listed
-
-    def sample(self, rng: np.random.Generator):
-        return self._listed[int(rng.integers(len(self._listed)))]
-
-    def neighbours(self, arch) -> list:
-        return [n for n in self.base.neighbours(arch) if n.canonical_key in self._keys]
 
     def representative(self, arch):
         return self.base.representative(arch)
@@ -59,6 +43,12 @@ class SubsetSpace(SearchSpace):
 
     def features(self, archs, kind: str = "default") -> np.ndarray:
         return self.base.features(archs, kind)
+
+    def feature_names(self, kind: str = "default") -> list[str]:
+        return self.base.feature_names(kind)
+
+    def parse_kind(self, kind: str) -> list[str]:
+        return self.base.parse_kind(kind)
 
     def build_network(self, arch, network, input_shape, num_classes):
         return self.base.build_network(arch, network, input_shape, num_classes)
@@ -71,6 +61,27 @@ class SubsetSpace(SearchSpace):
 
     def reference_cost(self, arch) -> tuple[int, int]:
         return self.base.reference_cost(arch)
+
+
+class SubsetSpace(RestrictedSpace):
+    """``base`` restricted to ``archs`` (one representative per canonical key, in the given order)."""
+
+    def __init__(self, base: SearchSpace, archs: Sequence) -> None:
+        listed: dict[str, object] = {}
+        for arch in archs:
+            listed.setdefault(base.check(arch).canonical_key, arch)
+        super().__init__(base, f"{len(listed)} architectures of the {base.name} space")
+        self._listed = tuple(listed.values())
+        self._keys = frozenset(listed)
+
+    def enumerate(self):
+        return self._listed
+
+    def sample(self, rng: np.random.Generator):
+        return self._listed[int(rng.integers(len(self._listed)))]
+
+    def neighbours(self, arch) -> list:
+        return [n for n in self.base.neighbours(arch) if n.canonical_key in self._keys]
 
     def with_cache(self, cache) -> "SubsetSpace":
         return SubsetSpace(self.base.with_cache(cache), self._listed)
