@@ -145,7 +145,8 @@ def part_constrained(args) -> None:
     evaluator = benchmark_evaluator(table, terms.objectives, terms.constraints, terms.metrics)
     cset = ConstraintSet(terms.constraints, evaluator.known())
     optimum = evaluator.optimum_under(cset)
-    curves = benchmark_search(table, ["bo", "rs", "rea"], args.budget, args.seeds, objectives=terms.objectives,
+    curves = benchmark_search(table, ["bo", "rs", "rea"], args.budget, args.seeds, batch_size=args.batch_size,
+                              objectives=terms.objectives,
                               constraints=terms.constraints, metrics=terms.metrics,
                               progress=lambda s, seed, _: print(f"constrained {s} seed {seed} done", flush=True))
     save_frame(curves, "device_constrained")
@@ -156,7 +157,8 @@ def part_constrained(args) -> None:
     body = [f"{TABLE}, the most accurate cell with Pixel 3 latency at most {median:.4g} ms (the median over the "
             f"15,625 cells; {int((table.frame[device.column] <= median).sum()):,} cells qualify), best feasible "
             f"`cifar10_valid_acc_200ep` {optimum:.3f}. Pixel 3 latency is known without training, so every "
-            f"strategy searches only the feasible cells. {args.seeds} seeds, budget {args.budget}.", "",
+            f"strategy searches only the feasible cells. {args.seeds} seeds, budget {args.budget}, batches of "
+            f"{args.batch_size}.", "",
             markdown_table(hits), "", markdown_table(at.reset_index())]
     write_section("device_constrained", "Constrained search: the best cell under a latency bound", "\n".join(body))
     print("\n".join(body))
@@ -202,7 +204,7 @@ def main() -> None:
     parser.add_argument("--part", choices=["pareto", "constrained", "fewshot"], required=True)
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--budget", type=int, default=None, help="default: 150 (pareto), 100 (constrained)")
-    parser.add_argument("--batch-size", type=int, default=5, help="BO and RS batch size (pareto)")
+    parser.add_argument("--batch-size", type=int, default=5, help="architectures per step of every strategy")
     parser.add_argument("--devices", default=None)
     args = parser.parse_args()
     if args.part == "pareto":

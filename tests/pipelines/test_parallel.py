@@ -77,6 +77,7 @@ def test_a_killed_local_worker_is_retried_and_every_architecture_trained_once(wo
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")  # one Ray instance at a time: the README's `--ray-address auto` finds the latest
 def test_a_killed_ray_worker_is_retried_and_every_architecture_trained_once(workdir):
     pytest.importorskip("ray", reason="Ray is the [ray] extra, which the [test] extra installs")
     executor = make_executor("ray", workers=2)

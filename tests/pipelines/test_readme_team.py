@@ -75,6 +75,7 @@ def test_the_readme_postgres_block_works_as_written(postgres_url, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")  # see test_parallel: `--ray-address auto` must find this cluster, not another
 def test_the_readme_mlflow_server_worker_and_ray_blocks_work_as_written(postgres_server, tmp_path):
     """An MLflow server on PostgreSQL, a worker seeding through it, then a live search on a Ray cluster."""
     _, server_block, worker_block, ray_block = _blocks()
