@@ -80,20 +80,22 @@ def bo_step_timing(table_name: str, repeats: int = 3) -> pd.DataFrame:
     """Seconds of one BO step: fit on 150 random points, score all candidates, pick 4."""
     import torch
 
-    from surrogate_nas.pipelines.search.bayesopt import BayesianOptimization
     from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
     from surrogate_nas.pipelines.search.runner import run_search
+    from surrogate_nas.pipelines.search.strategies.bayesopt import BayesianOptimization
     from surrogate_nas.tables import load_benchmark
 
     torch.set_num_threads(1)  # one thread is faster for these small problems on a shared machine
-    history = run_search("rs", TabularEvaluator(load_benchmark(table_name)), budget=150, seed=123).history
+    evaluator = TabularEvaluator(load_benchmark(table_name))
+    history = run_search("rs", evaluator, budget=150, seed=123).history
     rows = []
     for surrogate in ("gp", "xgb"):
-        bo = BayesianOptimization(surrogate=surrogate, seed=0)
-        bo.suggest(4, history)  # warm-up: candidate features, imports
+        bo = BayesianOptimization(evaluator.space, None, 0, surrogate=surrogate)
+        bo.tell(history)
+        bo.ask(4)  # warm-up: candidate features, imports
         for r in range(repeats):
             t0 = time.perf_counter()
-            bo.suggest(4, history)
+            bo.ask(4)
             rows.append({"surrogate": surrogate, "repeat": r, "total_s": time.perf_counter() - t0, **bo.last_timing})
     return pd.DataFrame(rows)
 
