@@ -44,7 +44,7 @@ def log_bundle(tracker, bundle: dict, name: str) -> str:
         TrackingError: MLflow failed, so the predictor was not kept.
     """
     run = tracker.start_run(f"predictor-{name}", params={
-        k: bundle[k] for k in ("features", "target", "benchmark", "n_train", "kind", "quantity") if k in bundle}, tags={
+        k: bundle[k] for k in _META if k in bundle}, tags={
         "kind": "predictor", "predictor_name": name})
     with tempfile.TemporaryDirectory() as tmp:
         path = save_bundle(bundle, Path(tmp) / Path(ARTIFACT).name)
