@@ -77,6 +77,9 @@ class GPPredictor(Predictor):
         target_transform: ``"copula"`` fits the rank normal scores of the targets and maps
             predictions back (see :mod:`~surrogate_nas.predictors.warping`); ``"none"`` fits
             the targets as they are.
+        warm_start: When the predictor was fitted before, start the marginal-likelihood
+            optimisation from its hyperparameters (scikit-learn's ``warm_start``); a search
+            refitting on a few more points then converges in a few iterations.
     """
 
     name = "gp"
@@ -90,6 +93,7 @@ class GPPredictor(Predictor):
         random_state: int = 0,
         lengthscale_prior: str = "dim-scaled",
         target_transform: str = "copula",
+        warm_start: bool = False,
     ) -> None:
         self.maxiter = maxiter
         self.onehot_columns = onehot_columns
@@ -98,6 +102,7 @@ class GPPredictor(Predictor):
         self.random_state = random_state
         self.lengthscale_prior = lengthscale_prior
         self.target_transform = target_transform
+        self.warm_start = warm_start
 
     def _kernel(self, d: int):
         k = int(self.onehot_columns)
@@ -156,6 +161,8 @@ class GPPredictor(Predictor):
     def _fit_model(self, X: np.ndarray, y: np.ndarray) -> None:
         with _threads(self.threads):
             model = self._build(X, y)
+            if self.warm_start and getattr(self, "model_", None) is not None:
+                load_hyperparameters(model, self.model_)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
@@ -202,6 +209,23 @@ class GPPredictor(Predictor):
 
 
 PRIORS = ("dim-scaled", "none")
+
+
+def load_hyperparameters(model, source) -> bool:
+    """Copy ``source``'s kernel, mean and noise hyperparameters into ``model``.
+
+    All or nothing: when the two differ in structure (another kernel, another number of
+    features) ``model`` is left as it was and False is returned.
+    """
+    parts = ("covar_module", "mean_module", "likelihood")
+    states = [getattr(source, p).state_dict() for p in parts]
+    for part, state in zip(parts, states):
+        own = getattr(model, part).state_dict()
+        if own.keys() != state.keys() or any(own[k].shape != state[k].shape for k in own):
+            return False
+    for part, state in zip(parts, states):
+        getattr(model, part).load_state_dict(state)
+    return True
 
 
 class _threads:

@@ -14,7 +14,7 @@ Adding a strategy is one file under ``strategies/`` plus one line in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -35,6 +35,9 @@ class Strategy(ABC):
 
     Attributes:
         history: every trial told so far, in order.
+        progress: called with a line saying what a step is doing when it starts a part
+            that may be slow (set by whoever runs the strategy, e.g. for a progress bar).
+        last_activity: what the last :meth:`ask` did, in one line (empty when nothing to say).
     """
 
     name: str = "strategy"
@@ -52,6 +55,8 @@ class Strategy(ABC):
         self.rng = np.random.default_rng(seed)
         self.history: list[Trial] = []
         self.last_timing: dict[str, float] = {}
+        self.progress: Callable[[str], None] | None = None
+        self.last_activity = ""
 
     @property
     def is_multi_objective(self) -> bool:
@@ -79,6 +84,11 @@ class Strategy(ABC):
     def tell(self, trials: Sequence[Trial]) -> None:
         """Hear finished trials (appended to :attr:`history`)."""
         self.history.extend(trials)
+
+    def say(self, text: str) -> None:
+        """Tell :attr:`progress`, if anyone listens, what the step is doing now."""
+        if self.progress is not None:
+            self.progress(text)
 
     def taken_keys(self, pending: Sequence[Suggestion] = ()) -> set[str]:
         """Canonical keys a full-fidelity suggestion must avoid: evaluated or pending."""

@@ -26,6 +26,16 @@ output and enters the acquisition through BoTorch's ``constraints=`` (see
 
 When the surrogate cannot be fitted (BoTorch's ``ModelFittingError``) the step falls
 back to random architectures and ``last_timing["fit_failed"]`` is set.
+
+A step budget (``step_seconds``, default 3 s) keeps a step's cost from growing with the
+history: a :class:`~..step_budget.StepPlan` chooses, from the costs measured so far, how
+many rows the GP conditions on, whether its hyperparameters are refitted this step (and on
+how many rows) or kept and conditioned on the new data, and the shortlist; the
+Monte-Carlo acquisition then reads one joint posterior over the shortlist, a bounded
+baseline (the ``BASELINE`` best points by fitted mean) and the pending points
+(:mod:`..joint_posterior`). While the classic step fits the budget it is the classic
+step. ``step_seconds=None`` always runs the classic step: hyperparameters refitted on
+every row, the whole history as the acquisition's baseline.
 """
 
 from __future__ import annotations
@@ -35,7 +45,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-from botorch.acquisition.analytic import UpperConfidenceBound
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.monte_carlo import qUpperConfidenceBound
 from botorch.acquisition.multi_objective import logei as mo_logei
@@ -53,14 +62,20 @@ from gpytorch.models import ExactGP
 from scipy.stats import norm, rankdata
 
 from surrogate_nas.errors import FitError, InputDataError
+from surrogate_nas.predictors.gp_online import best_first
 from surrogate_nas.pipelines.search.constraints import NO_CONSTRAINTS, ConstraintSet
 from surrogate_nas.pipelines.search.history import Suggestion, objective_matrix
+from surrogate_nas.pipelines.search.joint_posterior import JointPosteriorModel, marginal_posterior
 from surrogate_nas.pipelines.search.pareto import reference_point
 from surrogate_nas.pipelines.search.models import PredictorModel
+from surrogate_nas.pipelines.search.step_budget import CostModel, StepPlan, acq_shape, fit_shape, plan_step, post_shape
 from surrogate_nas.pipelines.search.strategies import bo_constraints
 from surrogate_nas.pipelines.search.strategies.base import Strategy
+from surrogate_nas.pipelines.search.surrogate_cache import SurrogateCache
 
 ACQUISITIONS = ("logei", "ucb", "ts")
+BASELINE = 64
+"""Evaluated points, best first by fitted mean, a budgeted step's noisy (hypervolume) improvement starts from."""
 SURROGATES = ("gp", "xgb")
 TRANSFORMS = ("copula", "none")
 
@@ -117,6 +132,11 @@ class BayesianOptimization(Strategy):
         surrogate_options: keyword arguments of the predictor.
         constraints: a :class:`..constraints.ConstraintSet`; its modelled constraints need the
             ``logei`` acquisition (or several objectives).
+        step_seconds: the time budget of one step (see the module docstring); ``None``
+            for the classic step whatever it costs.
+        refit_every: once refitting the GP at every step exceeds the budget, its
+            hyperparameters are refitted every this many steps (or when the history grew
+            by a tenth) and the posterior conditioned on the new data in between.
     """
 
     name = "bo"
@@ -141,8 +161,14 @@ class BayesianOptimization(Strategy):
         shortlist: int = 256,
         surrogate_options: dict | None = None,
         constraints: ConstraintSet | None = None,
+        step_seconds: float | None = 3.0,
+        refit_every: int = 5,
     ) -> None:
         super().__init__(space, objectives, seed)
+        if step_seconds is not None and not float(step_seconds) > 0:
+            raise InputDataError(f"step_seconds must be > 0 (or None for no budget), got {step_seconds}")
+        if int(refit_every) < 1:
+            raise InputDataError(f"refit_every must be >= 1 step, got {refit_every}")
         self.constraints = constraints or NO_CONSTRAINTS
         if self.constraints.modelled and acquisition != "logei" and not self.is_multi_objective:
             raise InputDataError(f"constraints on {', '.join(c.name for c in self.constraints.modelled)} are modelled, "
@@ -170,6 +196,11 @@ class BayesianOptimization(Strategy):
         self._onehot_columns = len(self.space.feature_names("onehot")) if self.space.parse_kind(features)[0] == "onehot" else 0
         self._listed: Sequence | None = None
         self._listed_X: torch.Tensor | None = None
+        self.step_seconds = None if step_seconds is None else float(step_seconds)
+        self.refit_every = int(refit_every)
+        self.costs = CostModel()
+        self.last_plan: StepPlan | None = None
+        self._cache = SurrogateCache(self._onehot_columns, self.surrogate_options)
 
     # -- candidates ----------------------------------------------------------
     def featurize(self, archs: Sequence) -> torch.Tensor:
@@ -271,33 +302,28 @@ class BayesianOptimization(Strategy):
         probability of feasibility, ties broken by the optimistic point's standardised sum.
         ``ok`` marks the feasible rows of ``Y``; the incumbent for log-EI is the best fitted
         value at ``X_best`` (the feasible baseline points, or all of them when none is feasible).
+        Marginals come from plain ``N x d`` posterior calls (:func:`..joint_posterior.marginal_posterior`).
         """
-        with torch.no_grad():
-            if not self.is_multi_objective:
-                if self.acquisition == "ucb":
-                    closed = UpperConfidenceBound(model, beta=self.beta)
-                else:
-                    fitted = model.posterior(X_best).mean[..., 0]
-                    best_f = fitted.max() if ok.any() else fitted.min()
-                    closed = bo_constraints.log_expected_improvement(model, self.constraints, best_f)
-                score = torch.cat([closed(X[i : i + self.max_batch_size].unsqueeze(-2))
-                                   for i in range(0, X.shape[0], self.max_batch_size)])
+        mean, sigma = marginal_posterior(model, X)
+        if not self.is_multi_objective:
+            if self.acquisition == "ucb":
+                score = mean[:, 0] + self.beta**0.5 * sigma[:, 0]
             else:
-                post = [model.posterior(X[i : i + self.max_batch_size])
-                        for i in range(0, X.shape[0], self.max_batch_size)]
-                m_all, m = post[0].mean.shape[-1], len(self.objectives)
-                mean = torch.cat([p.mean.reshape(-1, m_all) for p in post])
-                sigma = torch.cat([p.variance.reshape(-1, m_all) for p in post]).clamp_min(1e-12).sqrt()
-                feasible = bo_constraints.probability_feasible(mean[:, m:], sigma[:, m:])
-                mean, sigma = mean[:, :m], sigma[:, :m]
-                U = mean + self.beta**0.5 * sigma
-                ref = torch.as_tensor(self._ref(), dtype=U.dtype)
-                partition = NondominatedPartitioning(ref, Y=torch.as_tensor(Y[ok, :m], dtype=U.dtype))
-                lower, upper = partition.get_hypercell_bounds()
-                upper = torch.minimum(upper, U.max(0).values.clamp_min(ref))  # infinite upper bounds
-                side = (torch.minimum(U[:, None, :], upper) - lower).clamp_min(0)
-                tie = ((U - U.mean(0)) / U.std(0).clamp_min(1e-12)).sum(-1)
-                score = side.prod(-1).sum(-1) * feasible + 1e-6 * (tie - tie.min())
+                fitted = marginal_posterior(model, X_best)[0][:, 0]
+                best_f = fitted.max() if ok.any() else fitted.min()
+                score = bo_constraints.log_expected_improvement(mean, sigma, best_f)
+        else:
+            m = len(self.objectives)
+            feasible = bo_constraints.probability_feasible(mean[:, m:], sigma[:, m:])
+            mean, sigma = mean[:, :m], sigma[:, :m]
+            U = mean + self.beta**0.5 * sigma
+            ref = torch.as_tensor(self._ref(), dtype=U.dtype)
+            partition = NondominatedPartitioning(ref, Y=torch.as_tensor(Y[ok, :m], dtype=U.dtype))
+            lower, upper = partition.get_hypercell_bounds()
+            upper = torch.minimum(upper, U.max(0).values.clamp_min(ref))  # infinite upper bounds
+            side = (torch.minimum(U[:, None, :], upper) - lower).clamp_min(0)
+            tie = ((U - U.mean(0)) / U.std(0).clamp_min(1e-12)).sum(-1)
+            score = side.prod(-1).sum(-1) * feasible + 1e-6 * (tie - tie.min())
         return torch.topk(score, min(n_keep, X.shape[0])).indices
 
     def _thompson(self, model: Model, X: torch.Tensor, k: int) -> list[int]:
@@ -329,44 +355,89 @@ class BayesianOptimization(Strategy):
     def ask(self, n, pending=()):
         taken = self.taken_keys(pending)
         self.last_timing = {"fit_s": 0.0, "acq_s": 0.0}
+        self.last_activity = ""
         n_random = max(0, self.n_initial - len(self.history) - len(pending))
         out = self.fresh(min(n, n_random), taken)
         if len(out) == n or len(self.history) < 2:
             return out + self.fresh(n - len(out), taken)
+        return out + self._step(n - len(out), pending, out, taken)
+
+    def _step(self, k: int, pending, out: list, taken: set[str]) -> list[Suggestion]:
+        """Fit the surrogate as the step's plan says, screen the candidates, pick ``k`` with the acquisition."""
         t0 = time.perf_counter()
         trials = self._modelled()
         X_train = self._train_features(trials)
         Y = self._targets(trials)
+        archs, X_cand = self._candidates(taken)
+        k = min(k, len(archs))
+        if k == 0:
+            return []
+        gp = self.surrogate == "gp"
+        plan = plan_step(len(Y), len(archs), self.step_seconds, self.costs, self._cache.state, Y.shape[1], gp,
+                         self.shortlist or len(archs), self.refit_every)
+        self.last_plan = plan
+        what = "the GP" if gp else "the surrogate"
+        self.say(f"fitting the GP's hyperparameters on {plan.fit_points:,} points" if gp and plan.refit
+                 else f"fitting {what} on {len(Y):,} points")
+        t1 = time.perf_counter()
         try:
-            model = self._fit(X_train.numpy(), Y)
+            model = self._cache.model(X_train.numpy(), Y, plan, self.rng) if gp else self._fit(X_train.numpy(), Y)
         except (ModelFittingError, FitError):  # e.g. a GP on a noiseless objective; this step explores instead
             self.last_timing = {"fit_s": time.perf_counter() - t0, "acq_s": 0.0, "fit_failed": 1.0}
-            return out + self.fresh(n - len(out), taken)
-        t1 = time.perf_counter()
-        archs, X_cand = self._candidates(taken)
-        m = min(n - len(out), len(archs))
-        if m == 0:
-            return out
+            self.last_activity = f"{what} could not be fitted on {len(Y):,} points; random architectures instead"
+            return self.fresh(k, taken)
+        t2 = time.perf_counter()
+        screened = False
         if self.acquisition == "ts" and not self.is_multi_objective:
-            idx = self._thompson(model, X_cand, m)
+            self.say(f"drawing {k} Thompson samples over {len(archs):,} candidates")
+            idx = self._thompson(model, X_cand, k)
+            t3 = t2
         else:
             X_base = self._baseline(trials, X_train)
-            acq = self._acquisition(model, X_base)
-            busy = [s.arch for s in pending] + [s.arch for s in out]
-            if busy:
-                acq.set_X_pending(self.featurize(busy))
             keep = torch.arange(X_cand.shape[0])
-            if self.shortlist and X_cand.shape[0] > self.shortlist:
+            if X_cand.shape[0] > plan.shortlist:
+                self.say(f"screening {len(archs):,} candidates with {what}")
                 ok = self.constraints.feasible(trials)
                 feasible = [t for t, f in zip(trials, ok) if f]
                 X_best = self._baseline(feasible, X_train[torch.as_tensor(ok)]) if feasible else X_base
-                keep = self._screen(model, X_cand, X_best, self.shortlist, Y, ok)
+                keep = self._screen(model, X_cand, X_best, plan.shortlist, Y, ok)
+                screened = True
+            t3 = time.perf_counter()
+            busy = [s.arch for s in pending] + [s.arch for s in out]
+            X_busy = self.featurize(busy) if busy else X_base[:0]
             choices = X_cand[keep]
-            picked, _ = optimize_acqf_discrete(acq, q=m, choices=choices, max_batch_size=self.max_batch_size,
+            self.say(f"choosing {k} of {len(keep)} shortlisted candidates with {self._acquisition_name()}")
+            if self.step_seconds is not None and isinstance(model, (GPyTorchModel, ModelListGP)):
+                X_base = self._bounded_baseline(model, X_base)
+                model = JointPosteriorModel(model, torch.cat([choices, X_base, X_busy]))
+            acq = self._acquisition(model, X_base)
+            if busy:
+                acq.set_X_pending(X_busy)
+            picked, _ = optimize_acqf_discrete(acq, q=k, choices=choices, max_batch_size=self.max_batch_size,
                                                unique=True, return_acq_values=False)
             idx = [int(keep[i]) for i in self._indices(picked, choices)]
-        self.last_timing = {"fit_s": t1 - t0, "acq_s": time.perf_counter() - t1}
-        return out + [Suggestion(archs[i]) for i in idx]
+        t4 = time.perf_counter()
+        m = Y.shape[1]
+        if gp and plan.refit:
+            self.costs.observe("fit", fit_shape(plan.fit_points, plan.iterations, m), t2 - t1)
+        if screened:
+            self.costs.observe("post", post_shape(plan.model_points, len(archs), m), t3 - t2)
+            self.costs.observe("acq_mo" if self.is_multi_objective else "acq", acq_shape(len(keep), m), t4 - t3)
+        self.last_timing = {"fit_s": t2 - t0, "acq_s": t4 - t2}
+        self.last_activity = plan.describe(len(Y), len(archs), gp)
+        return [Suggestion(archs[i]) for i in idx]
+
+    def _bounded_baseline(self, model: Model, X_base: torch.Tensor) -> torch.Tensor:
+        """The :data:`BASELINE` best rows of ``X_base`` by the model's mean of the objectives."""
+        if X_base.shape[0] <= BASELINE:
+            return X_base
+        mean = marginal_posterior(model, X_base)[0][:, : len(self.objectives)]
+        return X_base[torch.as_tensor(np.sort(best_first(mean.numpy())[:BASELINE]))]
+
+    def _acquisition_name(self) -> str:
+        if self.is_multi_objective:
+            return "qLogNEHVI"
+        return "qUCB" if self.acquisition == "ucb" else "qLogNEI"
 
 
 def _skip_jit_kernel() -> None:

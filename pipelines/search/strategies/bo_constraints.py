@@ -4,8 +4,8 @@ The surrogate has one output per objective followed by one per *modelled* constr
 whose target is the constraint's slack (``>= 0`` feasible; see
 :meth:`..constraints.ConstraintSet.slack`). These helpers turn that layout into BoTorch's
 conventions: an MC objective that reads the objective outputs and ``constraints=``
-callables (negative when feasible) for qLogNEI / qLogNEHVI, the analytic
-``LogConstrainedExpectedImprovement`` for single-objective screening, and the probability of
+callables (negative when feasible) for qLogNEI / qLogNEHVI, closed-form constrained
+log-EI for single-objective screening, and the probability of
 feasibility that weights the multi-objective screen.
 """
 
@@ -14,10 +14,10 @@ from __future__ import annotations
 from functools import partial
 
 import torch
-from botorch.acquisition.analytic import LogConstrainedExpectedImprovement, LogExpectedImprovement
+from botorch.acquisition.analytic import _log_ei_helper
 from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
 from botorch.acquisition.objective import GenericMCObjective
-from botorch.models.model import Model
+from botorch.utils.probability.utils import log_ndtr
 from torch.distributions import Normal
 
 from surrogate_nas.pipelines.search.constraints import ConstraintSet
@@ -43,13 +43,12 @@ def acquisition_options(constraints: ConstraintSet, n_objectives: int, multi: bo
             "constraints": [partial(_violation, index=n_objectives + j) for j in range(k)]}
 
 
-def log_expected_improvement(model: Model, constraints: ConstraintSet, best_f) -> LogExpectedImprovement:
-    """Closed-form log-EI of output 0, times the probability that every modelled slack is ``>= 0``."""
-    k = len(constraints.modelled)
-    if not k:
-        return LogExpectedImprovement(model, best_f=best_f)
-    return LogConstrainedExpectedImprovement(model, best_f=best_f, objective_index=0,
-                                             constraints={1 + j: (0.0, None) for j in range(k)})
+def log_expected_improvement(mean: torch.Tensor, sigma: torch.Tensor, best_f) -> torch.Tensor:
+    """Closed-form log-EI of column 0 plus the log probability that every further column
+    (a modelled slack) is ``>= 0``, from marginal means and standard deviations (``n x (1 + k)``);
+    BoTorch's ``LogConstrainedExpectedImprovement`` on precomputed marginals."""
+    u = (mean[:, 0] - best_f) / sigma[:, 0]
+    return _log_ei_helper(u) + sigma[:, 0].log() + log_ndtr(mean[:, 1:] / sigma[:, 1:]).sum(-1)
 
 
 def probability_feasible(mean: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
