@@ -24,6 +24,7 @@ Writes ``docs/results/bo_step_*.csv`` and the ``bo_step_cost`` section of
 ``docs/benchmarks.md``. Example::
 
     python benchmarks/bo_step_cost.py --seeds 20 --mo-seeds 5 --jobs 2
+    python benchmarks/bo_step_cost.py --parts regret,mo --seeds 10 --mo-seeds 3  # rerun parts, keep the rest
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import markdown_table, save_frame, write_section  # noqa: E402
+from _report import RESULTS, command_line, markdown_table, save_frame, write_section  # noqa: E402
 
 from surrogate_nas.pipelines.search.evaluators import Evaluator, Observation  # noqa: E402
 
@@ -234,8 +235,46 @@ def _mo_run(args) -> dict:
     early = min(100, budget) - 1
     print(f"  MO {variant} seed {seed}: hypervolume {hv[early]:.3f} at 100, {hv[-1]:.3f} at {budget} ({seconds:.0f}s)",
           flush=True)
-    return {"variant": variant, "seed": seed, "hv_100": hv[early], f"hv_{budget}": hv[-1], "run_s": seconds,
+    return {"variant": variant, "seed": seed, "budget": budget, "hv_100": hv[early], "hv_end": hv[-1], "run_s": seconds,
             "slowest_step_s": float((frame["fit_s"] + frame["acq_s"]).max())}
+
+
+# -- parts -----------------------------------------------------------------------------
+def _cost_part(args) -> pd.DataFrame:
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    large = [int(s) for s in args.large.split(",") if s]
+    cells = []
+    for config in CONFIGS:
+        for variant in VARIANTS:
+            for space_name, ns in (("nb201", sizes), ("macro", large)):
+                for n in ns:
+                    if variant == "classic" and space_name == "macro" and n > 2000:
+                        continue  # the classic step's fit grows as n^3 (CG past 800 rows); hours at 10,000
+                    steps = args.steps if variant == "budgeted" else (2 if n < 600 else 1)
+                    cells.append((space_name, config, variant, n, steps))
+    print(f"step cost: {len(cells)} cells", flush=True)
+    return step_costs(cells, args.cell_timeout)
+
+
+def _choice_part(args) -> pd.DataFrame:
+    return model_choice(2000, [250, 500, 1000, 2000], args.choice_seeds)
+
+
+def _regret_part(args) -> pd.DataFrame:
+    jobs = [(t, v, s, args.budget) for t in ("nb201-cifar10", "nb201-cifar100") for v in VARIANTS
+            for s in range(args.seeds)]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        return pd.concat(list(pool.map(_regret_run, jobs)), ignore_index=True)
+
+
+def _mo_part(args) -> pd.DataFrame:
+    budgets = {"classic": args.mo_classic_budget, "budgeted": args.mo_budget}
+    with ProcessPoolExecutor(args.jobs) as pool:
+        return pd.DataFrame(list(pool.map(_mo_run, [(v, s, budgets[v]) for v in VARIANTS
+                                                    for s in range(args.mo_seeds)])))
+
+
+PARTS = {"cost": _cost_part, "choice": _choice_part, "regret": _regret_part, "mo": _mo_part}
 
 
 # -- report ------------------------------------------------------------------------------
@@ -249,7 +288,9 @@ def _cost_tables(costs: pd.DataFrame) -> list[str]:
     lines = []
     for space_name, part in costs.groupby("space", sort=False):
         sizes = sorted(part["n"].unique())
-        lines += [f"**{'NAS-Bench-201, nb201-cifar10 (6,466 canonical cells)' if space_name == 'nb201' else 'macro space, synthetic targets, candidate pools'}**: "
+        where = ("NAS-Bench-201, nb201-cifar10 (6,466 canonical cells)" if space_name == "nb201"
+                 else "macro space, synthetic targets, candidate pools")
+        lines += [f"**{where}**: "
                   "slowest of the measured steps, seconds (first step / later steps):", "",
                   "| surrogate | step | " + " | ".join(f"n = {n:,}" for n in sizes) + " |",
                   "|---|---|" + "---|" * len(sizes)]
@@ -297,51 +338,43 @@ def main(argv=None) -> None:
     parser.add_argument("--budget", type=int, default=100)
     parser.add_argument("--mo-seeds", type=int, default=5)
     parser.add_argument("--mo-budget", type=int, default=300)
+    parser.add_argument("--mo-classic-budget", type=int, default=100,
+                        help="the classic multi-objective searches stop here (their steps grow to tens of seconds)")
     parser.add_argument("--choice-seeds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1, help="quality searches run in parallel processes")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="parts to run; the others are read from their saved CSVs in docs/results")
     args = parser.parse_args(argv)
+    parts = [p for p in args.parts.split(",") if p]
+    if set(parts) - set(PARTS):
+        parser.error(f"--parts: choose among {', '.join(PARTS)}")
     started, load0 = time.perf_counter(), os.getloadavg()
 
-    sizes = [int(s) for s in args.sizes.split(",") if s]
-    large = [int(s) for s in args.large.split(",") if s]
-    cells = []
-    for config in CONFIGS:
-        for variant in VARIANTS:
-            for space_name, ns in (("nb201", sizes), ("macro", large)):
-                for n in ns:
-                    if variant == "classic" and space_name == "macro" and n > 2000:
-                        continue  # the classic step's fit grows as n^3 (CG past 800 rows); hours at 10,000
-                    steps = args.steps if variant == "budgeted" else (2 if n < 600 else 1)
-                    cells.append((space_name, config, variant, n, steps))
-    print(f"step cost: {len(cells)} cells", flush=True)
-    costs = step_costs(cells, args.cell_timeout)
-    save_frame(costs, "bo_step_cost")
-
-    print("model choice", flush=True)
-    choice = model_choice(2000, [250, 500, 1000, 2000], args.choice_seeds)
-    save_frame(choice, "bo_step_model_choice")
-
-    print("quality: regret", flush=True)
-    jobs = [(t, v, s, args.budget) for t in ("nb201-cifar10", "nb201-cifar100") for v in VARIANTS
-            for s in range(args.seeds)]
-    with ProcessPoolExecutor(args.jobs) as pool:
-        curves = pd.concat(list(pool.map(_regret_run, jobs)), ignore_index=True)
-    save_frame(curves, "bo_step_regret")
-    print("quality: multi-objective", flush=True)
-    with ProcessPoolExecutor(args.jobs) as pool:
-        mo = pd.DataFrame(list(pool.map(_mo_run, [(v, s, args.mo_budget) for v in VARIANTS
-                                                   for s in range(args.mo_seeds)])))
-    save_frame(mo, "bo_step_mo")
+    frames = {}
+    for part in parts:
+        print(part, flush=True)
+        frames[part] = PARTS[part](args)
+        save_frame(frames[part], f"bo_step_{part}")
+        (RESULTS / f"bo_step_{part}.cmd").write_text(command_line() + "\n")
+    missing = [p for p in PARTS if p not in frames and not (RESULTS / f"bo_step_{p}.csv").exists()]
+    if missing:
+        print(f"saved; docs/benchmarks.md is written once every part has run (missing: {', '.join(missing)})")
+        return
+    frames.update({p: pd.read_csv(RESULTS / f"bo_step_{p}.csv") for p in PARTS if p not in frames})
 
     elapsed = time.perf_counter() - started
-    _write(args, costs, choice, curves, mo, elapsed, load0, os.getloadavg())
+    _write(args, frames["cost"], frames["choice"], frames["regret"], frames["mo"], elapsed, load0, os.getloadavg())
     print(f"wrote docs/benchmarks.md in {elapsed / 60:.0f} min")
 
 
 def _write(args, costs, choice, curves, mo, elapsed, load0, load1) -> None:
     from surrogate_nas.pipelines.search.benchmark import summarize_regret
 
-    lines = [f"The whole script took {elapsed / 60:.0f} min on this shared 2-core machine; load average "
+    commands = {part: (RESULTS / f"bo_step_{part}.cmd").read_text().strip() for part in PARTS
+                if (RESULTS / f"bo_step_{part}.cmd").exists()}
+    lines = ["Each part's numbers come from the command that last ran it (`--parts`):", ""]
+    lines += [f"- {part}: `{cmd}`" for part, cmd in commands.items()] + [""]
+    lines += [f"This command took {elapsed / 60:.0f} min on this shared 2-core machine; load average "
              f"{load0[0]:.1f} at the start, {load1[0]:.1f} at the end (a load of 2 is one busy process per core), "
              "so absolute seconds are several times an idle machine's: compare the two behaviours, measured "
              "side by side.", "",
@@ -367,7 +400,7 @@ def _write(args, costs, choice, curves, mo, elapsed, load0, load1) -> None:
     lines += [markdown_table(summary), ""]
     steps = sorted({s for s in (20, 50, args.budget) if s <= args.budget})
     lines += ["## Search quality", "",
-              f"bo-gp, {args.seeds} seeds, budget {args.budget}, batch 4; regret = optimum − best validation "
+              f"bo-gp, {curves['seed'].nunique()} seeds, budget {args.budget}, batch 4; regret = optimum − best validation "
               "accuracy found (mean ± s.e.):", "",
               "| table | step | " + " | ".join(f"after {s}" for s in steps) + " | seconds per search |",
               "|---|---|" + "---|" * (len(steps) + 1)]
@@ -376,13 +409,14 @@ def _write(args, costs, choice, curves, mo, elapsed, load0, load1) -> None:
         lines.append(f"| {table} | {variant} | " + " | ".join(f"{s.loc[k, 'mean']:.3f} ± {s.loc[k, 'se']:.3f}"
                                                           for k in steps)
                      + f" | {g.groupby('seed')['run_s'].first().mean():.0f} |")
-    hv_last = f"hv_{args.mo_budget}"
-    lines += ["", f"Multi-objective BO (accuracy vs params_mb_cifar10, nb201-cifar10), {args.mo_seeds} seeds, batch 4; "
-              "hypervolume against the table's nadir (mean ± s.e.):", "",
-              f"| step | at 100 | at {args.mo_budget} | seconds per search | slowest step, s |", "|---|---|---|---|---|"]
+    lines += ["", f"Multi-objective BO (accuracy vs params_mb_cifar10, nb201-cifar10), {mo['seed'].nunique()} seeds, "
+              "batch 4; hypervolume against the table's nadir (mean ± s.e.); the classic searches stop at "
+              f"{args.mo_classic_budget} evaluations (their steps grow to tens of seconds, see above):", "",
+              "| step | at 100 | at the end | evaluations | seconds per search | slowest step, s |",
+              "|---|---|---|---|---|---|"]
     for variant, g in mo.groupby("variant", sort=False):
-        lines.append(f"| {variant} | {_mean_se(g['hv_100'])} | {_mean_se(g[hv_last])} | {g['run_s'].mean():.0f} "
-                     f"| {g['slowest_step_s'].max():.1f} |")
+        lines.append(f"| {variant} | {_mean_se(g['hv_100'])} | {_mean_se(g['hv_end'])} | {int(g['budget'].iloc[0])} "
+                     f"| {g['run_s'].mean():.0f} | {g['slowest_step_s'].max():.1f} |")
     write_section("bo_step_cost", "Cost of a BO step as the history grows: classic and budgeted", "\n".join(lines))
 
 

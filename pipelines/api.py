@@ -91,6 +91,7 @@ def search(
     device: str = "auto",
     surrogate: str = "gp",
     acquisition: str = "logei",
+    step_seconds: float | None = 3.0,
     wall_clock_s: float | None = None,
     ref_point: Sequence[float] | None = None,
     workers: int = 1,
@@ -104,6 +105,8 @@ def search(
     mlflow: bool = True,
     on_step: Callable | None = None,
     on_start: Callable[[int], None] | None = None,
+    on_activity: Callable[[str], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
 ) -> SearchResult:
     """Search ``space``: with live training on ``dataset``, or replayed on the table ``benchmark``.
 
@@ -120,7 +123,10 @@ def search(
     ``sh``, ``hb``) evaluate at several budgets: live, the epochs of ``epochs`` (rungs every
     factor ``eta``); on a table, its fidelity columns (NB-201's 12 and 200 epochs, or
     ``fidelity_columns`` of a CSV). ``max_cost_s`` stops the search once its evaluations cost
-    that many seconds (simulated on tables).
+    that many seconds (simulated on tables). ``step_seconds`` is the time budget of one
+    Bayesian-optimisation step (the surrogate and shortlist it can afford; ``None``: the
+    classic step whatever it costs). ``on_activity`` hears what a slow step is doing,
+    ``on_notice`` a step that took noticeably longer than the one before.
     See :class:`~surrogate_nas.pipelines.search_job.SearchSpec` for the rest.
 
     Raises:
@@ -141,7 +147,7 @@ def search(
         space = get_space(space, builder)  # a builder function: the space object carries it
     spec = SearchSpec(
         benchmark=source, space=space, builder=builder if isinstance(builder, str) else None, strategy=strategy,
-        surrogate=surrogate, acquisition=acquisition, metric=metric, objectives=tuple(objectives),
+        surrogate=surrogate, acquisition=acquisition, step_seconds=step_seconds, metric=metric, objectives=tuple(objectives),
         constraints=tuple(constraints), budget=budget,
         batch_size=batch_size, seed=seed, name=name, wall_clock_s=wall_clock_s, minimize=minimize,
         cost_column=cost_column, fidelity_columns=fidelity_columns, max_cost_s=max_cost_s, eta=eta, epochs=epochs, channels=channels, cells_per_stage=cells_per_stage, preset=preset,
@@ -160,7 +166,7 @@ def search(
         resolve_device(device)
         spec.network()
     job = SearchJob(spec, store, table, tracker=_tracker(mlflow))
-    outcome = job.run(on_step=on_step, on_start=on_start)
+    outcome = job.run(on_step=on_step, on_start=on_start, on_activity=on_activity, on_notice=on_notice)
     front = outcome.trace.pareto_front() if len(outcome.trace.objectives) > 1 else None
     return SearchResult(outcome.name, outcome.trace.frame, outcome.trace.best, front, outcome.new, outcome.resumed,
                         outcome.trace.objectives[0].maximize, outcome.trained_here,

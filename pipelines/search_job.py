@@ -33,7 +33,8 @@ from surrogate_nas.pipelines.trainer import DatabaseTrainer
 
 _TRIAL_FIELDS = ("value", "test_value", "cost_s", "status", "message")
 
-_IDENTITY_EXCLUDED = ("name", "budget", "wall_clock_s", "max_cost_s", "data_dir", "device", "builder", "workers",
+_IDENTITY_EXCLUDED = ("name", "budget", "wall_clock_s", "max_cost_s", "step_seconds", "data_dir", "device", "builder",
+                      "workers",
                       "executor", "cpus_per_trial", "gpus_per_trial", "ray_address", "max_retries")
 _LIVE_ONLY = ("epochs", "channels", "cells_per_stage", "preset", "augment", "image_size")
 _TABLE_ONLY = ("minimize", "cost_column", "fidelity_columns")
@@ -42,7 +43,8 @@ _TABLE_ONLY = ("minimize", "cost_column", "fidelity_columns")
 @dataclass(frozen=True)
 class SearchSpec:
     """Everything that defines a search; all but ``name``, ``budget``, ``wall_clock_s``,
-    ``data_dir``, ``device`` and ``builder`` (part of the space's identity) must match to resume it.
+    ``max_cost_s``, ``step_seconds``, ``data_dir``, ``device``, ``builder`` (part of the space's
+    identity) and how evaluations run must match to resume it.
 
     ``benchmark`` is a dataset for live training (``digits``, ``cifar10``, an image folder, a
     ``.npz`` file) or a table (a named one, a CSV, ``db[:DATASET]``); ``space`` a registered
@@ -66,6 +68,7 @@ class SearchSpec:
     ref_point: tuple[float, ...] | None = None
     eta: float = 3.0
     constraints: tuple[str, ...] = ()
+    step_seconds: float | None = 3.0
     # tables only
     minimize: bool = False
     cost_column: str | None = None
@@ -98,6 +101,8 @@ class SearchSpec:
             raise InputDataError(f"--max-cost must be > 0 seconds, got {self.max_cost_s}")
         if not self.eta > 1:
             raise InputDataError(f"--eta must be > 1, got {self.eta}")
+        if self.step_seconds is not None and not self.step_seconds > 0:
+            raise InputDataError(f"--step-seconds must be > 0, got {self.step_seconds}")
         parse_fidelity_columns(self.fidelity_columns)
         self.search_space()
         if self.live:
@@ -273,13 +278,14 @@ class SearchJob:
         # Loaded here, so a missing dataset fails before a progress bar or a search row exists.
         self.data = (spec.dataset_spec(), spec.dataset_spec().load()) if spec.live else None
 
-    def run(self, on_step=None, on_start=None) -> SearchOutcome:
+    def run(self, on_step=None, on_start=None, on_activity=None, on_notice=None) -> SearchOutcome:
         """Run or resume the search.
 
         Args:
             on_step: called with each :class:`~.search.runner.StepInfo`.
             on_start: called with the number of trials resumed from earlier runs, before
                 anything new is evaluated.
+            on_activity, on_notice: see :func:`~.search.runner.run_search`.
         """
         spec, store = self.spec, self.store
         search_id = store.get_or_create_search(self.name, spec.identity(), SearchSpec.identity_defaults())
@@ -295,8 +301,8 @@ class SearchJob:
         evaluator = None
         try:
             evaluator, backend, warm = self._evaluator(recorder, {t.key for t in done})
-            strategy_options = ({"surrogate": spec.surrogate, "acquisition": spec.acquisition}
-                                if spec.strategy in ("bo", "mf-bo") else {})
+            strategy_options = ({"surrogate": spec.surrogate, "acquisition": spec.acquisition,
+                                 "step_seconds": spec.step_seconds} if spec.strategy in ("bo", "mf-bo") else {})
             if STRATEGIES[spec.strategy].multi_fidelity:
                 strategy_options["eta"] = spec.eta
             constraints = ConstraintSet(self.terms.constraints, evaluator.known())
@@ -305,7 +311,8 @@ class SearchJob:
             trace = run_search(strategy, evaluator, budget=spec.budget + len(warm), wall_clock_s=spec.wall_clock_s,
                                batch_size=spec.batch_size, objectives=self.objectives, initial=warm + done,
                                callback=recorder, ref_point=recorder.ref_point, backend=backend,
-                               max_cost_s=spec.max_cost_s, constraints=constraints)
+                               max_cost_s=spec.max_cost_s, constraints=constraints, on_activity=on_activity,
+                               on_notice=on_notice)
             if parent is not None:
                 self._log_artifacts(parent, trace)
         except KeyboardInterrupt:

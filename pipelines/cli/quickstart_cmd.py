@@ -73,7 +73,7 @@ def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int,
         "nb201", dataset="digits", strategy="bo", surrogate="gp", objectives=("accuracy", "params"), budget=budget,
         batch_size=4, seed=0, name=f"quickstart-C{channels}-{epochs}ep", epochs=epochs, channels=channels,
         cells_per_stage=1, device=device, db=db_url, stale_after=stale_after, **execution, **hooks), budget,
-        "bo on digits", True, ("accuracy", "params"), fits_model=True)
+        "bo on digits", True, ("accuracy", "params"))
 
     click.echo(f"\ndone in {time.perf_counter() - start:.0f}s. The database {store.url} holds "
                f"{store.stats()['evaluations']} evaluations.")

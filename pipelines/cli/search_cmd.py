@@ -43,6 +43,9 @@ SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
 @click.option("--surrogate", type=click.Choice(["gp", "xgb"]), default="gp", show_default=True)
 @click.option("--acquisition", type=click.Choice(["logei", "ucb", "ts"]), default="logei", show_default=True,
               help="qLogNoisyExpectedImprovement, qUpperConfidenceBound or Thompson sampling.")
+@click.option("--step-seconds", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True,
+              help="Time budget of one Bayesian-optimisation step: past it the GP conditions on a subset and "
+                   "refits its hyperparameters only every few steps, and fewer candidates reach the acquisition.")
 @click.option("--budget", type=click.IntRange(min=1), default=100, show_default=True,
               help="Architectures to evaluate (trainings, for live search).")
 @click.option("--wall-clock", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -74,7 +77,8 @@ SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
 @stale_after_option
 @db_option
 def search_command(benchmark, space, builder, metric, minimize, cost_column, fidelity_columns, strategy, eta,
-                   surrogate, acquisition, budget, wall_clock, max_cost, batch_size, objectives, constraints,
+                   surrogate, acquisition, step_seconds, budget, wall_clock, max_cost, batch_size, objectives,
+                   constraints,
                    ref_point, seed, name, output, epochs, channels,
                    cells_per_stage, data_dir, image_size, augment, preset, device, workers, executor, ray_address,
                    cpus_per_trial, gpus_per_trial, max_retries, no_mlflow, stale_after, db_url):
@@ -91,13 +95,14 @@ def search_command(benchmark, space, builder, metric, minimize, cost_column, fid
                    fidelity_columns=fidelity_columns, eta=eta, max_cost_s=max_cost,
                    epochs=epochs, channels=channels, cells_per_stage=cells_per_stage, preset=preset, augment=augment,
                    image_size=image_size, data_dir=data_dir, device=device, surrogate=surrogate,
-                   acquisition=acquisition, wall_clock_s=wall_clock, ref_point=ref_point, workers=workers,
+                   acquisition=acquisition, step_seconds=step_seconds, wall_clock_s=wall_clock, ref_point=ref_point,
+                   workers=workers,
                    executor=executor, ray_address=ray_address, cpus_per_trial=cpus_per_trial,
                    gpus_per_trial=gpus_per_trial, max_retries=max_retries, stale_after=stale_after, db=db_url,
                    mlflow=not no_mlflow)
     result = run_and_report(lambda **hooks: api.search(space or _table_space(benchmark, live), **where, **options,
                                                        **hooks), budget, f"{strategy} on {benchmark}", live,
-                            objectives, fits_model=strategy in ("bo", "mf-bo"))
+                            objectives)
     if output:
         write_csv(result.trace, output, "trace")
     if not no_mlflow:
@@ -113,16 +118,21 @@ def _table_space(benchmark: str, live: bool) -> str:
     return NAMED_BENCHMARKS[benchmark].space if not live and benchmark in NAMED_BENCHMARKS else "nb201"
 
 
-def run_and_report(run, budget: int, description: str, live: bool, objectives, fits_model: bool = False):
-    """Call ``run(on_step=..., on_start=...)`` under a progress bar; print the best architectures and front.
+def run_and_report(run, budget: int, description: str, live: bool, objectives):
+    """Call ``run(on_step=..., on_start=..., on_activity=..., on_notice=...)`` under a progress bar;
+    print the best architectures and front.
 
-    ``fits_model``: the strategy fits a surrogate before each suggestion, which the bar says.
+    The bar shows the best so far and, while a step is slow, what the strategy is doing;
+    a step noticeably slower than the one before is said on a line of its own.
     """
+    import sys
+
     from tqdm import tqdm
 
     what = "trainings" if live else "evaluations"
     bars = []  # the bar starts once the search is checked and created, so errors print alone
     counts = [0]
+    status = [""]
 
     def on_start(resumed: int) -> None:
         bars.append(tqdm(total=budget, initial=resumed, desc=description, unit="arch", dynamic_ncols=True))
@@ -135,13 +145,18 @@ def run_and_report(run, budget: int, description: str, live: bool, objectives, f
         failed = int((info.rows["status"] != "ok").sum()) if "status" in info.rows else 0
         counts[0] += failed
         text = f"best {best:.2f}" if best is not None and best == best else "no feasible full result yet"
-        text += f" | {info.running} running" + (f", {counts[0]} failed" if counts[0] else "")
-        if fits_model and bars[0].n < budget:  # the next ask fits the surrogate first: say so
-            text += f" | fitting the surrogate on {len(info.history)} points"
-        bars[0].set_postfix_str(text)
+        status[0] = text + f" | {info.running} running" + (f", {counts[0]} failed" if counts[0] else "")
+        bars[0].set_postfix_str(status[0])
+
+    def on_activity(line: str) -> None:
+        if bars:
+            bars[0].set_postfix_str(f"{status[0]} | {line}" if status[0] else line)
+
+    def on_notice(line: str) -> None:
+        tqdm.write(line, file=sys.stderr)
 
     try:
-        result = run(on_step=on_step, on_start=on_start)
+        result = run(on_step=on_step, on_start=on_start, on_activity=on_activity, on_notice=on_notice)
     finally:
         for bar in bars:
             bar.close()

@@ -180,6 +180,8 @@ def run_search(
     backend: Backend | None = None,
     max_cost_s: float | None = None,
     constraints: Sequence[Constraint] | ConstraintSet = (),
+    on_activity: Callable[[str], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
 ) -> SearchTrace:
     """Run a search until ``budget`` evaluations, ``max_cost_s`` of evaluation cost or ``wall_clock_s`` seconds.
 
@@ -213,6 +215,10 @@ def run_search(
             strategy given by name skips what the evaluator knows to break them without
             evaluating (:meth:`.evaluators.Evaluator.known`). A strategy object must have
             been built with the same constraints (see :func:`.strategies.make_strategy`).
+        on_activity: called with a line saying what the strategy is doing while a step is
+            under way (fitting, screening, choosing), for a progress bar.
+        on_notice: called with a line worth keeping: a step that took noticeably longer
+            than the one before (:data:`SLOW_STEP_FACTOR`), and what it did.
 
     Returns:
         The :class:`SearchTrace`.
@@ -249,8 +255,9 @@ def run_search(
         trace.add([Finished(t) for t in history], 0, "initial", {"fit_s": 0.0, "acq_s": 0.0, "suggest_s": 0.0})
         strategy.tell(tuple(history))
     _share_reference_point(strategy, trace.ref_point)
+    strategy.progress = on_activity
 
-    start, step = time.perf_counter(), 0
+    start, step, last_suggest_s = time.perf_counter(), 0, None
     while True:
         open_slots = budget is None or len(history) + backend.running < budget
         in_time = wall_clock_s is None or time.perf_counter() - start < wall_clock_s
@@ -261,6 +268,11 @@ def run_search(
             t0 = time.perf_counter()
             suggestions = strategy.ask(n, backend.pending())
             suggest_s = time.perf_counter() - t0
+            if on_notice is not None and _slower(suggest_s, last_suggest_s):
+                what = f": {strategy.last_activity}" if strategy.last_activity else ""
+                on_notice(f"step {step + 1}: choosing took {suggest_s:.1f} s (the step before {last_suggest_s:.1f} s)"
+                          f"{what}")
+            last_suggest_s = suggest_s
             for s in suggestions:
                 backend.submit(s)
         if backend.running == 0:
@@ -280,6 +292,14 @@ def run_search(
             backend.cancel()
             break
     return SearchTrace(trace.frame(), tuple(history), objs, trace.ref_point, strategy.name, cset)
+
+
+SLOW_STEP_FACTOR = 2.0
+"""A step is noticeably slower than the one before when it takes this many times as long (and over a second)."""
+
+
+def _slower(seconds: float, before: float | None) -> bool:
+    return before is not None and seconds > 1.0 and seconds > SLOW_STEP_FACTOR * before
 
 
 def _share_reference_point(strategy: Strategy, ref_point) -> None:

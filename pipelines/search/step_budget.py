@@ -112,7 +112,8 @@ class CostModel:
         if units <= 0 or seconds <= 0:
             return
         new = seconds / units
-        self.speeds[part] = math.exp((1 - self.smoothing) * math.log(self.speeds[part]) + self.smoothing * math.log(new))
+        old = math.log(self.speeds[part])
+        self.speeds[part] = math.exp((1 - self.smoothing) * old + self.smoothing * math.log(new))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def test_tabular_search_writes_trace_and_resumes(workdir):
                     "--output", "t2.csv", check=True)
     assert "0 new evaluations" in again.stdout
     more = run_cli("search", *TAB, "--strategy", "bo", "--surrogate", "xgb", "--budget", "20", "--name", "s1",
-                   "--output", "t3.csv", check=True)
+                   "--step-seconds", "1", "--output", "t3.csv", check=True)  # a step budget is not the search's identity
     assert "4 new evaluations" in more.stdout
     t3 = pd.read_csv(workdir / "t3.csv")
     assert len(t3) == 20 and t3.arch.nunique() == 20
@@ -49,7 +49,8 @@ def test_multi_objective_search_prints_a_pareto_front(workdir):
 def test_bad_search_input(workdir):
     for args in (["search", "--benchmark", "nb201-cifar10", "--objectives", "accuracy,weight"],
                  ["search", "--benchmark", "imagenet"],
-                 ["search", "--benchmark", "nb201-cifar10", "--budget", "0"]):
+                 ["search", "--benchmark", "nb201-cifar10", "--budget", "0"],
+                 ["search", "--benchmark", "nb201-cifar10", "--step-seconds", "0"]):
         proc = run_cli(*args)
         assert proc.returncode == 2, (args, proc.stderr)
         assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr

@@ -1,0 +1,173 @@
+"""Budgeted BO steps: the plan, the GP kept between steps, the joint posterior, progress and notices."""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+from botorch.acquisition.logei import qLogNoisyExpectedImprovement
+from botorch.sampling.normal import SobolQMCNormalSampler
+
+from surrogate_nas.errors import InputDataError
+from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
+from surrogate_nas.pipelines.search.history import Suggestion, Trial
+from surrogate_nas.pipelines.search.joint_posterior import JointPosteriorModel, marginal_posterior
+from surrogate_nas.pipelines.search.runner import run_search
+from surrogate_nas.pipelines.search.step_budget import (
+    FULL_ITERATIONS, MIN_SHORTLIST, CostModel, RefitState, plan_step,
+)
+from surrogate_nas.pipelines.search.strategies.base import Strategy
+from surrogate_nas.pipelines.search.strategies.bayesopt import BayesianOptimization, copula_transform
+from surrogate_nas.predictors.gp import GPPredictor
+from surrogate_nas.predictors.gp_online import condition_gp, subset_rows
+from surrogate_nas.tables import load_benchmark
+
+FAST = CostModel({"fit": 1e-9, "post": 1e-12, "acq": 1e-9, "acq_mo": 1e-9})
+SLOW = CostModel({"fit": 1.0, "post": 1e-3, "acq": 1.0, "acq_mo": 1.0})
+
+
+@pytest.fixture(scope="module")
+def table():
+    return load_benchmark("nb201-cifar10")
+
+
+@pytest.fixture(scope="module")
+def data(table):
+    """Features and copula targets of 300 random NB-201 cells."""
+    space = table.search_space()
+    cells = space.sample_unseen(300, np.random.default_rng(0))
+    X = space.features(cells, "default")
+    return X, copula_transform(np.array([table.lookup(c) for c in cells]))
+
+
+def test_without_a_budget_or_when_it_is_cheap_the_step_is_the_classic_one():
+    for budget, costs in ((None, SLOW), (3.0, FAST)):
+        plan = plan_step(2000, 5000, budget, costs, RefitState(), max_shortlist=256)
+        assert plan.refit and plan.fit_points == plan.model_points == 2000
+        assert plan.iterations == FULL_ITERATIONS and plan.shortlist == 256
+
+
+def test_a_slow_step_conditions_on_a_subset_refits_on_fewer_rows_and_shortens_the_shortlist():
+    plan = plan_step(2000, 5000, 3.0, SLOW, RefitState(), max_shortlist=256)
+    assert plan.refit and plan.fit_points < 2000 and plan.model_points < 2000 and plan.shortlist == MIN_SHORTLIST
+    kept = plan_step(2004, 5000, 3.0, SLOW, RefitState(2000, 0), max_shortlist=256, refit_every=5)
+    assert not kept.refit, "hyperparameters fitted one step ago are kept"
+    due = plan_step(2004, 5000, 3.0, SLOW, RefitState(2000, 4), max_shortlist=256, refit_every=5)
+    grown = plan_step(2300, 5000, 3.0, SLOW, RefitState(2000, 0), max_shortlist=256, refit_every=5)
+    assert due.refit and grown.refit, "a refit is due every refit_every steps, or once the data grew by a tenth"
+    assert "of 2,004 points" in kept.describe(2004, 5000) and "kept" in kept.describe(2004, 5000)
+
+
+def test_bad_budgets_are_input_errors():
+    with pytest.raises(InputDataError, match="budget"):
+        plan_step(10, 10, 0.0, FAST, RefitState())
+    with pytest.raises(InputDataError, match="refit_every"):
+        plan_step(10, 10, 3.0, FAST, RefitState(), refit_every=0)
+    with pytest.raises(InputDataError, match="step_seconds"):
+        BayesianOptimization("nb201", step_seconds=-1)
+
+
+def test_the_cost_model_learns_a_slower_machine():
+    costs = CostModel({"fit": 0.01, "post": 1e-4, "acq": 0.1, "acq_mo": 1.0})
+    for _ in range(6):
+        costs.observe("fit", 100.0, 10.0)  # measured: 0.1 s per unit
+    assert costs.speeds["fit"] == pytest.approx(0.1, rel=0.05)
+
+
+def test_subset_rows_keep_the_best_half_and_a_random_half():
+    Y = np.arange(100.0)[:, None]
+    rows = subset_rows(Y, 20, np.random.default_rng(0))
+    assert len(rows) == 20 and list(rows) == sorted(rows)
+    assert set(range(90, 100)) <= set(rows), "the ten best rows are always in"
+    assert list(subset_rows(Y, 200, np.random.default_rng(0))) == list(range(100))
+    with pytest.raises(InputDataError):
+        subset_rows(Y, 0, np.random.default_rng(0))
+
+
+def test_conditioning_keeps_the_hyperparameters_and_follows_the_new_data(data):
+    X, y = data
+    template = GPPredictor(target_transform="none").fit(X[:150], y[:150]).model_
+    same = condition_gp(template, X[:150], y[:150])
+    with torch.no_grad():
+        a = template.posterior(torch.as_tensor(X[150:])).mean
+        b = same.posterior(torch.as_tensor(X[150:])).mean
+    assert torch.allclose(a, b, atol=1e-6), "conditioning on the template's own data is the template"
+    more = condition_gp(template, X, y)
+    mean_seen = marginal_posterior(more, torch.as_tensor(X[150:]))[0][:, 0].numpy()
+    mean_unseen = marginal_posterior(template, torch.as_tensor(X[150:]))[0][:, 0].numpy()
+    err_more, err_template = np.abs(mean_seen - y[150:]).mean(), np.abs(mean_unseen - y[150:]).mean()
+    assert err_more < 0.85 * err_template, "the new rows move the posterior towards their values"
+    with pytest.raises(InputDataError):
+        condition_gp(template, X[:, :3], y)
+
+
+def test_a_warm_started_fit_starts_from_the_previous_hyperparameters(data):
+    X, y = data
+    full = GPPredictor(target_transform="none").fit(X, y)
+    warm = GPPredictor(target_transform="none").fit(X, y).set_params(warm_start=True, maxiter=1).fit(X, y)
+    cold = GPPredictor(target_transform="none", maxiter=1).fit(X, y)
+
+    def lengthscales(p):
+        return torch.cat([v.flatten() for k, v in p.model_.state_dict().items() if "raw_lengthscale" in k])
+
+    ref = lengthscales(full)
+    finite = torch.isfinite(ref)  # a constant feature's lengthscale is infinite in every fit
+    gap_warm, gap_cold = [(lengthscales(p) - ref)[finite].abs().max() for p in (warm, cold)]
+    assert gap_warm < 0.5 * gap_cold
+
+
+def test_the_joint_posterior_gives_the_models_acquisition_values(data):
+    X, y = data
+    model = GPPredictor(target_transform="none").fit(X[:100], y[:100]).model_
+    shortlist, baseline = torch.as_tensor(X[100:140]), torch.as_tensor(X[:30])
+    joint = JointPosteriorModel(model, torch.cat([shortlist, baseline]))
+    values = []
+    for m in (model, joint):
+        acq = qLogNoisyExpectedImprovement(m, X_baseline=baseline, prune_baseline=False, cache_root=False,
+                                           sampler=SobolQMCNormalSampler(torch.Size([64]), seed=3))
+        with torch.no_grad():
+            values.append(acq(shortlist.unsqueeze(-2)))
+    assert torch.allclose(values[0], values[1], atol=1e-4)
+    with pytest.raises(InputDataError, match="outside"):
+        joint.posterior(torch.as_tensor(X[200:201]))
+
+
+def test_a_tight_budget_still_suggests_new_cells_and_says_what_it_does(table):
+    evaluator = TabularEvaluator(table)
+    space = evaluator.space
+    archs = space.sample_unseen(120, np.random.default_rng(1))
+    told = [Trial(a, o.value, o.objectives) for a, o in zip(archs, evaluator.evaluate([Suggestion(a) for a in archs]))]
+    lines = []
+    bo = BayesianOptimization(space, seed=0, step_seconds=0.05)
+    bo.progress = lines.append
+    bo.tell(told)
+    picks = bo.ask(4)
+    keys = {s.arch.canonical_key for s in picks}
+    assert len(keys) == 4 and not keys & {t.key for t in told}
+    assert bo.last_plan.shortlist == MIN_SHORTLIST and bo.last_plan.fit_points < 120
+    assert any("hyperparameters" in line for line in lines) and any("shortlisted" in line for line in lines)
+    assert "120 points" in bo.last_activity
+    classic = BayesianOptimization(space, seed=0, step_seconds=None)
+    classic.tell(told)
+    classic.ask(4)
+    assert classic.last_plan.fit_points == classic.last_plan.model_points == 120
+
+
+class _SlowThirdStep(Strategy):
+    """Random suggestions; the third step takes 1.2 s (a step that suddenly slows down)."""
+
+    name = "slow-third"
+
+    def ask(self, n, pending=()):
+        if len(self.history) == 4:
+            time.sleep(1.2)
+            self.last_activity = "pretending to fit a large model"
+        return self.fresh(n, self.taken_keys(pending))
+
+
+def test_a_step_much_slower_than_the_one_before_is_noticed(table):
+    evaluator = TabularEvaluator(table)
+    notices = []
+    run_search(_SlowThirdStep(evaluator.space), evaluator, budget=8, batch_size=2, on_notice=notices.append)
+    assert len(notices) == 1 and notices[0].startswith("step 3: choosing took")
+    assert "pretending to fit a large model" in notices[0]
