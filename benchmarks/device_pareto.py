@@ -18,7 +18,7 @@ Parts (``--part``), each writing its section of ``docs/benchmarks.md`` and its C
 
 Optuna runs only here (``pip install optuna``), never as a dependency of the package.
 
-    python benchmarks/device_pareto.py --part pareto --seeds 20
+    python benchmarks/device_pareto.py --part pareto --seeds 20 --jobs 2
     python benchmarks/device_pareto.py --part constrained --seeds 20
     python benchmarks/device_pareto.py --part fewshot --seeds 20
 """
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +96,19 @@ def _suggestion(arch):
     return Suggestion(arch)
 
 
+def _pareto_seed(job) -> pd.DataFrame:
+    """BO, RS and NSGA-II on one device for one seed (a process of its own with ``--jobs``)."""
+    device, seed, budget, batch_size = job
+    table = load_benchmark(TABLE)
+    terms = resolve_terms(["accuracy", f"latency@{device}"], (), table)
+    evaluator = benchmark_evaluator(table, terms.objectives, (), terms.metrics)
+    curves = benchmark_search(table, ["bo", "rs"], budget, [seed], batch_size=batch_size,
+                              objectives=terms.objectives, metrics=terms.metrics)
+    peer = run_nsga2(evaluator, terms.objectives, seed, budget).assign(strategy="nsga2 (optuna)", seed=seed)
+    print(f"{device} seed {seed} done", flush=True)
+    return pd.concat([curves, peer], ignore_index=True)
+
+
 def part_pareto(args) -> None:
     table = load_benchmark(TABLE)
     parts, lines, fronts = [], [], []
@@ -105,14 +119,9 @@ def part_pareto(args) -> None:
         fronts.append({"device": device, "front_size": len(front.archs), "true_hypervolume": front.hypervolume,
                        "ref_accuracy": front.ref_point[0], "ref_latency_ms": -front.ref_point[1]})
         start = time.perf_counter()
-        curves = benchmark_search(table, ["bo", "rs"], args.budget, args.seeds, batch_size=args.batch_size,
-                                  objectives=terms.objectives, metrics=terms.metrics,
-                                  progress=lambda s, seed, _: print(f"{device} {s} seed {seed} done", flush=True))
-        peers = []
-        for seed in range(args.seeds):
-            run = run_nsga2(evaluator, terms.objectives, seed, args.budget)
-            peers.append(run.assign(strategy="nsga2 (optuna)", seed=seed))
-        curves = pd.concat([curves, *peers], ignore_index=True)
+        with ProcessPoolExecutor(args.jobs) as pool:
+            runs = pool.map(_pareto_seed, [(device, seed, args.budget, args.batch_size) for seed in range(args.seeds)])
+            curves = pd.concat(list(runs), ignore_index=True)
         ratios = hypervolume_ratios(curves, front, [s for s in STEPS if s <= args.budget]).assign(device=device)
         parts.append(ratios)
         print(f"{device}: {time.perf_counter() - start:.0f}s", flush=True)
@@ -206,6 +215,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=None, help="default: 150 (pareto), 100 (constrained)")
     parser.add_argument("--batch-size", type=int, default=5, help="architectures per step of every strategy")
     parser.add_argument("--devices", default=None)
+    parser.add_argument("--jobs", type=int, default=1, help="pareto: seeds run in this many processes")
     args = parser.parse_args()
     if args.part == "pareto":
         args.budget, args.devices = args.budget or 150, args.devices or ",".join(DEVICE_SET)
