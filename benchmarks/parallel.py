@@ -18,7 +18,7 @@ Two measurements, each written to its own section of docs/benchmarks.md:
   regret at 100 evaluations.
 
     python benchmarks/parallel.py live --n 8 --epochs 4 --channels 16 --repeats 2
-    python benchmarks/parallel.py simulated --seeds 20 --workers 1 4 8 16
+    python benchmarks/parallel.py simulated --seeds 20 --workers 1 4 8 16 --jobs 2
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -123,19 +124,26 @@ def to_threshold(frame: pd.DataFrame, threshold: float) -> tuple[float, float]:
     return float(row["sim_time_s"]), float(row["step"])
 
 
-def simulated(args) -> None:
+def _simulated_run(job) -> pd.DataFrame:
+    """One asynchronous search on ``workers`` simulated workers (a process of its own with ``--jobs``)."""
     from surrogate_nas.pipelines.search.benchmark import benchmark_search
     from surrogate_nas.tables import load_benchmark
 
+    benchmark, strategy, budget, workers, seed = job
+    start = time.perf_counter()
+    curves = benchmark_search(load_benchmark(benchmark), [strategy], budget=budget, seeds=[seed], workers=workers)
+    print(f"  {workers} workers, seed {seed}: {time.perf_counter() - start:.0f}s", flush=True)
+    return curves.assign(workers=workers)
+
+
+def simulated(args) -> None:
+    from surrogate_nas.tables import load_benchmark
+
     table = load_benchmark(args.benchmark)
-    parts = []
-    for workers in args.workers:
-        start = time.perf_counter()
-        curves = benchmark_search(table, [args.strategy], budget=args.budget, seeds=args.seeds, workers=workers)
-        curves.insert(0, "workers", workers)
-        parts.append(curves)
-        print(f"  {workers} workers: {args.seeds} seeds in {time.perf_counter() - start:.0f}s", flush=True)
-    curves = pd.concat(parts, ignore_index=True)
+    jobs = [(args.benchmark, args.strategy, args.budget, w, s) for w in args.workers for s in range(args.seeds)]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        curves = pd.concat(list(pool.map(_simulated_run, jobs)), ignore_index=True)
+    curves.insert(0, "workers", curves.pop("workers"))
     save_frame(curves, "parallel_simulated_curves")
     rows = []
     for (workers, seed), frame in curves.groupby(["workers", "seed"], sort=False):
@@ -190,6 +198,7 @@ def main() -> None:
     sm.add_argument("--budget", type=int, default=100)
     sm.add_argument("--workers", type=int, nargs="+", default=[1, 4, 8, 16])
     sm.add_argument("--threshold", type=float, default=0.1)
+    sm.add_argument("--jobs", type=int, default=1, help="searches run in this many processes")
     args = p.parse_args()
     live(args) if args.what == "live" else simulated(args)
 
