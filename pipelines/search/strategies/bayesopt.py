@@ -89,18 +89,12 @@ def copula_transform(y: np.ndarray) -> np.ndarray:
     return norm.ppf((rankdata(y) - 0.5) / len(y))
 
 
-def fit_surrogate(name: str, X: np.ndarray, y: np.ndarray, options: dict, onehot_columns: int = 0) -> Model:
-    """Fit surrogate ``name`` on ``X`` (``n x d``), ``y`` (``n``); return a BoTorch model.
+def fit_xgb_surrogate(X: np.ndarray, y: np.ndarray, options: dict) -> Model:
+    """An XGBoost ensemble on ``X`` (``n x d``), ``y`` (``n``), one thread, as a BoTorch model.
 
-    The GP treats the leading ``onehot_columns`` as categorical and fits on one thread
-    (the machine is shared).
+    (The GP surrogate lives in :class:`..surrogate_cache.SurrogateCache`, which keeps its
+    hyperparameters between steps.)
     """
-    if name == "gp":
-        from surrogate_nas.predictors.gp import GPPredictor
-
-        # The strategy transforms targets itself (``target_transform``); the model must stay in those units.
-        return GPPredictor(**{"onehot_columns": onehot_columns, "threads": 1, "target_transform": "none",
-                              **options}).fit(X, y).model_
     from surrogate_nas.predictors.xgb import XGBEnsemble
 
     return PredictorModel(XGBEnsemble(**{"n_jobs": 1, **options}).fit(X, y))
@@ -245,11 +239,12 @@ class BayesianOptimization(Strategy):
         return np.hstack([Y, self.constraints.slack(trials)])
 
     def _fit(self, X: np.ndarray, Y: np.ndarray) -> Model:
+        """One model per column of ``Y`` from a callable surrogate or XGBoost (GPs: :attr:`_cache`)."""
         if callable(self.surrogate):
             fit = self.surrogate
         else:
             def fit(X_, y_):
-                return fit_surrogate(self.surrogate, X_, y_, self.surrogate_options, self._onehot_columns)
+                return fit_xgb_surrogate(X_, y_, self.surrogate_options)
         models = [fit(X, Y[:, j]) for j in range(Y.shape[1])]
         if len(models) == 1:
             return models[0]
