@@ -156,6 +156,7 @@ def search(
         executor=executor, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, ray_address=ray_address,
         max_retries=max_retries,
     )
+    _check_tracking(mlflow)
     store = open_db(db, stale_after=stale_after)
     table = None if spec.live else load_table(benchmark, metric, store, spec.search_space(), minimize, cost_column,
                                               fidelity_columns)
@@ -246,6 +247,7 @@ def prepare_seed(
     if int(max_retries) < 0:
         raise InputDataError(f"--max-retries must be >= 0, got {max_retries}")
     check_execution(executor, int(workers), cpus_per_trial, gpus_per_trial, ray_address)
+    _check_tracking(mlflow)
     spec = DatasetSpec(dataset, data_dir, image_size, seed)
     data = spec.load()
     plan = SeedPlan(space=space_obj, dataset=data.name, networks=networks, train=train, seed=seed, n=n,
@@ -332,6 +334,14 @@ def open_db(url: str | None, read_only: bool = False, stale_after: float | None 
     if stale_after is None:
         stale_after = float(os.environ.get("SURROGATE_NAS_STALE_AFTER", DEFAULT_STALE_AFTER_S))
     return open_store(url or default_db(), stale_after=stale_after, read_only=read_only)
+
+
+def _check_tracking(mlflow: bool) -> None:
+    """Refuse an unusable ``MLFLOW_TRACKING_URI`` before the database is opened (cheap: MLflow is not imported)."""
+    if mlflow:
+        from surrogate_nas.pipelines.tracking import tracking_uri
+
+        tracking_uri()
 
 
 def _tracker(mlflow: bool):

@@ -60,13 +60,48 @@ _SHORT_OPS = {
 _SHORT_RE = re.compile("|".join(sorted(map(re.escape, _SHORT_OPS), key=len, reverse=True)))
 
 
+TRACKING_SCHEMES = ("", "file", "sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks",
+                    "databricks-uc", "uc")
+"""The URI schemes MLflow's tracking-store registry knows (``mlflow.tracking._tracking_service.utils``);
+"" is a plain path. Plug-ins add theirs through the ``mlflow.tracking_store`` entry points."""
+
+
 def tracking_uri() -> str:
-    """``MLFLOW_TRACKING_URI`` if set, else the project's local SQLite store."""
+    """``MLFLOW_TRACKING_URI`` if set, else the project's local SQLite store.
+
+    Raises:
+        TrackingError: ``MLFLOW_TRACKING_URI`` has a scheme no MLflow tracking store takes
+            (checked here, before any work, without importing MLflow).
+    """
     uri = os.environ.get("MLFLOW_TRACKING_URI")
     if uri:
+        check_tracking_scheme(uri)
         return uri
     store = Path(DEFAULT_STORE_DIR).resolve()
     return f"sqlite:///{store / 'mlflow.db'}"
+
+
+def check_tracking_scheme(uri: str) -> None:
+    """Raise unless MLflow has a tracking store for the scheme of ``uri``.
+
+    The scheme is read the way MLflow reads it (``mlflow.utils.uri.get_uri_scheme``): a
+    database URL counts by its dialect (``postgresql+psycopg2`` is ``postgresql``), and a
+    one-letter scheme is a Windows drive, i.e. a path.
+
+    Raises:
+        TrackingError: names the variable, the value and the accepted forms.
+    """
+    from importlib.metadata import entry_points
+    from urllib.parse import urlparse
+
+    scheme = urlparse(uri).scheme.lower()
+    scheme = "" if len(scheme) == 1 else scheme.split("+", 1)[0]
+    if scheme in TRACKING_SCHEMES or scheme in {e.name for e in entry_points(group="mlflow.tracking_store")}:
+        return
+    raise TrackingError(f"MLFLOW_TRACKING_URI={uri!r} has a scheme MLflow cannot track to ({scheme}://); use a "
+                        "database URL (sqlite:///mlflow.db, postgresql://..., mysql://..., mssql://...), a tracking "
+                        "server (http://HOST:PORT or https://...), or unset it for ./mlruns/mlflow.db; "
+                        "or pass --no-mlflow")
 
 
 def is_remote(uri: str) -> bool:
@@ -193,6 +228,9 @@ class Tracker:
             raise TrackingError(f"cannot create the MLflow store {self.uri}: {exc.strerror or exc} "
                                 f"({exc.filename or ''}); set MLFLOW_TRACKING_URI to a writable store "
                                 "or pass --no-mlflow") from None
+        except Exception as exc:  # noqa: BLE001 - MLflow refuses a store in many types (a file store, a driver)
+            raise TrackingError(f"cannot use MLflow tracking store {self.uri}: {_one_line(exc)}; "
+                                "set MLFLOW_TRACKING_URI to a usable store or pass --no-mlflow") from None
         self.close_dead_runs()
 
     def _experiment(self, name: str) -> str:

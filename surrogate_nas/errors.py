@@ -1,13 +1,19 @@
 """Exception hierarchy.
 
-One root, :class:`SurrogateNASError`, so callers (the CLI above all) can tell a
-user's mistake from a bug. Each subclass also inherits the matching built-in,
-so ``except ValueError`` keeps working for library users.
+One root, :class:`SurrogateNASError`, for everything the user can fix (an input, a
+file, a database, a server), so callers (the CLI above all) can tell a user's mistake
+from a bug. Each subclass also inherits the matching built-in, so ``except ValueError``
+keeps working for library users.
+
+:class:`InternalError` is the other kind: a broken invariant inside surrogate-nas. It
+is deliberately *not* a :class:`SurrogateNASError`, so ``except SurrogateNASError``
+never hides a bug, and the CLI reports it like any unexpected exception (exit code 1,
+the traceback in a log file).
 """
 
 
 class SurrogateNASError(Exception):
-    """Root of every error this package raises on purpose."""
+    """Root of every error this package raises on purpose about something the user can fix."""
 
 
 class InputDataError(SurrogateNASError, ValueError):
@@ -36,3 +42,7 @@ class NotFittedError(SurrogateNASError, AttributeError):
 
 class FitError(SurrogateNASError, RuntimeError):
     """A predictor could not be fitted to the data it was given (e.g. a GP whose likelihood optimisation fails)."""
+
+
+class InternalError(RuntimeError):
+    """A broken invariant: a bug in surrogate-nas, never the user's input; raise it where code detects one."""

@@ -1,11 +1,23 @@
-"""Entry point, shared options and the one place user errors become exit code 2."""
+"""Entry point, shared options and the one place errors become exit codes.
+
+A user's mistake (a :class:`~surrogate_nas.errors.SurrogateNASError`, a bad option, a
+folder that cannot be written) is one line on stderr and exit code 2. Anything else is a
+bug (an :class:`~surrogate_nas.errors.InternalError` raised on purpose, or any other
+exception): one line saying so, exit code 1, and the traceback with the command line
+and the version in a log file (see :func:`write_internal_error_log`).
+"""
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import sys
+import tempfile
+import traceback
 import warnings
+from datetime import datetime
+from pathlib import Path
 
 import click
 
@@ -103,8 +115,7 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user mistakes print one line on stderr and exit with code 2."""
-    _register_commands()
+    """Run the CLI; user mistakes print one line on stderr and exit with code 2, bugs with code 1."""
     # Jitter notices from GPyTorch's Cholesky are routine on small, noisy data; keep the terminal readable.
     warnings.filterwarnings("ignore", module="linear_operator")
     warnings.filterwarnings("ignore", module="botorch")
@@ -116,6 +127,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
+    try:
+        _register_commands()
+        return _run_user_errors(argv)
+    except Exception as exc:  # noqa: BLE001 - whatever is left is a bug, reported as one
+        log, why_not = write_internal_error_log(exc, ["surrogate-nas", *(sys.argv[1:] if argv is None else argv)])
+        where = f"the traceback is in {log}" if log is not None else f"the traceback could not be saved ({why_not})"
+        click.echo(f"internal error (a bug in surrogate-nas): {type(exc).__name__}: {_one_line(str(exc))[:300]}; "
+                   f"{where}; please report it", err=True)
+        return 1
+
+
+def _run_user_errors(argv: list[str] | None) -> int:
     try:
         cli.main(args=argv, prog_name="surrogate-nas", standalone_mode=False)
     except click.exceptions.Abort:
@@ -138,6 +161,62 @@ def _run(argv: list[str] | None) -> int:
                    "or point --db, MLFLOW_TRACKING_URI and --output elsewhere", err=True)
         return 2
     return 0
+
+
+def error_log_folder() -> Path:
+    """Where internal-error logs go: ``$XDG_STATE_HOME/surrogate-nas``, else ``~/.local/state/surrogate-nas``.
+
+    A per-user state folder rather than next to the database: the database may be a
+    PostgreSQL server, a file shared by a team or on a read-only mount, and a log holding
+    someone's command line belongs to the user who ran it.
+    """
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "surrogate-nas"
+
+
+def write_internal_error_log(exc: BaseException, argv: list[str]) -> tuple[Path | None, str]:
+    """Write the traceback of ``exc``, the command line and the version to a new log file.
+
+    Tries :func:`error_log_folder`, then the system's temp folder; never raises, since it
+    runs while reporting a bug. Passwords in URLs on the command line are masked.
+
+    Returns:
+        ``(path, "")``, or ``(None, why)`` when no folder could take the file.
+    """
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = "".join([
+        f"surrogate-nas {_version()} internal error at {datetime.now().isoformat(timespec='seconds')}\n",
+        f"command: {' '.join(_masked(a) for a in argv)}\n",
+        f"python: {sys.version.split()[0]} ({sys.executable}); working folder: {os.getcwd()}\n\n",
+        *traceback.format_exception(type(exc), exc, exc.__traceback__),
+    ])
+    why = ""
+    for folder in (error_log_folder(), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f"surrogate-nas-internal-error-{stamp}-", suffix=".log", dir=folder)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return Path(name), ""
+        except Exception as failure:  # noqa: BLE001 - any reason to skip a folder is reported, none raised
+            why = f"{folder}: {failure}"
+    return None, why
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("surrogate-nas")
+    except Exception:  # noqa: BLE001 - a broken install must not hide the bug being reported
+        from surrogate_nas import __version__
+
+        return f"{__version__} (package metadata unreadable)"
+
+
+def _masked(arg: str) -> str:
+    """``arg`` with the password of any ``scheme://user:password@host`` URL replaced by ``***``."""
+    return re.sub(r"(://[^/:@\s]*:)[^/@\s]+@", r"\1***@", str(arg))
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -5,8 +5,11 @@ Each job is one task with ``num_cpus=cpus_per_trial`` and ``num_gpus=gpus_per_tr
 the task trains on the GPU it was given). Tasks are not retried by Ray (``max_retries=0``):
 a task whose worker dies, runs out of memory or loses its node comes back as a
 :class:`~.executors.Completion` with the reason, and the driver decides whether to retry.
-``ray_address`` joins a running cluster (``auto``, or ``HOST:PORT``); otherwise a local Ray
-instance is started and stopped with the executor. Install with ``pip install surrogate-nas[ray]``.
+``ray_address`` joins a running cluster (``auto``, or ``HOST:PORT``); otherwise a fresh local Ray
+instance is started and stopped with the executor, whatever ``RAY_ADDRESS`` or the address file of
+the last ``ray start`` (``/tmp/ray/ray_current_cluster``) say: a bare ``ray.init()`` would join
+that cluster (or fail on a stale file), which is what ``--ray-address auto`` is for.
+Install with ``pip install surrogate-nas[ray]``.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ class RayExecutor(Executor):
                 if ray_address:
                     ray.init(address=ray_address, log_to_driver=False, include_dashboard=False)
                 else:
-                    ray.init(num_cpus=max(int(self.slots * cpus_per_trial), 1), num_gpus=None,
+                    ray.init(address="local", num_cpus=max(int(self.slots * cpus_per_trial), 1), num_gpus=None,
                              include_dashboard=False, log_to_driver=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise InputDataError(f"cannot start or join Ray ({ray_address or 'local'}): {exc}") from None

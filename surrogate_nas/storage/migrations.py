@@ -11,6 +11,10 @@ SQLite serialises them with ``BEGIN IMMEDIATE``; PostgreSQL, whose DDL is not
 serialised by a write lock, with a transaction-scoped advisory lock
 (:data:`SCHEMA_LOCK`) taken before the version is read, so the first process
 creates or upgrades the schema and the others find it done.
+
+Before anything is read or written, a SQLite file is checked for damage
+(:func:`~.engine.check_intact`), and the schema is created only in a database that holds
+none of another application's tables (see :func:`_create`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,14 @@ from sqlalchemy.engine import Connection
 
 from surrogate_nas.errors import SchemaVersionError, StorageError
 from surrogate_nas.storage import schema_v1
-from surrogate_nas.storage.engine import build_engine, display_url, is_read_only, session_scope
+from surrogate_nas.storage.engine import (
+    build_engine,
+    check_intact,
+    display_url,
+    is_read_only,
+    session_scope,
+    use_wal,
+)
 from surrogate_nas.storage.schema import SCHEMA_VERSION, meta, metadata
 
 Migration = Callable[[Connection], None]
@@ -98,10 +109,17 @@ def _lock_schema(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
 
 
+OUR_TABLES = frozenset(metadata.tables) | frozenset(schema_v1.metadata.tables) | {meta.name}
+"""Every table any schema version of surrogate-nas has created."""
+
+
 def read_version(conn: Connection) -> int | None:
-    """The stored schema version, or None when the database has no ``meta`` table."""
-    if not inspect(conn).has_table(meta.name):
+    """The stored schema version, or None when the database has no ``meta`` table of ours."""
+    inspector = inspect(conn)
+    if not inspector.has_table(meta.name):
         return None
+    if not {"key", "value"} <= {c["name"] for c in inspector.get_columns(meta.name)}:
+        return None  # another application's table called meta; _create refuses the database
     value = conn.execute(select(meta.c.value).where(meta.c.key == _VERSION_KEY)).scalar_one_or_none()
     return None if value is None else int(value)
 
@@ -113,11 +131,33 @@ def _write_version(conn: Connection, version: int) -> None:
 
 
 def _create(conn: Connection, url: str) -> int:
-    ours = {t for t in metadata.tables if t != meta.name}
-    present = ours & set(inspect(conn).get_table_names())
-    if present:
+    """Create the schema in a database that has none, unless that would mix it with others' data.
+
+    A SQLite file that holds any table or view that is not ours is refused: a file is one
+    application's store, and ``--db`` pointing at someone else's is a mistake to stop before
+    our tables land in it. A PostgreSQL (or other server) database is not held to that: a
+    server database is provisioned on purpose, often shared by several applications in its
+    default schema, so ours are created next to the others. Everywhere, a table with one of
+    our names but no schema version is refused rather than reused.
+
+    Raises:
+        StorageError: the database holds another application's tables (SQLite), or tables
+            named like ours without a schema version.
+    """
+    inspector = inspect(conn)
+    present = set(inspector.get_table_names())
+    if conn.dialect.name == "sqlite":
+        foreign = sorted((present | set(inspector.get_view_names())) - OUR_TABLES)
+        if foreign:
+            named = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise StorageError(
+                f"database {url!r} holds another application's tables ({named}); surrogate-nas keeps its own "
+                "file: pass --db with a new one, e.g. --db sqlite:///surrogate-nas.db"
+            )
+    clashing = present & OUR_TABLES
+    if clashing:
         raise StorageError(
-            f"database {url!r} has tables {sorted(present)} but no schema version; "
+            f"database {url!r} has tables {sorted(clashing)} but no schema version; "
             "it was not created by surrogate-nas"
         )
     metadata.create_all(conn)
@@ -141,13 +181,15 @@ def ensure_schema(engine: Engine) -> int:
     """Create the schema on an empty database, or check the version of an existing one.
 
     A database opened read-only (see :func:`~.engine.build_engine`) is only checked.
+    A SQLite file is refused when damaged, and switched to WAL once accepted.
 
     Raises:
         SchemaVersionError: the database carries another schema version.
-        StorageError: the database holds our tables without a version, or is
-            read-only and has no schema.
+        StorageError: the SQLite file is damaged, the database holds another
+            application's tables or ours without a version, or is read-only and has no schema.
     """
     url = engine.url.render_as_string(hide_password=True)
+    check_intact(engine)
     with session_scope(engine) as conn:
         found = read_version(conn)
     if found is None and is_read_only(engine):
@@ -160,6 +202,7 @@ def ensure_schema(engine: Engine) -> int:
                 found = _create(conn, url)
     if found != SCHEMA_VERSION:
         raise _mismatch(url, found)
+    use_wal(engine)
     return found
 
 
@@ -181,7 +224,8 @@ def upgrade_schema(
 
     Raises:
         SchemaVersionError: the database is newer than ``target`` or a step is missing.
-        StorageError: the database cannot be opened.
+        StorageError: the database cannot be opened, is a damaged SQLite file, or (created
+            here) holds another application's tables.
 
     Example:
         >>> upgrade_schema("sqlite:///runs/nas.db")  # doctest: +SKIP
@@ -191,6 +235,7 @@ def upgrade_schema(
     shown = display_url(url)
     engine = build_engine(url)
     try:
+        check_intact(engine)
         before = None
         while True:
             # Each step re-reads the version under the lock: a concurrent upgrader may have done it.

@@ -6,8 +6,10 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, select
 
+from surrogate_nas.errors import StorageError
 from surrogate_nas.records import NetworkConfig, Setting, Status, TrainConfig, TrainResult
 from surrogate_nas.spaces import get_space
 from surrogate_nas.storage import SCHEMA_VERSION, open_store, upgrade_schema
@@ -115,3 +117,26 @@ def test_schema_1_postgres_database_upgrades_once_under_concurrent_upgraders(pos
         fresh = next(c for c in SPACE.enumerate() if c.canonical_key not in {e.canonical_key for e in evals})
         new = store.claim(SPACE, fresh, SETTING)
         assert new is not None and new > max(e.id for e in evals)
+
+
+def test_a_postgres_database_shared_with_other_applications_takes_our_tables_beside_theirs(postgres_url):
+    # Unlike a SQLite file, a server database is often shared on purpose (see migrations._create).
+    engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("create table customers (id serial primary key, name text)")
+        conn.exec_driver_sql("insert into customers (name) values ('Ada')")
+    with open_store(postgres_url) as store:
+        eid = store.claim(SPACE, SPACE.enumerate()[0], SETTING)
+        assert eid is not None and store.schema_version == SCHEMA_VERSION
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("select name from customers").scalars().all() == ["Ada"]
+    engine.dispose()
+
+
+def test_a_postgres_table_named_like_ours_without_a_version_is_refused(postgres_url):
+    engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("create table meta (id integer)")
+    with pytest.raises(StorageError, match=r"has tables \['meta'\] but no schema version"):
+        open_store(postgres_url)
+    engine.dispose()

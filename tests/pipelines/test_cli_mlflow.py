@@ -39,6 +39,18 @@ def test_an_unreachable_tracking_server_is_one_line_and_exit_2_before_any_work(w
         assert store.evaluations() == [] and store.searches() == []
 
 
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_tracking_uri_mlflow_has_no_store_for_is_one_line_and_exit_2_before_any_work(workdir, monkeypatch, command):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "ftp://x")
+    proc = run_cli(*COMMANDS[command])
+    assert proc.returncode == 2, proc
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "Traceback" not in proc.stderr
+    assert "MLFLOW_TRACKING_URI='ftp://x'" in proc.stderr
+    for accepted in ("sqlite:///", "postgresql://", "mysql://", "http://", "https://", "--no-mlflow"):
+        assert accepted in proc.stderr
+    assert not (workdir / "nas.db").exists()
+
+
 def test_a_silent_server_is_given_seconds_not_minutes(workdir, monkeypatch):
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))

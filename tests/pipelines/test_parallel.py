@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -96,6 +99,24 @@ def test_a_killed_ray_worker_is_retried_and_every_architecture_trained_once(work
     assert all(o.trained for o in result["outcomes"]) and len(result["outcomes"]) == 3
     keys = [e.canonical_key for e in result["evaluations"]]
     assert len(keys) == len(set(keys)) == 3 and all(e.status.value == "ok" for e in result["evaluations"])
+
+
+@pytest.mark.xdist_group("ray")
+def test_without_ray_address_a_fresh_local_ray_starts_whatever_ray_address_or_the_last_ray_start_say(monkeypatch):
+    """A ``ray start --head`` long gone leaves its address file; RAY_ADDRESS may point anywhere: neither is joined."""
+    ray = pytest.importorskip("ray", reason="Ray is the [ray] extra, which the [test] extra installs")
+    ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths live under it
+    (Path(ray_tmp) / "ray").mkdir()
+    (Path(ray_tmp) / "ray" / "ray_current_cluster").write_text("127.0.0.1:1")
+    monkeypatch.setenv("RAY_TMPDIR", ray_tmp)
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:2")
+    executor = make_executor("ray", workers=1)
+    try:
+        address = ray.get_runtime_context().gcs_address
+    finally:
+        executor.close()
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    assert not address.endswith((":1", ":2")) and not ray.is_initialized()
 
 
 def test_a_job_whose_worker_always_dies_fails_with_its_reason_and_releases_its_claim(workdir):
