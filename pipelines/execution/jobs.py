@@ -51,12 +51,18 @@ def remember_dataset(spec: DatasetSpec, dataset: Dataset) -> None:
 
 
 def run_training_job(job: TrainingJob, device: str | None = None) -> TrainResult:
-    """Train ``job`` in this process (``device`` overrides the job's, e.g. the GPU a worker was given)."""
+    """Train ``job`` in this process (``device`` overrides the job's, e.g. the GPU a worker was given).
+
+    Torch and the BLAS libraries get ``job.threads`` threads: a worker uses the CPUs it was
+    given and no more, so several workers on a busy machine do not oversubscribe it.
+    """
     import torch
+    from threadpoolctl import threadpool_limits
 
     from surrogate_nas.training import train
 
     torch.set_num_threads(max(int(job.threads), 1))
+    threadpool_limits(limits=max(int(job.threads), 1))
     data = _DATA.get(job.data)
     if data is None:
         data = _DATA[job.data] = job.data.load()

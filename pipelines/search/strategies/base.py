@@ -7,6 +7,13 @@ batch by batch, asynchronously (asking whenever a worker is free, with the runni
 suggestions as ``pending``) or resumed from stored trials told up front (Optuna's
 samplers, Syne Tune's schedulers).
 
+The search loop calls :meth:`Strategy.suggest`, which runs ``ask`` as one *step* with a
+random state of its own: :attr:`Strategy.rng` and torch's global generator are seeded from
+the search's seed and the number of suggestions made before the step, and torch runs on one
+thread. What a step draws (initial samples, Monte-Carlo base samples, Thompson samples,
+subsets, BoTorch's own draws) is therefore the same in every run of the same search, however
+loaded the machine and whatever ran before it in the process.
+
 Adding a strategy is one file under ``strategies/`` plus one line in
 :data:`surrogate_nas.pipelines.search.strategies.STRATEGIES`.
 """
@@ -15,8 +22,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 
 import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.spaces import SearchSpace, get_space
@@ -81,6 +91,12 @@ class Strategy(ABC):
     def ask(self, n: int, pending: Sequence[Suggestion] = ()) -> list[Suggestion]:
         """Up to ``n`` new suggestions, none evaluated or pending (by canonical key and fidelity)."""
 
+    def suggest(self, n: int, pending: Sequence[Suggestion] = ()) -> list[Suggestion]:
+        """:meth:`ask` as one seeded step (see the module docstring); what the search loop calls."""
+        with step_random_state(self.seed, len(self.history) + len(pending)) as rng:
+            self.rng = rng
+            return self.ask(n, pending)
+
     def tell(self, trials: Sequence[Trial]) -> None:
         """Hear finished trials (appended to :attr:`history`)."""
         self.history.extend(trials)
@@ -102,3 +118,28 @@ class Strategy(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(space={self.space.name!r}, seed={self.seed})"
+
+
+STEP_THREADS = 1
+"""Torch and BLAS threads of a strategy's step: one, so a step's arithmetic (and its result) is
+the same on any machine and a busy machine costs wall time, not CPU spent on contended threads."""
+
+
+@contextmanager
+def step_random_state(seed: int, step: int):
+    """A numpy generator for step ``step`` of the search seeded ``seed``; torch's global
+    generator seeded from the same pair and :data:`STEP_THREADS` torch and BLAS threads inside
+    the block.
+
+    The caller's torch random state and thread count are restored afterwards.
+    """
+    sequence = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, int(step)])
+    torch_seed = int(sequence.generate_state(1, dtype=np.uint64)[0] >> 1)
+    threads = torch.get_num_threads()
+    with torch.random.fork_rng(devices=[]), threadpool_limits(limits=STEP_THREADS):
+        torch.manual_seed(torch_seed)
+        torch.set_num_threads(STEP_THREADS)
+        try:
+            yield np.random.default_rng(sequence)
+        finally:
+            torch.set_num_threads(threads)
