@@ -13,7 +13,9 @@ history and the Pareto front. Here:
   the acquisition will ask about (the shortlist, a bounded baseline, the pending points)
   once, and answers each of the acquisition's calls by indexing into it. The
   acquisition values are the same as with the model itself (same posterior, same base
-  samples); only the cost changes.
+  samples); only the cost changes. A call about any other point (BoTorch's constrained
+  noisy EI estimates an infeasible cost at random points of the baseline's bounding box when
+  no baseline sample is feasible) is answered by the model itself.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from gpytorch.distributions import MultitaskMultivariateNormal, MultivariateNorm
 from linear_operator.operators import DenseLinearOperator
 from torch import Tensor
 
-from surrogate_nas.errors import InputDataError
 from surrogate_nas.predictors.gp_online import exact_algebra
 
 
@@ -62,8 +63,8 @@ class JointPosteriorModel(Model):
     Args:
         model: a fitted single-output model, or a ``ModelList`` of them (one per objective;
             they are independent, as in ``ModelListGP``).
-        X: the ``u x d`` points the acquisition may ask about; a later call with any other
-            row is an error.
+        X: the ``u x d`` points the acquisition will ask about; a call with any other row is
+            passed to ``model``.
 
     Example:
         >>> joint = JointPosteriorModel(gp, torch.cat([shortlist, baseline]))
@@ -72,6 +73,7 @@ class JointPosteriorModel(Model):
 
     def __init__(self, model: Model, X: Tensor) -> None:
         super().__init__()
+        self.model = model
         X = torch.unique(X.detach().reshape(-1, X.shape[-1]), dim=0)
         self._keys, self._order = _sorted_keys(X)
         self._means, self._covs = [], []
@@ -89,18 +91,22 @@ class JointPosteriorModel(Model):
     def batch_shape(self) -> torch.Size:
         return torch.Size([])
 
-    def rows(self, X: Tensor) -> Tensor:
-        """Index, in the stored set, of each row of ``X`` (``... x d``); shape ``X.shape[:-1]``."""
-        flat = np.ascontiguousarray(X.detach().reshape(-1, X.shape[-1]).cpu().numpy(), dtype=np.float64)
+    def rows(self, X: Tensor) -> Tensor | None:
+        """Index, in the stored set, of each row of ``X`` (``... x d``), shape ``X.shape[:-1]``;
+        None when a row is not in the set."""
+        flat = np.ascontiguousarray(X.detach().reshape(-1, X.shape[-1]).cpu().numpy(), dtype=np.float64) + 0.0
         keys = flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1]))).ravel()
         pos = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
         if not np.all(self._keys[pos] == keys):
-            raise InputDataError("JointPosteriorModel was asked about a point outside the set it was built on")
+            return None
         return torch.as_tensor(self._order[pos]).reshape(X.shape[:-1])
 
     def posterior(self, X, output_indices=None, observation_noise=False, posterior_transform=None, **kwargs):
         """The joint posterior at ``X`` (``batch x q x d``): event shape ``q x m``."""
         idx = self.rows(X)
+        if idx is None:
+            with exact_algebra():
+                return self.model.posterior(X, output_indices=output_indices, posterior_transform=posterior_transform)
         picked = range(self.num_outputs) if output_indices is None else output_indices
         # A lazy covariance: factorised (with jitter, if need be) only when sampled, as the model's own is.
         mvns = [MultivariateNormal(self._means[j][idx],
@@ -113,7 +119,7 @@ class JointPosteriorModel(Model):
 
 def _sorted_keys(X: Tensor) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ``X`` as sortable byte strings, sorted, with the row each came from."""
-    flat = np.ascontiguousarray(X.cpu().numpy(), dtype=np.float64)
+    flat = np.ascontiguousarray(X.cpu().numpy(), dtype=np.float64) + 0.0  # -0.0 becomes 0.0: one key per value
     keys = flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1]))).ravel()
     order = np.argsort(keys, kind="stable")
     return keys[order], order
