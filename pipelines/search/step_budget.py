@@ -1,36 +1,54 @@
-"""How much model one BO step can afford: a per-step time budget and the plan that keeps to it.
+"""How much model one BO step can afford, decided from counts: a fixed cost model and the plan it picks.
 
 A step pays for three things, each growing with its own size:
 
-========================  ====================================================  ==============
-part                       grows with                                            lever
-========================  ====================================================  ==============
-hyperparameter fit         iterations x (1 + (f/400)^3), f the rows fitted on    f, how often
-posterior and screen       N candidates x (1 + (m/740)^2), plus m^3, m the rows   m
-Monte-Carlo acquisition    the shortlist s                                        s
-========================  ====================================================  ==============
+========================  ======================================================  ====================
+part                       grows with                                              levers
+========================  ======================================================  ====================
+hyperparameter fit         iterations x (1 + (f/200)^2 + (f/250)^3), f the rows    f, how often
+posterior and screen       N candidates x (1 + m/100), plus m^3, m the rows         N, m
+Monte-Carlo acquisition    the shortlist s; with several objectives also the MC    s, MC samples
+                           samples, each partitioning the baseline's front (in
+                           three dimensions and more, far dearer than in two)
+========================  ======================================================  ====================
 
 (shapes measured on NAS-Bench-201's 6,466 candidates and 16 features, one thread).
-:class:`CostModel` predicts each part as its shape times a speed in seconds per unit,
-learned from the steps measured so far (a geometric moving average, so a loaded machine
-is noticed within a step or two). :func:`plan_step` then picks the richest plan whose
-predicted cost fits in 80% of the budget (the rest absorbs misjudgements):
-the posterior on every row and hyperparameters refitted on every row at every step
-(the classic step) while that fits; else hyperparameters refitted, warm-started, on a
-subset every ``refit_every`` steps or when the data grew by a tenth, and conditioned on
-in between; a posterior on a subset of rows past the size the budget allows; and a
-shorter shortlist when the acquisition itself is slow.
+:class:`CostModel` predicts each part as its shape times a *fixed* speed in seconds per
+unit, measured once in CPU time on the reference machine (2 cores, one torch thread;
+``python benchmarks/step_costs.py``, docs/benchmarks.md "Speeds of the BO step's cost model"). Nothing here reads
+a clock: the plan is a function of the counts (rows, candidates, objectives, the refit
+state) and of ``budget_s``, so a seeded search makes the same decisions on an idle machine,
+a busy one and a faster one; ``budget_s`` is "seconds on the reference machine", a knob
+for how rich a step is. :func:`plan_step` picks the richest plan whose predicted cost fits
+in :data:`PLAN_FRACTION` of the budget:
+
+1. the Monte-Carlo samples and the baseline (several objectives: as many samples as the
+   acquisition affords in :data:`ACQ_SHARE` of the budget at the smallest shortlist, down to
+   :data:`MIN_MC_SAMPLES`, then as many baseline points, down to :data:`MIN_BASELINE`), then
+   the shortlist it can afford in that share;
+2. the candidates to screen: all of them while screening them (one output, the posterior of
+   :data:`MIN_MODEL_POINTS` rows) fits in :data:`SCREEN_SHARE` of the budget, else a seeded
+   subset of that size (the strategy fills it with the neighbours of its best architectures
+   and a uniform sample of the rest), so a table of 60,000 rows or a pool of 100,000
+   candidates costs a step about what NAS-Bench-201's 6,466 cells do;
+3. the rows the posterior conditions on: every row while that fits, else a subset;
+4. the hyperparameters: refitted on every row at every step (the classic step) while that
+   fits; else refitted, warm-started, on a subset every ``refit_every`` steps or once the data
+   grew by a tenth, and kept (the posterior conditioned on the new data) in between.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from surrogate_nas.errors import InputDataError
 
 PLAN_FRACTION = 0.8
-"""Share of the budget a plan may fill; the rest absorbs misjudged costs."""
+"""Share of the budget a plan may fill; the rest absorbs what the model does not count."""
+ACQ_SHARE = 0.5
+"""Share of the planned budget the Monte-Carlo acquisition may take."""
+SCREEN_SHARE = 0.06
+"""Share of the planned budget that screening the candidates for one output may take at the smallest model."""
 FULL_ITERATIONS = 60
 """L-BFGS iterations of a hyperparameter fit from scratch (the GP predictor's default)."""
 WARM_ITERATIONS = 20
@@ -38,27 +56,59 @@ WARM_ITERATIONS = 20
 MIN_FIT_POINTS = 100
 MIN_MODEL_POINTS = 200
 MIN_SHORTLIST = 16
+MIN_SCREENED = 1000
+"""Fewest candidates a step screens when it screens a subset."""
+MIN_MC_SAMPLES = 32
+"""Fewest Monte-Carlo samples a multi-objective acquisition is given."""
+BASELINE = 64
+"""Most evaluated points (best first by fitted mean) a budgeted step's noisy (hypervolume) improvement starts from."""
+MIN_BASELINE = 16
+PARTITION_COST = {1: 1.0, 2: 1.0, 3: 16.0}
+"""Cost of partitioning a front of :data:`BASELINE` points, relative to two objectives (four or more:
+as three, times 4 per extra one); in ``m >= 3`` dimensions it falls as ``(b / BASELINE)^(m - 1)``
+with ``b`` baseline points."""
 GROWTH = 0.1
 """A refit is due once the history grew by this fraction since the last one."""
 
-# Reference speeds (seconds per unit of each shape), measured on the 2-core development
-# machine; the cost model replaces them by measured ones after the first step.
-_REFERENCE = {"fit": 0.025, "post": 1e-4, "acq": 0.1, "acq_mo": 2.0}
-
 
 def fit_shape(points: int, iterations: int, objectives: int = 1) -> float:
-    """Units of work of a hyperparameter fit: per L-BFGS iteration, a fixed part plus a cubic one."""
-    return objectives * iterations * (1.0 + (points / 400.0) ** 3)
+    """Units of work of a hyperparameter fit: per L-BFGS iteration, a fixed, a quadratic and a cubic part."""
+    return objectives * iterations * (1.0 + (points / 200.0) ** 2 + (points / 250.0) ** 3)
 
 
 def post_shape(points: int, candidates: int, objectives: int = 1) -> float:
-    """Units of work of conditioning on ``points`` rows and scoring ``candidates`` marginals."""
-    return objectives * (max(candidates, 1) * (1.0 + (points / 740.0) ** 2) + 6e-7 * points**3)
+    """Units of work of conditioning on ``points`` rows (a Cholesky factor) and scoring ``candidates`` marginals."""
+    return objectives * (max(candidates, 1) * (1.0 + points / 100.0) + 1.5e-5 * points**3)
 
 
-def acq_shape(shortlist: int, objectives: int = 1) -> float:
+def acq_shape(shortlist: int, objectives: int = 1, mc_samples: int = 128, baseline: int = BASELINE) -> float:
     """Units of work of the Monte-Carlo acquisition on the shortlist (picks are few)."""
-    return 1.0 + shortlist / 64.0
+    if objectives < 2:
+        return 1.0 + shortlist / 64.0
+    partition = PARTITION_COST.get(objectives, PARTITION_COST[3] * 4.0 ** (objectives - 3))
+    if objectives > 2:
+        partition *= (min(baseline, BASELINE) / BASELINE) ** (objectives - 1)
+    return (1.0 + shortlist / 64.0) * (mc_samples / 128.0) * partition
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Seconds per unit of each part's shape on the reference machine (one torch thread).
+
+    Fixed, never learned from the steps a search times: the plan must not depend on how
+    busy the machine is.
+    """
+
+    fit: float = 0.0025
+    post: float = 3.5e-6
+    acq: float = 0.007
+    acq_mo: float = 0.37
+
+    def predict(self, part: str, units: float) -> float:
+        return getattr(self, part) * units
+
+
+REFERENCE_COSTS = CostModel()
 
 
 @dataclass(frozen=True)
@@ -69,51 +119,35 @@ class StepPlan:
         refit: optimise the GP's hyperparameters this step (else reuse the last ones).
         fit_points: rows the hyperparameters are fitted on (0 without a refit).
         iterations: L-BFGS iterations of the refit.
-        model_points: rows the posterior conditions on (all of them: an exact GP).
+        model_points: rows the posterior conditions on.
+        screened: candidates the posterior screens (fewer than the untried ones: a subset).
         shortlist: candidates the Monte-Carlo acquisition scores.
-        predicted_s: the plan's predicted seconds.
+        mc_samples: its Monte-Carlo samples.
+        baseline: the most evaluated points its noisy improvement starts from.
+        predicted_s: the plan's predicted seconds on the reference machine.
     """
 
     refit: bool
     fit_points: int
     iterations: int
     model_points: int
+    screened: int
     shortlist: int
+    mc_samples: int = 128
+    baseline: int = BASELINE
     predicted_s: float = 0.0
 
     def describe(self, n: int, candidates: int, gp: bool = True) -> str:
-        """One line for progress output, e.g. ``GP on 800 of 2,000 points (refit on 300), 6,466 candidates``."""
+        """One line for progress output, e.g. ``GP on 800 of 2,000 points (refit on 300); 6,466 candidates ...``."""
         model = ("GP" if gp else "surrogate") + (f" on {self.model_points:,} of {n:,} points" if self.model_points < n
                                                  else f" on {n:,} points")
         if gp and self.refit:
             model += " (hyperparameters refitted" + (f" on {self.fit_points:,})" if self.fit_points < n else ")")
         elif gp:
             model += " (hyperparameters kept)"
-        return f"{model}; {candidates:,} candidates screened, {self.shortlist} shortlisted"
-
-
-@dataclass
-class CostModel:
-    """Seconds per unit of each part's shape, learned from measured steps.
-
-    Attributes:
-        speeds: part name (``fit``, ``post``, ``acq``, ``acq_mo``) -> seconds per unit.
-        smoothing: weight of the newest measurement in the geometric average.
-    """
-
-    speeds: dict[str, float] = field(default_factory=lambda: dict(_REFERENCE))
-    smoothing: float = 0.5
-
-    def predict(self, part: str, units: float) -> float:
-        return self.speeds[part] * units
-
-    def observe(self, part: str, units: float, seconds: float) -> None:
-        """Fold one measurement in (ignored when nothing was measured)."""
-        if units <= 0 or seconds <= 0:
-            return
-        new = seconds / units
-        old = math.log(self.speeds[part])
-        self.speeds[part] = math.exp((1 - self.smoothing) * old + self.smoothing * math.log(new))
+        screened = (f"{self.screened:,} of {candidates:,} candidates screened" if self.screened < candidates
+                    else f"{candidates:,} candidates screened")
+        return f"{model}; {screened}, {self.shortlist} shortlisted"
 
 
 @dataclass(frozen=True)
@@ -141,59 +175,78 @@ def plan_step(
     n: int,
     candidates: int,
     budget_s: float | None,
-    costs: CostModel,
     state: RefitState,
     objectives: int = 1,
     gp: bool = True,
     max_shortlist: int = 256,
     refit_every: int = 5,
+    costs: CostModel = REFERENCE_COSTS,
+    mc_samples: int = 128,
+    model_objectives: int | None = None,
 ) -> StepPlan:
     """The richest step whose predicted cost fits in :data:`PLAN_FRACTION` of ``budget_s``.
 
     Args:
         n: rows of the history.
-        candidates: candidates to screen.
-        budget_s: seconds per step; ``None`` for the classic step (every row, refit, full shortlist).
-        costs: the learned cost model.
+        candidates: untried candidates the step could screen.
+        budget_s: seconds per step on the reference machine; ``None`` for the classic step
+            (every row, every candidate, refit, full shortlist).
         state: the hyperparameters' state.
-        objectives: objectives (one GP each).
+        objectives: model outputs (one GP each: objectives and modelled constraints).
         gp: whether the surrogate is a GP (its rows and refits are levers; other surrogates
-            refit on every row each step, so only the shortlist adapts).
+            refit on every row each step, so only the candidates and the shortlist adapt).
         max_shortlist: the largest shortlist.
         refit_every: steps between warm-started refits once a refit at every step is too slow.
+        costs: the cost model (the reference machine's by default).
+        mc_samples: the most Monte-Carlo samples of the acquisition.
+        model_objectives: how many of the outputs are objectives (the rest, modelled
+            constraints, cost the acquisition little); default: all of them.
     """
     if budget_s is not None and not budget_s > 0:
         raise InputDataError(f"the step budget must be > 0 seconds, got {budget_s}")
     if refit_every < 1:
         raise InputDataError(f"refit_every must be >= 1 step, got {refit_every}")
-    classic = StepPlan(True, n, FULL_ITERATIONS, n, max_shortlist)
+    classic = StepPlan(True, n, FULL_ITERATIONS, n, candidates, max_shortlist, mc_samples)
     if budget_s is None:
         return classic
     budget = PLAN_FRACTION * budget_s
-    acq_part = "acq_mo" if objectives > 1 else "acq"
+    scored = objectives if model_objectives is None else model_objectives
+    acq_part = "acq_mo" if scored > 1 else "acq"
 
-    def acq(s: int) -> float:
-        return costs.predict(acq_part, acq_shape(s, objectives))
+    def acq(s: int, mc: int, b: int = BASELINE) -> float:
+        return costs.predict(acq_part, acq_shape(s, scored, mc, b))
 
-    def post(m: int) -> float:
-        return costs.predict("post", post_shape(m, candidates, objectives))
+    def post(m: int, c: int) -> float:
+        return costs.predict("post", post_shape(m, c, objectives))
 
     def fit(f: int, iterations: int) -> float:
         return costs.predict("fit", fit_shape(f, iterations, objectives))
 
-    shortlist = _largest(min(MIN_SHORTLIST, max_shortlist), max_shortlist, lambda s: acq(s) <= 0.25 * budget)
+    few = min(MIN_SHORTLIST, max_shortlist)
+    mc, b = mc_samples, BASELINE
+    if scored > 1:
+        while mc > MIN_MC_SAMPLES and acq(few, mc) > ACQ_SHARE * budget:
+            mc = max(mc // 2, MIN_MC_SAMPLES)
+        while b > MIN_BASELINE and acq(few, mc, b) > ACQ_SHARE * budget:
+            b //= 2
+    shortlist = _largest(few, max_shortlist, lambda s: acq(s, mc, b) <= ACQ_SHARE * budget)
+    smallest = min(MIN_MODEL_POINTS, n)
+    screened = _largest(min(MIN_SCREENED, candidates), candidates,
+                        lambda c: costs.predict("post", post_shape(smallest, c)) <= SCREEN_SHARE * budget)
     if not gp:
-        return StepPlan(True, n, 0, n, shortlist, post(n) + acq(shortlist))
-    rest = budget - acq(shortlist)
-    model_points = _largest(min(MIN_MODEL_POINTS, n), n, lambda m: post(m) <= rest)
-    rest -= post(model_points)
+        return StepPlan(True, n, 0, n, screened, shortlist, mc, b, post(n, screened) + acq(shortlist, mc, b))
+    rest = budget - acq(shortlist, mc, b)
+    model_points = _largest(smallest, n, lambda m: post(m, screened) <= rest)
+    rest -= post(model_points, screened)
     if fit(n, FULL_ITERATIONS) <= rest and model_points == n:
-        return replace(classic, shortlist=shortlist, predicted_s=budget - rest + fit(n, FULL_ITERATIONS))
+        return replace(classic, screened=screened, shortlist=shortlist, mc_samples=mc, baseline=b,
+                       predicted_s=budget - rest + fit(n, FULL_ITERATIONS))
     fitted = state.rows_at_refit is not None
     due = (not fitted or state.steps_since + 1 >= refit_every or n >= (1 + GROWTH) * state.rows_at_refit)
     spent = budget - rest
     if not due:
-        return StepPlan(False, 0, 0, model_points, shortlist, spent)
+        return StepPlan(False, 0, 0, model_points, screened, shortlist, mc, b, spent)
     iterations = WARM_ITERATIONS if fitted else FULL_ITERATIONS
     fit_points = _largest(min(MIN_FIT_POINTS, n), n, lambda f: fit(f, iterations) <= rest)
-    return StepPlan(True, fit_points, iterations, model_points, shortlist, spent + fit(fit_points, iterations))
+    return StepPlan(True, fit_points, iterations, model_points, screened, shortlist, mc, b,
+                    spent + fit(fit_points, iterations))

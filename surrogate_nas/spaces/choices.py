@@ -32,7 +32,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +58,16 @@ class Choices:
     items: tuple[tuple[str, Option], ...]
 
     def to_string(self) -> str:
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
+        """The JSON form, written once: keys and candidate sets look it up for every row of a table."""
         return json.dumps(dict(self.items), separators=(",", ":"))
 
     @property
     def canonical_key(self) -> str:
-        return self.to_string()
+        return self._text
 
     def as_dict(self) -> dict[str, Option]:
         return dict(self.items)
@@ -218,15 +223,23 @@ class ChoiceSpace(SearchSpace):
         for arch in archs:
             row: list[float] = []
             for choice, value in arch.items:
-                options = self.choices[choice]
-                index = [_norm(o) for o in options].index(_norm(value))
-                if self._numeric[choice]:
-                    order = sorted(range(len(options)), key=lambda i: options[i])
-                    row.append(order.index(index) / max(len(options) - 1, 1))
-                else:
-                    row += [1.0 if i == index else 0.0 for i in range(len(options))]
+                row += self._codes[choice][_norm(value)]
             rows.append(row)
         return np.asarray(rows, dtype=np.float64).reshape(len(archs), len(self.encoding_names()))
+
+    @cached_property
+    def _codes(self) -> dict[str, dict[tuple, list[float]]]:
+        """Each choice's options -> their encoded columns (see :meth:`encode`)."""
+        codes = {}
+        for choice, options in self.choices.items():
+            if self._numeric[choice]:
+                order = sorted(range(len(options)), key=lambda i: options[i])
+                codes[choice] = {_norm(options[i]): [order.index(i) / max(len(options) - 1, 1)]
+                                 for i in range(len(options))}
+            else:
+                codes[choice] = {_norm(o): [1.0 if j == i else 0.0 for j in range(len(options))]
+                                 for i, o in enumerate(options)}
+        return codes
 
     # -- networks --------------------------------------------------------------------------
     @property

@@ -1,4 +1,4 @@
-"""Budgeted BO steps: the plan, the GP kept between steps, the joint posterior, progress and notices."""
+"""Budgeted BO steps: the plan (from counts), the GP kept between steps, the joint posterior, progress and notices."""
 
 import time
 
@@ -14,7 +14,7 @@ from surrogate_nas.pipelines.search.history import Suggestion, Trial
 from surrogate_nas.pipelines.search.joint_posterior import JointPosteriorModel, marginal_posterior
 from surrogate_nas.pipelines.search.runner import run_search
 from surrogate_nas.pipelines.search.step_budget import (
-    FULL_ITERATIONS, MIN_SHORTLIST, CostModel, RefitState, plan_step,
+    FULL_ITERATIONS, MIN_SCREENED, MIN_SHORTLIST, CostModel, RefitState, plan_step,
 )
 from surrogate_nas.pipelines.search.strategies.base import Strategy
 from surrogate_nas.pipelines.search.strategies.bayesopt import BayesianOptimization, copula_transform
@@ -22,8 +22,8 @@ from surrogate_nas.predictors.gp import GPPredictor
 from surrogate_nas.predictors.gp_online import condition_gp, subset_rows
 from surrogate_nas.tables import load_benchmark
 
-FAST = CostModel({"fit": 1e-9, "post": 1e-12, "acq": 1e-9, "acq_mo": 1e-9})
-SLOW = CostModel({"fit": 1.0, "post": 1e-3, "acq": 1.0, "acq_mo": 1.0})
+FAST = CostModel(fit=1e-9, post=1e-12, acq=1e-9, acq_mo=1e-9)
+SLOW = CostModel(fit=1.0, post=1e-3, acq=1.0, acq_mo=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -42,36 +42,41 @@ def data(table):
 
 def test_without_a_budget_or_when_it_is_cheap_the_step_is_the_classic_one():
     for budget, costs in ((None, SLOW), (3.0, FAST)):
-        plan = plan_step(2000, 5000, budget, costs, RefitState(), max_shortlist=256)
+        plan = plan_step(2000, 5000, budget, RefitState(), max_shortlist=256, costs=costs)
         assert plan.refit and plan.fit_points == plan.model_points == 2000
-        assert plan.iterations == FULL_ITERATIONS and plan.shortlist == 256
+        assert plan.iterations == FULL_ITERATIONS and plan.shortlist == 256 and plan.screened == 5000
 
 
 def test_a_slow_step_conditions_on_a_subset_refits_on_fewer_rows_and_shortens_the_shortlist():
-    plan = plan_step(2000, 5000, 3.0, SLOW, RefitState(), max_shortlist=256)
+    plan = plan_step(2000, 5000, 3.0, RefitState(), max_shortlist=256, costs=SLOW)
     assert plan.refit and plan.fit_points < 2000 and plan.model_points < 2000 and plan.shortlist == MIN_SHORTLIST
-    kept = plan_step(2004, 5000, 3.0, SLOW, RefitState(2000, 0), max_shortlist=256, refit_every=5)
+    assert plan.screened == MIN_SCREENED
+    kept = plan_step(2004, 5000, 3.0, RefitState(2000, 0), max_shortlist=256, refit_every=5, costs=SLOW)
     assert not kept.refit, "hyperparameters fitted one step ago are kept"
-    due = plan_step(2004, 5000, 3.0, SLOW, RefitState(2000, 4), max_shortlist=256, refit_every=5)
-    grown = plan_step(2300, 5000, 3.0, SLOW, RefitState(2000, 0), max_shortlist=256, refit_every=5)
+    due = plan_step(2004, 5000, 3.0, RefitState(2000, 4), max_shortlist=256, refit_every=5, costs=SLOW)
+    grown = plan_step(2300, 5000, 3.0, RefitState(2000, 0), max_shortlist=256, refit_every=5, costs=SLOW)
     assert due.refit and grown.refit, "a refit is due every refit_every steps, or once the data grew by a tenth"
     assert "of 2,004 points" in kept.describe(2004, 5000) and "kept" in kept.describe(2004, 5000)
+    assert "1,000 of 5,000 candidates screened" in kept.describe(2004, 5000)
+
+
+def test_the_candidates_screened_stop_growing_with_the_table_and_three_objectives_cost_what_two_do():
+    small, large, huge = (plan_step(100, c, 3.0, RefitState()) for c in (6_466, 62_208, 1_000_000))
+    assert small.screened == 6_466, "NAS-Bench-201's cells are all screened"
+    assert large.screened == huge.screened < 62_208, "past a size, a step screens a fixed number of candidates"
+    assert small.predicted_s <= large.predicted_s <= 0.8 * 3.0
+    two, three = (plan_step(100, 6_466, 3.0, RefitState(), objectives=m) for m in (2, 3))
+    assert three.mc_samples < two.mc_samples, "partitioning a 3-D front per sample is dear: fewer samples"
+    assert three.predicted_s <= 0.8 * 3.0 and three.predicted_s < 1.5 * two.predicted_s
 
 
 def test_bad_budgets_are_input_errors():
     with pytest.raises(InputDataError, match="budget"):
-        plan_step(10, 10, 0.0, FAST, RefitState())
+        plan_step(10, 10, 0.0, RefitState())
     with pytest.raises(InputDataError, match="refit_every"):
-        plan_step(10, 10, 3.0, FAST, RefitState(), refit_every=0)
+        plan_step(10, 10, 3.0, RefitState(), refit_every=0)
     with pytest.raises(InputDataError, match="step_seconds"):
         BayesianOptimization("nb201", step_seconds=-1)
-
-
-def test_the_cost_model_learns_a_slower_machine():
-    costs = CostModel({"fit": 0.01, "post": 1e-4, "acq": 0.1, "acq_mo": 1.0})
-    for _ in range(6):
-        costs.observe("fit", 100.0, 10.0)  # measured: 0.1 s per unit
-    assert costs.speeds["fit"] == pytest.approx(0.1, rel=0.05)
 
 
 def test_subset_rows_keep_the_best_half_and_a_random_half():
@@ -128,8 +133,34 @@ def test_the_joint_posterior_gives_the_models_acquisition_values(data):
         with torch.no_grad():
             values.append(acq(shortlist.unsqueeze(-2)))
     assert torch.allclose(values[0], values[1], atol=1e-4)
-    with pytest.raises(InputDataError, match="outside"):
-        joint.posterior(torch.as_tensor(X[200:201]))
+    outside = torch.as_tensor(X[200:203])  # BoTorch's constrained EI asks about random points now and then
+    with torch.no_grad():
+        assert torch.allclose(joint.posterior(outside).mean, model.posterior(outside).mean)
+
+
+def test_constrained_noisy_ei_on_the_joint_posterior_with_no_feasible_baseline_point(data):
+    """With every baseline sample infeasible, BoTorch estimates an infeasible cost at random points
+    of the baseline's bounding box: the joint posterior answers them through the model (it used to
+    stop the search with an error, whenever a step drew that case)."""
+    from botorch.acquisition.objective import GenericMCObjective
+    from botorch.models.model_list_gp_regression import ModelListGP
+
+    X, y = data
+    slack = -1.0 - np.abs(y[:60])  # every evaluated point breaks the constraint
+    model = ModelListGP(*[GPPredictor(target_transform="none").fit(X[:60], t).model_ for t in (y[:60], slack)])
+    shortlist, baseline = torch.as_tensor(X[100:120]), torch.as_tensor(X[:60])
+    joint = JointPosteriorModel(model, torch.cat([shortlist, baseline]))
+    values = []
+    for m in (model, joint):
+        torch.manual_seed(0)
+        acq = qLogNoisyExpectedImprovement(m, X_baseline=baseline, prune_baseline=False, cache_root=False,
+                                           sampler=SobolQMCNormalSampler(torch.Size([32]), seed=3),
+                                           objective=GenericMCObjective(lambda Y, X=None: Y[..., 0]),
+                                           constraints=[lambda Y: -Y[..., 1]])
+        with torch.no_grad():
+            values.append(acq(shortlist.unsqueeze(-2)))
+    assert torch.isfinite(values[1]).all()
+    assert torch.allclose(values[0], values[1], atol=1e-3)
 
 
 def test_a_tight_budget_still_suggests_new_cells_and_says_what_it_does(table):
@@ -138,13 +169,14 @@ def test_a_tight_budget_still_suggests_new_cells_and_says_what_it_does(table):
     archs = space.sample_unseen(120, np.random.default_rng(1))
     told = [Trial(a, o.value, o.objectives) for a, o in zip(archs, evaluator.evaluate([Suggestion(a) for a in archs]))]
     lines = []
-    bo = BayesianOptimization(space, seed=0, step_seconds=0.05)
+    bo = BayesianOptimization(space, seed=0, step_seconds=0.01)
     bo.progress = lines.append
     bo.tell(told)
     picks = bo.ask(4)
     keys = {s.arch.canonical_key for s in picks}
     assert len(keys) == 4 and not keys & {t.key for t in told}
     assert bo.last_plan.shortlist == MIN_SHORTLIST and bo.last_plan.fit_points < 120
+    assert bo.last_plan.screened == MIN_SCREENED
     assert any("hyperparameters" in line for line in lines) and any("shortlisted" in line for line in lines)
     assert "120 points" in bo.last_activity
     classic = BayesianOptimization(space, seed=0, step_seconds=None)

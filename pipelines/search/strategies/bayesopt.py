@@ -27,15 +27,21 @@ output and enters the acquisition through BoTorch's ``constraints=`` (see
 When the surrogate cannot be fitted (BoTorch's ``ModelFittingError``) the step falls
 back to random architectures and ``last_timing["fit_failed"]`` is set.
 
-A step budget (``step_seconds``, default 3 s) keeps a step's cost from growing with the
-history: a :class:`~..step_budget.StepPlan` chooses, from the costs measured so far, how
-many rows the GP conditions on, whether its hyperparameters are refitted this step (and on
-how many rows) or kept and conditioned on the new data, and the shortlist; the
-Monte-Carlo acquisition then reads one joint posterior over the shortlist, a bounded
-baseline (the ``BASELINE`` best points by fitted mean) and the pending points
+A step budget (``step_seconds``, default 3 s on the reference machine) keeps a step's cost
+from growing with the history and the candidates: a :class:`~..step_budget.StepPlan`
+chooses, from counts alone (rows, candidates, objectives; never from a clock), how many
+candidates are screened (a seeded subset past a size: the neighbours of the best trials and a
+uniform sample), how many rows the GP conditions on, whether its hyperparameters are refitted
+this step (and on how many rows) or kept and conditioned on the new data, and the shortlist;
+the Monte-Carlo acquisition then reads one joint posterior over the shortlist, a bounded
+baseline (the plan's ``baseline`` best points by fitted mean) and the pending points
 (:mod:`..joint_posterior`). While the classic step fits the budget it is the classic
 step. ``step_seconds=None`` always runs the classic step: hyperparameters refitted on
-every row, the whole history as the acquisition's baseline.
+every row, every candidate screened, the whole history as the acquisition's baseline.
+
+Every random draw of a step uses :attr:`rng` and torch's global generator, which
+:meth:`~.base.Strategy.suggest` seeds per step, so a seeded search is the same search in
+every run.
 """
 
 from __future__ import annotations
@@ -68,14 +74,12 @@ from surrogate_nas.pipelines.search.history import Suggestion, objective_matrix
 from surrogate_nas.pipelines.search.joint_posterior import JointPosteriorModel, marginal_posterior
 from surrogate_nas.pipelines.search.pareto import reference_point
 from surrogate_nas.pipelines.search.models import PredictorModel
-from surrogate_nas.pipelines.search.step_budget import CostModel, StepPlan, acq_shape, fit_shape, plan_step, post_shape
+from surrogate_nas.pipelines.search.step_budget import StepPlan, plan_step
 from surrogate_nas.pipelines.search.strategies import bo_constraints
 from surrogate_nas.pipelines.search.strategies.base import Strategy
 from surrogate_nas.pipelines.search.surrogate_cache import SurrogateCache
 
 ACQUISITIONS = ("logei", "ucb", "ts")
-BASELINE = 64
-"""Evaluated points, best first by fitted mean, a budgeted step's noisy (hypervolume) improvement starts from."""
 SURROGATES = ("gp", "xgb")
 TRANSFORMS = ("copula", "none")
 
@@ -116,7 +120,8 @@ class BayesianOptimization(Strategy):
         target_transform: ``"copula"`` (rank normal scores) or ``"none"`` (single
             objective only; objectives are used raw).
         beta: UCB exploration weight.
-        mc_samples: QMC samples of MC acquisitions.
+        mc_samples: QMC samples of MC acquisitions (at most: a budgeted multi-objective step
+            may use fewer, see :mod:`..step_budget`).
         pool_size: random candidates per step when the space cannot be enumerated
             (plus the neighbours of the ``pool_parents`` best architectures).
         pool_parents: how many of the best architectures seed neighbour candidates.
@@ -126,8 +131,9 @@ class BayesianOptimization(Strategy):
         surrogate_options: keyword arguments of the predictor.
         constraints: a :class:`..constraints.ConstraintSet`; its modelled constraints need the
             ``logei`` acquisition (or several objectives).
-        step_seconds: the time budget of one step (see the module docstring); ``None``
-            for the classic step whatever it costs.
+        step_seconds: how rich one step may be, in seconds of the fixed cost model of
+            :mod:`..step_budget` (see the module docstring); ``None`` for the classic step
+            whatever it costs.
         refit_every: once refitting the GP at every step exceeds the budget, its
             hyperparameters are refitted every this many steps (or when the history grew
             by a tenth) and the posterior conditioned on the new data in between.
@@ -192,7 +198,6 @@ class BayesianOptimization(Strategy):
         self._listed_X: torch.Tensor | None = None
         self.step_seconds = None if step_seconds is None else float(step_seconds)
         self.refit_every = int(refit_every)
-        self.costs = CostModel()
         self.last_plan: StepPlan | None = None
         self._cache = SurrogateCache(self._onehot_columns, self.surrogate_options)
 
@@ -200,20 +205,50 @@ class BayesianOptimization(Strategy):
     def featurize(self, archs: Sequence) -> torch.Tensor:
         return torch.as_tensor(self.space.features(list(archs), self.features), dtype=torch.float64)
 
-    def _candidates(self, taken: set[str]) -> tuple[list, torch.Tensor]:
+    def _untried(self, taken: set[str]) -> int:
+        """How many candidates this step has: the untried architectures when the space can be
+        listed, else a pool of ``pool_size`` fresh samples plus the best trials' untried neighbours."""
         listed = self.space.enumerate()
-        if listed is not None:
-            if self._listed is None:
-                self._listed, self._listed_X = listed, self.featurize(listed)
-            keep = [i for i, a in enumerate(self._listed) if a.canonical_key not in taken]
-            return [self._listed[i] for i in keep], self._listed_X[keep]
-        pool = {a.canonical_key: a for a in self.space.sample_unseen(self.pool_size, self.rng, taken)}
-        for t in sorted(self.history, key=self.score, reverse=True)[: self.pool_parents]:
-            for n in self.space.neighbours(t.arch):
-                if n.canonical_key not in taken:
-                    pool.setdefault(n.canonical_key, n)
-        archs = list(pool.values())
-        return archs, self.featurize(archs) if archs else torch.empty(0)
+        if listed is None:
+            return self.pool_size + len(self._near(taken))
+        if self._listed is None:
+            self._listed, self._listed_X = listed, self.featurize(listed)
+        return sum(1 for a in self._listed if a.canonical_key not in taken)
+
+    def _candidates(self, taken: set[str], k: int) -> tuple[list, torch.Tensor]:
+        """At most about ``k`` candidates with their features, seeded: every untried one when ``k``
+        covers them; else the untried neighbours of the best trials first, then a uniform sample
+        of the rest (of the listed space, or fresh samples when it cannot be listed)."""
+        near = self._near(taken)
+        if self.space.enumerate() is None:
+            near = near[:k]
+            fresh = self.space.sample_unseen(max(min(self.pool_size, k - len(near)), 0), self.rng,
+                                             taken | {n.canonical_key for n in near})
+            archs = near + fresh
+            return archs, self.featurize(archs) if archs else torch.empty(0)
+        keep = [i for i, a in enumerate(self._listed) if a.canonical_key not in taken]
+        if k < len(keep):
+            position = {self._listed[i].canonical_key: j for j, i in enumerate(keep)}
+            near = [position[n.canonical_key] for n in near if n.canonical_key in position][:k]
+            rest = np.setdiff1d(np.arange(len(keep)), near)
+            chosen = np.sort(np.concatenate([np.asarray(near, dtype=np.int64),
+                                             self.rng.choice(rest, size=k - len(near), replace=False)]))
+            keep = [keep[j] for j in chosen]
+        return [self._listed[i] for i in keep], self._listed_X[keep]
+
+    def _near(self, taken: set[str]) -> list:
+        """The untried neighbours of the best trials (see :meth:`_parents`), each once, in order."""
+        near = {n.canonical_key: n for p in self._parents() for n in self.space.neighbours(p.arch)}
+        return [n for key, n in near.items() if key not in taken]
+
+    def _parents(self) -> list:
+        """The ``pool_parents`` best trials (several objectives: best first by :func:`best_first`)."""
+        trials = list(self.history)
+        if not trials:
+            return []
+        order = (best_first(objective_matrix(trials, self.objectives)) if self.is_multi_objective
+                 else np.argsort([-self.score(t) for t in trials], kind="stable"))
+        return [trials[i] for i in order[: self.pool_parents]]
 
     # -- model ---------------------------------------------------------------
     def _modelled(self) -> list:
@@ -253,16 +288,16 @@ class BayesianOptimization(Strategy):
         return ModelList(*models)
 
     # -- acquisition -----------------------------------------------------------
-    def _sampler(self, model: Model):
+    def _sampler(self, model: Model, mc_samples: int):
         seed = int(self.rng.integers(2**31))
         if isinstance(model, ModelList) and not isinstance(model, ModelListGP):  # sampled model by model
             return ListSampler(
-                *[SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=seed + i) for i in range(len(model.models))]
+                *[SobolQMCNormalSampler(torch.Size([mc_samples]), seed=seed + i) for i in range(len(model.models))]
             )
-        return SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=seed)
+        return SobolQMCNormalSampler(torch.Size([mc_samples]), seed=seed)
 
-    def _acquisition(self, model: Model, X_train: torch.Tensor):
-        sampler = self._sampler(model)
+    def _acquisition(self, model: Model, X_train: torch.Tensor, mc_samples: int):
+        sampler = self._sampler(model, mc_samples)
         constrained = bo_constraints.acquisition_options(self.constraints, len(self.objectives),
                                                          self.is_multi_objective)
         if self.is_multi_objective:
@@ -359,34 +394,33 @@ class BayesianOptimization(Strategy):
 
     def _step(self, k: int, pending, out: list, taken: set[str]) -> list[Suggestion]:
         """Fit the surrogate as the step's plan says, screen the candidates, pick ``k`` with the acquisition."""
-        t0 = time.perf_counter()
+        clock = _PartClock()
         trials = self._modelled()
         X_train = self._train_features(trials)
         Y = self._targets(trials)
-        archs, X_cand = self._candidates(taken)
+        untried = self._untried(taken)
+        gp = self.surrogate == "gp"
+        plan = plan_step(len(Y), untried, self.step_seconds, self._cache.state, Y.shape[1], gp,
+                         self.shortlist or untried, self.refit_every, mc_samples=self.mc_samples,
+                         model_objectives=len(self.objectives))
+        self.last_plan = plan
+        archs, X_cand = self._candidates(taken, plan.screened)
         k = min(k, len(archs))
         if k == 0:
             return []
-        gp = self.surrogate == "gp"
-        plan = plan_step(len(Y), len(archs), self.step_seconds, self.costs, self._cache.state, Y.shape[1], gp,
-                         self.shortlist or len(archs), self.refit_every)
-        self.last_plan = plan
         what = "the GP" if gp else "the surrogate"
         self.say(f"fitting the GP's hyperparameters on {plan.fit_points:,} points" if gp and plan.refit
                  else f"fitting {what} on {len(Y):,} points")
-        t1 = time.perf_counter()
         try:
             model = self._cache.model(X_train.numpy(), Y, plan, self.rng) if gp else self._fit(X_train.numpy(), Y)
         except (ModelFittingError, FitError):  # e.g. a GP on a noiseless objective; this step explores instead
-            self.last_timing = {"fit_s": time.perf_counter() - t0, "acq_s": 0.0, "fit_failed": 1.0}
+            self.last_timing = {**clock.lap("fit"), "fit_failed": 1.0}
             self.last_activity = f"{what} could not be fitted on {len(Y):,} points; random architectures instead"
             return self.fresh(k, taken)
-        t2 = time.perf_counter()
-        screened = False
+        clock.lap("fit")
         if self.acquisition == "ts" and not self.is_multi_objective:
             self.say(f"drawing {k} Thompson samples over {len(archs):,} candidates")
             idx = self._thompson(model, X_cand, k)
-            t3 = t2
         else:
             X_base = self._baseline(trials, X_train)
             keep = torch.arange(X_cand.shape[0])
@@ -396,43 +430,50 @@ class BayesianOptimization(Strategy):
                 feasible = [t for t, f in zip(trials, ok) if f]
                 X_best = self._baseline(feasible, X_train[torch.as_tensor(ok)]) if feasible else X_base
                 keep = self._screen(model, X_cand, X_best, plan.shortlist, Y, ok)
-                screened = True
-            t3 = time.perf_counter()
+            clock.lap("screen")
             busy = [s.arch for s in pending] + [s.arch for s in out]
             X_busy = self.featurize(busy) if busy else X_base[:0]
             choices = X_cand[keep]
             self.say(f"choosing {k} of {len(keep)} shortlisted candidates with {self._acquisition_name()}")
             if self.step_seconds is not None and isinstance(model, (GPyTorchModel, ModelListGP)):
-                X_base = self._bounded_baseline(model, X_base)
+                X_base = self._bounded_baseline(model, X_base, plan.baseline)
                 model = JointPosteriorModel(model, torch.cat([choices, X_base, X_busy]))
-            acq = self._acquisition(model, X_base)
+            acq = self._acquisition(model, X_base, plan.mc_samples)
             if busy:
                 acq.set_X_pending(X_busy)
             picked, _ = optimize_acqf_discrete(acq, q=k, choices=choices, max_batch_size=self.max_batch_size,
                                                unique=True, return_acq_values=False)
             idx = [int(keep[i]) for i in self._indices(picked, choices)]
-        t4 = time.perf_counter()
-        m = Y.shape[1]
-        if gp and plan.refit:
-            self.costs.observe("fit", fit_shape(plan.fit_points, plan.iterations, m), t2 - t1)
-        if screened:
-            self.costs.observe("post", post_shape(plan.model_points, len(archs), m), t3 - t2)
-            self.costs.observe("acq_mo" if self.is_multi_objective else "acq", acq_shape(len(keep), m), t4 - t3)
-        self.last_timing = {"fit_s": t2 - t0, "acq_s": t4 - t2}
-        self.last_activity = plan.describe(len(Y), len(archs), gp)
+        self.last_timing = clock.lap("acq")
+        self.last_activity = plan.describe(len(Y), untried, gp)
         return [Suggestion(archs[i]) for i in idx]
 
-    def _bounded_baseline(self, model: Model, X_base: torch.Tensor) -> torch.Tensor:
-        """The :data:`BASELINE` best rows of ``X_base`` by the model's mean of the objectives."""
-        if X_base.shape[0] <= BASELINE:
+    def _bounded_baseline(self, model: Model, X_base: torch.Tensor, size: int) -> torch.Tensor:
+        """The ``size`` best rows of ``X_base`` by the model's mean of the objectives."""
+        if X_base.shape[0] <= size:
             return X_base
         mean = marginal_posterior(model, X_base)[0][:, : len(self.objectives)]
-        return X_base[torch.as_tensor(np.sort(best_first(mean.numpy())[:BASELINE]))]
+        return X_base[torch.as_tensor(np.sort(best_first(mean.numpy())[:size]))]
 
     def _acquisition_name(self) -> str:
         if self.is_multi_objective:
             return "qLogNEHVI"
         return "qUCB" if self.acquisition == "ucb" else "qLogNEI"
+
+
+class _PartClock:
+    """Wall and CPU seconds of a step's parts (``fit``, ``screen``, ``acq``), for timings only."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+
+    def lap(self, part: str) -> dict[str, float]:
+        """End ``part`` now; return every part so far as ``{part}_s`` and ``{part}_cpu_s``."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.times[f"{part}_s"], self.times[f"{part}_cpu_s"] = wall - self._wall, cpu - self._cpu
+        self._wall, self._cpu = wall, cpu
+        return dict(self.times)
 
 
 def _skip_jit_kernel() -> None:
