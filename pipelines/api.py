@@ -49,6 +49,11 @@ class SearchResult:
         trained_here: trainings this call ran itself (live search); the rest of ``new`` were
             finished by other workers sharing the database.
         unlogged: one line on what MLflow missed when it failed during the search, else "".
+        timings: seconds of each step's parts (measurements; the trace holds none).
+        stop_reason: why the search ended (a key of
+            :data:`~surrogate_nas.pipelines.search.runner.STOP_REASONS`).
+        diverged_at: the evaluation where a resumed search stopped following its stored
+            trials (another torch build or BLAS, a changed ``step_seconds``), else None.
     """
 
     name: str
@@ -60,6 +65,9 @@ class SearchResult:
     maximize: bool = True
     trained_here: int = 0
     unlogged: str = ""
+    timings: pd.DataFrame | None = None
+    stop_reason: str = "budget"
+    diverged_at: int | None = None
 
 
 def search(
@@ -169,9 +177,11 @@ def search(
     job = SearchJob(spec, store, table, tracker=_tracker(mlflow))
     outcome = job.run(on_step=on_step, on_start=on_start, on_activity=on_activity, on_notice=on_notice)
     front = outcome.trace.pareto_front() if len(outcome.trace.objectives) > 1 else None
-    return SearchResult(outcome.name, outcome.trace.frame, outcome.trace.best, front, outcome.new, outcome.resumed,
-                        outcome.trace.objectives[0].maximize, outcome.trained_here,
-                        job.tracker.unlogged_line() if job.tracker is not None else "")
+    trace = outcome.trace
+    return SearchResult(outcome.name, trace.frame, trace.best, front, outcome.new, outcome.resumed,
+                        trace.objectives[0].maximize, outcome.trained_here,
+                        job.tracker.unlogged_line() if job.tracker is not None else "", trace.timings,
+                        trace.stop_reason, trace.diverged_at)
 
 
 @dataclass(frozen=True)

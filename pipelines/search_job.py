@@ -133,7 +133,12 @@ class SearchSpec:
             return self.name
         base = Path(self.benchmark).name.split(".")[0] if ("/" in self.benchmark or "." in self.benchmark) \
             else self.benchmark
-        parts = [self.strategy_label, base, "+".join(self.objectives), f"seed{self.seed}"]
+        objectives = list(self.objectives)
+        if not self.live and self.metric and objectives[0] == "accuracy":  # the target word stands for --metric
+            objectives[0] = self.metric
+        if not self.live and self.minimize:
+            objectives[0] += "-min"
+        parts = [self.strategy_label, base, "+".join(objectives), f"seed{self.seed}"]
         if self.constraints:
             parts.insert(3, "st-" + "+".join(c.replace(" ", "") for c in self.constraints))
         space = self.search_space().name
@@ -221,10 +226,11 @@ class TrialRecorder:
         if info.ref_point is not None and self.ref_point is None:
             self.ref_point = tuple(float(v) for v in info.ref_point)
             self.store.set_search_ref_point(self.search_id, self.ref_point)
+        replayed = all((t.key, t.fidelity) in self.recorded for t in info.trials)
         for trial in info.trials:
             self.record(trial)
-        if self.parent is not None:
-            self.tracker.log_step(self.parent, info.rows)
+        if self.parent is not None and not replayed:  # a replayed step was logged by the run that stored it
+            self.tracker.log_step(self.parent, info.rows, info.timing)
         if self.on_step is not None:
             self.on_step(info)
 
@@ -309,7 +315,7 @@ class SearchJob:
             strategy = make_strategy(spec.strategy, self.space, objectives=self.objectives, seed=spec.seed,
                                      constraints=constraints, **strategy_options)
             trace = run_search(strategy, evaluator, budget=spec.budget + len(warm), wall_clock_s=spec.wall_clock_s,
-                               batch_size=spec.batch_size, objectives=self.objectives, initial=warm + done,
+                               batch_size=spec.batch_size, objectives=self.objectives, initial=warm, replay=done,
                                callback=recorder, ref_point=recorder.ref_point, backend=backend,
                                max_cost_s=spec.max_cost_s, constraints=constraints, on_activity=on_activity,
                                on_notice=on_notice)

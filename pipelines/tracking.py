@@ -39,8 +39,10 @@ DEFAULT_STORE_DIR = "mlruns"
 EXPERIMENT = "surrogate-nas"
 """The experiment runs go to, unless ``MLFLOW_EXPERIMENT_NAME`` names another."""
 _BATCH = 900  # MLflow accepts at most 1000 entities per log_batch call
-STEP_METRICS = ("value", "best_so_far", "regret", "hypervolume", "fit_s", "acq_s", "test_of_best")
+STEP_METRICS = ("value", "best_so_far", "regret", "hypervolume", "test_of_best")
 """Trace columns logged per search step."""
+TIMING_METRICS = ("fit_s", "screen_s", "acq_s", "suggest_s")
+"""Step timings logged per search step (measurements, not part of the trace)."""
 REACHABLE_TIMEOUT_S = 5.0
 """How long the reachability check of a tracking server waits for an answer."""
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
@@ -335,14 +337,20 @@ class Tracker:
         return RunRef(run_id, self.experiment_id)
 
     @_tolerant
-    def log_step(self, ref: RunRef | None, rows) -> None:
-        """Log a search step's trace rows (value, best so far, regret, hypervolume, timings)."""
+    def log_step(self, ref: RunRef | None, rows, timing: dict | None = None) -> None:
+        """Log a search step's trace rows (value, best so far, regret, hypervolume) and its timings
+        (at the step's first evaluation)."""
         series: dict[str, list[tuple[int, float]]] = {}
         for rec in rows.to_dict("records"):
             for key in STEP_METRICS:
                 v = rec.get(key)
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
                     series.setdefault(key, []).append((int(rec["step"]), float(v)))
+        if timing and len(rows):
+            first = int(rows["step"].iloc[0])
+            for key in TIMING_METRICS:
+                if key in timing:
+                    series.setdefault(key, []).append((first, float(timing[key])))
         if series and ref is not None:
             self.log_series(ref, series)
 

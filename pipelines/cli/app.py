@@ -138,14 +138,18 @@ def _run(argv: list[str] | None) -> int:
         return 1
 
 
+INTERRUPTED = "interrupted: finished evaluations are stored; rerun the same command to continue"
+
+
 def _run_user_errors(argv: list[str] | None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        cli.main(args=argv, prog_name="surrogate-nas", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
+        cli.main(args=args, prog_name="surrogate-nas", standalone_mode=False, obj={"argv": args})
+    except click.exceptions.Abort as exc:  # click's form of Ctrl-C (or an answer of "no")
+        click.echo(INTERRUPTED if isinstance(exc.__cause__, KeyboardInterrupt) else "interrupted", err=True)
         return 130
     except KeyboardInterrupt:
-        click.echo("interrupted: finished evaluations are stored; rerun the same command to continue", err=True)
+        click.echo(INTERRUPTED, err=True)
         return 130
     except click.ClickException as exc:
         click.echo(f"error: {_one_line(exc.format_message())}", err=True)

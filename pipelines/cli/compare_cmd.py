@@ -97,7 +97,8 @@ def compare_command(benchmark, space, metric, minimize, names, train_sizes, seed
 def compact_summary(summary) -> list[dict]:
     """The headline columns of :func:`summarize`, as ``mean +- se`` text, one row per predictor and size."""
     def pm(rec, metric):
-        return f"{rec[metric + '_mean']:.3f} +- {rec[metric + '_se']:.3f}"
+        mean, se = rec[metric + "_mean"], rec[metric + "_se"]
+        return f"{mean:.3f}" if se != se else f"{mean:.3f} +- {se:.3f}"
 
     rows = []
     for rec in summary.reset_index().to_dict("records"):

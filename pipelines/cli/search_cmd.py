@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def search_command(benchmark, space, builder, metric, minimize, cost_column, fid
                    mlflow=not no_mlflow)
     result = run_and_report(lambda **hooks: api.search(space or _table_space(benchmark, live), **where, **options,
                                                        **hooks), budget, f"{strategy} on {benchmark}", live,
-                            objectives)
+                            objectives, _rerun(), workers)
     if output:
         write_csv(result.trace, output, "trace")
     if not no_mlflow:
@@ -118,9 +119,29 @@ def _table_space(benchmark: str, live: bool) -> str:
     return NAMED_BENCHMARKS[benchmark].space if not live and benchmark in NAMED_BENCHMARKS else "nb201"
 
 
-def run_and_report(run, budget: int, description: str, live: bool, objectives):
+def _rerun():
+    """``(option, value) -> command line``: this command again with one option changed."""
+    argv = (click.get_current_context().obj or {}).get("argv") or ["search", "..."]
+
+    def command(option: str, value) -> str:
+        args, out, skip = list(argv), [], False
+        for a in args:
+            if skip:
+                skip = False
+                continue
+            if a == option:
+                skip = True
+                continue
+            if not a.startswith(option + "="):
+                out.append(a)
+        return "surrogate-nas " + " ".join(shlex.quote(a) for a in [*out, option, str(value)])
+
+    return command
+
+
+def run_and_report(run, budget: int, description: str, live: bool, objectives, rerun=None, workers: int = 1):
     """Call ``run(on_step=..., on_start=..., on_activity=..., on_notice=...)`` under a progress bar;
-    print the best architectures and front.
+    print the best architectures and front, why the search stopped and how to take it further.
 
     The bar shows the best so far and, while a step is slow, what the strategy is doing;
     a step noticeably slower than the one before is said on a line of its own.
@@ -135,8 +156,10 @@ def run_and_report(run, budget: int, description: str, live: bool, objectives):
     status = [""]
 
     def on_start(resumed: int) -> None:
-        bars.append(tqdm(total=budget, initial=resumed, desc=description, unit="arch", dynamic_ncols=True))
-        if live:
+        bars.append(tqdm(total=budget, desc=description, unit="arch", dynamic_ncols=True))
+        if resumed:  # the search runs again from its first step; stored evaluations are read back, not redone
+            bars[0].set_postfix_str(f"replaying {resumed} stored {what}")
+        elif live:
             bars[0].set_postfix_str("loading what the database holds")
 
     def on_step(info) -> None:
@@ -192,8 +215,31 @@ def run_and_report(run, budget: int, description: str, live: bool, objectives):
         print_table(result.pareto_front.to_dict("records"))
         if "hypervolume" in frame:
             click.echo(f"hypervolume: {frame['hypervolume'].iloc[-1]:.4g}")
-    click.echo(f"rerun the same command to resume; more budget: --budget {budget + 20} --name {result.name}")
+    _say_how_it_ended(result, frame, budget, live, workers, rerun)
     return result
+
+
+def _say_how_it_ended(result, frame, budget: int, live: bool, workers: int, rerun) -> None:
+    """Why the search stopped, its simulated wall-clock time on a table's workers, and what to run next."""
+    from surrogate_nas.pipelines.search.runner import STOP_REASONS
+
+    reason = result.stop_reason
+    click.echo(f"stopped: {STOP_REASONS.get(reason, reason)}")
+    if not live and workers > 1 and frame["sim_time_s"].notna().any():
+        hours = frame["sim_time_s"].max() / 3600
+        click.echo(f"simulated wall-clock time on {workers} workers: {hours:.2f} h of the table's training times")
+    if result.diverged_at is not None:
+        click.echo(f"note: from evaluation {result.diverged_at} on, this run did not repeat its stored trials "
+                   "(see the README, \"Same seed, same search\")")
+    if rerun is None:
+        return
+    if reason == "budget":
+        click.echo(f"more budget: {rerun('--budget', budget + max(20, budget // 5))}")
+    elif reason == "max_cost":
+        cost = frame["cum_cost_s"].iloc[-1] if len(frame) else 0.0
+        click.echo(f"more cost: {rerun('--max-cost', round(max(cost * 1.5, 1.0)))}")
+    elif reason == "wall_clock":
+        click.echo("rerun the same command to continue where it stopped")
 
 
 @cli.command("benchmark-search")
@@ -287,8 +333,9 @@ def benchmark_search_command(benchmark, space, builder, metric, minimize, cost_c
 
 
 def _wide(summary, label: str):
-    """``strategy x step`` table of ``mean +- se``."""
-    summary = summary.assign(cell=[f"{m:.3f} +- {s:.3f}" for m, s in zip(summary["mean"], summary["se"])])
+    """``strategy x step`` table of ``mean +- se`` (the mean alone for one seed)."""
+    summary = summary.assign(cell=[f"{m:.3f}" if s != s else f"{m:.3f} +- {s:.3f}"
+                                   for m, s in zip(summary["mean"], summary["se"])])
     wide = summary.pivot(index="strategy", columns="step", values="cell").reset_index()
     wide.columns = ["strategy", *[f"{label}@{s}" for s in wide.columns[1:]]]
     return wide

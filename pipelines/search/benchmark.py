@@ -31,7 +31,7 @@ from surrogate_nas.pipelines.search.runner import run_search
 from surrogate_nas.pipelines.search.strategies import STRATEGIES, make_strategy
 
 CURVE_COLUMNS = ["strategy", "seed", "step", "arch", "value", "best_so_far", "regret", "test_of_best",
-                 "cum_cost_s", "fit_s", "acq_s", "worker", "sim_time_s", "feasible"]
+                 "cum_cost_s", "worker", "sim_time_s", "feasible"]
 """Columns of :func:`benchmark_search`'s curves, followed by the objective and constrained columns."""
 
 

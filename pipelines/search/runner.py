@@ -10,6 +10,18 @@ Evaluation goes through a :class:`~.backends.Backend`: synchronous batches of
 evaluation frees a slot that is refilled at once, with the still-running suggestions
 passed to the strategy as pending.
 
+Same seed, same search: each step runs under :meth:`~.strategies.Strategy.suggest` (its
+random state seeded from the search's seed and the step), and nothing the loop decides reads
+a clock except ``wall_clock_s``, a stopping rule the user asks for. A search resumed from its
+stored trials (``replay``) is run again from its first step: the strategy suggests what it
+suggested before, the evaluator answers from the table or the database (nothing is trained
+again), and the run continues where the stored trials end, so a search killed and rerun
+gives the trace of an uninterrupted one, for any strategy (a strategy's state is rebuilt by
+the same steps that built it) and on simulated workers (the simulated clock is replayed too).
+Where a replayed step suggests something that was never stored (another torch build or BLAS,
+a changed ``--step-seconds``), the rest of the stored trials are told to the strategy as they
+are and the search goes on from there (:attr:`SearchTrace.diverged_at` says where).
+
 Constraints (:mod:`.constraints`) make "best" mean best *feasible*: the trace marks each
 trial's feasibility, and the incumbent, regret, hypervolume and Pareto front count feasible
 trials only.
@@ -50,6 +62,9 @@ class StepInfo:
     rows: pd.DataFrame
     ref_point: np.ndarray | None = None
     running: int = 0
+    timing: dict | None = None
+    """Wall-clock seconds of the step's parts (``fit_s``, ``acq_s``, ``suggest_s``): measurements,
+    kept out of the trace."""
 
 
 @dataclass(frozen=True)
@@ -62,10 +77,17 @@ class SearchTrace:
     ``test_value``, ``test_of_best`` (test value of the incumbent), ``regret`` (when the
     optimum is known), ``cost_s``, ``cum_cost_s``, ``status`` (``ok``, ``diverged``,
     ``failed``), ``feasible`` (meets every constraint), ``worker`` (when several run at
-    once), ``sim_time_s`` (when the backend simulates time), ``fit_s`` and ``acq_s``
-    (surrogate fit and acquisition seconds, on the first row of each step), ``suggest_s``,
-    the objective and constrained columns, and ``hypervolume`` when there are several
-    objectives. Incumbents, regret and hypervolume count only feasible full-fidelity results.
+    once), ``sim_time_s`` (when the backend simulates time), the objective and constrained
+    columns, and ``hypervolume`` when there are several objectives. Incumbents, regret and
+    hypervolume count only feasible full-fidelity results. Every column is a decision or a
+    value, none a clock reading: the same seeded search gives the same frame.
+
+    ``timings`` has one row per step: ``batch``, ``fit_s``, ``screen_s`` and ``acq_s`` (the
+    surrogate's fit, the screening of the candidates, the acquisition: 0 for strategies without
+    them), ``suggest_s`` (the whole step), wall-clock seconds measured on this machine, and
+    ``suggest_cpu_s``, the step's CPU seconds (which a busy machine changes far less).
+    ``stop_reason`` says why the search ended (:data:`STOP_REASONS`); ``diverged_at`` is the
+    evaluation where a resumed search stopped following its stored trials (None: it never did).
     """
 
     frame: pd.DataFrame
@@ -74,6 +96,9 @@ class SearchTrace:
     ref_point: np.ndarray | None
     strategy: str
     constraints: ConstraintSet = NO_CONSTRAINTS
+    timings: pd.DataFrame | None = None
+    stop_reason: str = "budget"
+    diverged_at: int | None = None
 
     def _eligible(self) -> list[Trial]:
         full = [t for t in self.history if t.full] or list(self.history)
@@ -115,7 +140,7 @@ class _TraceBuilder:
         self.cum_cost = 0.0
         self.front: list[Trial] = []
 
-    def add(self, finished: Sequence[Finished], batch: int, source: str, timing: dict) -> pd.DataFrame:
+    def add(self, finished: Sequence[Finished], batch: int, source: str) -> pd.DataFrame:
         start = len(self.rows)
         multi = len(self.objectives) > 1
         if multi and self.ref_point is None:
@@ -152,7 +177,6 @@ class _TraceBuilder:
                 "feasible": bool(feasible[i]),
                 "worker": done.worker,
                 "sim_time_s": done.sim_time_s,
-                **{k: (v if i == 0 else 0.0) for k, v in timing.items()},
                 **{o.name: t.objectives.get(o.name) for o in self.objectives if multi},
                 **{c: t.objectives.get(c) for c in shown},
             }
@@ -182,6 +206,7 @@ def run_search(
     constraints: Sequence[Constraint] | ConstraintSet = (),
     on_activity: Callable[[str], None] | None = None,
     on_notice: Callable[[str], None] | None = None,
+    replay: Sequence[Trial] = (),
 ) -> SearchTrace:
     """Run a search until ``budget`` evaluations, ``max_cost_s`` of evaluation cost or ``wall_clock_s`` seconds.
 
@@ -218,7 +243,11 @@ def run_search(
         on_activity: called with a line saying what the strategy is doing while a step is
             under way (fitting, screening, choosing), for a progress bar.
         on_notice: called with a line worth keeping: a step that took noticeably longer
-            than the one before (:data:`SLOW_STEP_FACTOR`), and what it did.
+            than the one before (:data:`SLOW_STEP_FACTOR`), and what it did; a resumed search
+            that stopped following its stored trials.
+        replay: the search's own stored trials, in the order they were evaluated: the search
+            runs again from its first step and the strategy is expected to suggest them again
+            (see the module docstring); they count towards the budget.
 
     Returns:
         The :class:`SearchTrace`.
@@ -252,22 +281,43 @@ def run_search(
     if history:
         if len(objs) > 1:
             objective_matrix(history, objs)  # every initial trial must report every objective
-        trace.add([Finished(t) for t in history], 0, "initial", {"fit_s": 0.0, "acq_s": 0.0, "suggest_s": 0.0})
+        trace.add([Finished(t) for t in history], 0, "initial")
         strategy.tell(tuple(history))
     _share_reference_point(strategy, trace.ref_point)
     strategy.progress = on_activity
+    stored = {(t.key, t.fidelity): t for t in as_history(replay, evaluator.space)}
+    diverged_at: int | None = None
 
     start, step, last_suggest_s = time.perf_counter(), 0, None
+    timings: list[dict] = []
+    stop_reason = "budget"
     while True:
         open_slots = budget is None or len(history) + backend.running < budget
         in_time = wall_clock_s is None or time.perf_counter() - start < wall_clock_s
-        in_time = in_time and (max_cost_s is None or trace.cum_cost < max_cost_s)
-        suggest_s = 0.0
-        if open_slots and in_time and backend.free > 0:
+        in_cost = max_cost_s is None or trace.cum_cost < max_cost_s
+        suggest_s = suggest_cpu_s = 0.0
+        if open_slots and in_time and in_cost and backend.free > 0:
             n = backend.free if budget is None else min(backend.free, budget - len(history) - backend.running)
-            t0 = time.perf_counter()
-            suggestions = strategy.ask(n, backend.pending())
-            suggest_s = time.perf_counter() - t0
+            t0, c0 = time.perf_counter(), time.process_time()
+            pending = backend.pending()
+            suggestions = strategy.suggest(n, pending)
+            suggest_s, suggest_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+            asked = {(s.key, s.fidelity) for s in suggestions}
+            if stored and not asked <= stored.keys() and not stored.keys() <= asked:
+                diverged_at = len(history) + len(pending) + 1
+                told = tuple(stored.values())
+                stored.clear()
+                history.extend(told)
+                strategy.tell(told)
+                step += 1
+                trace.add([Finished(t) for t in told], step, "resumed")
+                if on_notice is not None:
+                    on_notice(f"the resumed search suggested something it never stored at evaluation {diverged_at} "
+                              f"(another torch build or BLAS, or a changed --step-seconds); its other {len(told)} "
+                              "stored evaluations were told to the strategy as they are")
+                continue
+            for s in suggestions:
+                stored.pop((s.key, s.fidelity), None)
             if on_notice is not None and _slower(suggest_s, last_suggest_s):
                 what = f": {strategy.last_activity}" if strategy.last_activity else ""
                 on_notice(f"step {step + 1}: choosing took {suggest_s:.1f} s (the step before {last_suggest_s:.1f} s)"
@@ -275,6 +325,12 @@ def run_search(
             last_suggest_s = suggest_s
             for s in suggestions:
                 backend.submit(s)
+            if not suggestions and backend.running == 0:
+                stop_reason = "exhausted"
+        elif not in_time:
+            stop_reason = "wall_clock"
+        elif not in_cost:
+            stop_reason = "max_cost"
         if backend.running == 0:
             break
         finished = backend.wait()
@@ -284,14 +340,33 @@ def run_search(
             objective_matrix(trials, objs)
         strategy.tell(trials)
         step += 1
-        timing = {"fit_s": 0.0, "acq_s": 0.0, **strategy.last_timing, "suggest_s": suggest_s}
-        rows = trace.add(finished, step, "search", timing)
+        timing = {"batch": step, "fit_s": 0.0, "screen_s": 0.0, "acq_s": 0.0, **strategy.last_timing,
+                  "suggest_s": suggest_s, "suggest_cpu_s": suggest_cpu_s}
+        timings.append(timing)
+        rows = trace.add(finished, step, "search")
         _share_reference_point(strategy, trace.ref_point)
-        info = StepInfo(step, trials, tuple(history), rows, trace.ref_point, backend.running)
+        info = StepInfo(step, trials, tuple(history), rows, trace.ref_point, backend.running, timing)
         if callback is not None and callback(info):
             backend.cancel()
+            stop_reason = "callback"
             break
-    return SearchTrace(trace.frame(), tuple(history), objs, trace.ref_point, strategy.name, cset)
+    if stored:  # stored beyond this run's budget: still the search's trials
+        told = tuple(stored.values())
+        history.extend(told)
+        trace.add([Finished(t) for t in told], step + 1, "resumed")
+    return SearchTrace(trace.frame(), tuple(history), objs, trace.ref_point, strategy.name, cset,
+                       pd.DataFrame(timings, columns=TIMING_COLUMNS), stop_reason, diverged_at)
+
+
+STOP_REASONS = {
+    "budget": "the budget of evaluations was reached",
+    "max_cost": "the cost limit (--max-cost) was reached",
+    "wall_clock": "the wall-clock limit (--wall-clock) was reached",
+    "exhausted": "every candidate has been evaluated",
+    "callback": "a step callback asked to stop",
+}
+"""Why a search ends, by :attr:`SearchTrace.stop_reason`."""
+TIMING_COLUMNS = ["batch", "fit_s", "screen_s", "acq_s", "suggest_s", "suggest_cpu_s"]
 
 
 SLOW_STEP_FACTOR = 2.0

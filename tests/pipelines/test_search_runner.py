@@ -47,8 +47,11 @@ def test_trace_columns_incumbent_and_regret(table, evaluator):
     trace = run_search("rea", evaluator, budget=30, batch_size=2, seed=1)
     f = trace.frame
     for column in ["step", "arch", "value", "best_so_far", "test_value", "test_of_best", "regret",
-                   "cost_s", "cum_cost_s", "fit_s", "acq_s"]:
+                   "cost_s", "cum_cost_s"]:
         assert column in f.columns
+    assert not {"fit_s", "acq_s", "suggest_s"} & set(f.columns), "timings are measurements, not the trace"
+    assert list(trace.timings.columns) == ["batch", "fit_s", "screen_s", "acq_s", "suggest_s", "suggest_cpu_s"]
+    assert trace.timings["batch"].tolist() == sorted(f["batch"].unique().tolist())
     assert np.all(np.diff(f["best_so_far"]) >= 0)
     np.testing.assert_allclose(f["best_so_far"], np.maximum.accumulate(f["value"]))
     np.testing.assert_allclose(f["regret"], table.optimum - f["best_so_far"])

@@ -1,0 +1,124 @@
+"""Same seed, same search: the trace of a seeded search depends on nothing but its command.
+
+Not on what ran before it in the process (torch's global generator, thread settings), not on
+how busy the machine is, and not on whether it was interrupted and resumed: each case is run
+twice and compared row by row.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import torch
+
+from conftest import CLI
+from surrogate_nas.pipelines import api
+from surrogate_nas.pipelines.search.backends import SimulatedBackend
+from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
+from surrogate_nas.pipelines.search.runner import run_search
+from surrogate_nas.pipelines.search.strategies import make_strategy
+from surrogate_nas.storage import open_store
+from surrogate_nas.tables import load_benchmark
+
+CASES = {  # name -> (strategy, workers, budget)
+    "bo": ("bo", 1, 32),
+    "mf-bo": ("mf-bo", 1, 32),
+    "rs": ("rs", 1, 24),
+    "rea": ("rea", 1, 24),
+    "ls": ("ls", 1, 24),
+    "bo-3-workers": ("bo", 3, 24),
+}
+
+
+@pytest.fixture(scope="module")
+def evaluator():
+    return TabularEvaluator(load_benchmark("nb201-cifar10"))
+
+
+class _Busy:
+    """A process spinning on a CPU core while the block runs."""
+
+    def __enter__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def _trace(evaluator, strategy: str, workers: int, budget: int) -> pd.DataFrame:
+    backend = SimulatedBackend(evaluator, workers) if workers > 1 else None
+    return run_search(make_strategy(strategy, evaluator.space, seed=7), evaluator, budget=budget, batch_size=4,
+                      backend=backend).frame
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_same_seed_gives_the_same_trace_whatever_ran_before_and_however_busy_the_machine(evaluator, case):
+    strategy, workers, budget = CASES[case]
+    first = _trace(evaluator, strategy, workers, budget)
+    torch.manual_seed(12345)  # another global random state and thread count, another load
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with _Busy():
+            second = _trace(evaluator, strategy, workers, budget)
+    finally:
+        torch.set_num_threads(threads)
+    pd.testing.assert_frame_equal(first, second)
+
+
+class _Interrupt(Exception):
+    pass
+
+
+@pytest.mark.parametrize("case", ["bo", "mf-bo", "rs", "rea", "bo-3-workers"])
+def test_an_interrupted_search_resumes_into_the_trace_of_an_uninterrupted_one(tmp_path, case):
+    strategy, workers, budget = CASES[case]
+    options = dict(benchmark="nb201-cifar10", strategy=strategy, budget=budget, seed=5, workers=workers, mlflow=False)
+    whole = api.search("nb201", db=f"sqlite:///{tmp_path / 'whole.db'}", **options).trace
+
+    def stop_at_step_3(info):
+        if info.batch == 3:
+            raise _Interrupt
+
+    db = f"sqlite:///{tmp_path / 'cut.db'}"
+    with pytest.raises(_Interrupt):
+        api.search("nb201", db=db, on_step=stop_at_step_3, **options)
+    resumed = api.search("nb201", db=db, **options)
+    assert 0 < resumed.resumed < budget and resumed.new == budget - resumed.resumed
+    assert resumed.diverged_at is None
+    pd.testing.assert_frame_equal(whole, resumed.trace)
+
+
+def test_a_search_killed_with_sigkill_and_rerun_writes_the_trace_of_an_uninterrupted_run(tmp_path):
+    command = [CLI, "search", "--benchmark", "nb201-cifar10", "--objectives", "accuracy,params", "--budget", "40",
+               "--seed", "2", "--no-mlflow", "--output", "trace.csv"]
+    env = {**os.environ, "SURROGATE_NAS_DB": f"sqlite:///{tmp_path / 'cut' / 'n.db'}"}
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "cut").mkdir()
+    subprocess.run(command, cwd=tmp_path / "whole", check=True, capture_output=True,
+                   env={**env, "SURROGATE_NAS_DB": f"sqlite:///{tmp_path / 'whole' / 'n.db'}"})
+    proc = subprocess.Popen(command, cwd=tmp_path / "cut", env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    stored = 0
+    while time.time() < deadline and proc.poll() is None and stored < 16:
+        try:
+            with open_store(env["SURROGATE_NAS_DB"]) as store:
+                stored = sum(len(store.trials(s.id)) for s in store.searches())
+        except Exception:  # the database may not exist yet
+            pass
+        time.sleep(0.05)
+    assert proc.poll() is None, "finished before the kill; lengthen the run"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    rerun = subprocess.run(command, cwd=tmp_path / "cut", env=env, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert (tmp_path / "whole" / "trace.csv").read_bytes() == (tmp_path / "cut" / "trace.csv").read_bytes()
