@@ -165,8 +165,8 @@ def model_choice(n: int, sizes, seeds: int) -> pd.DataFrame:
 
     from surrogate_nas.predictors.gp import GPPredictor
     from surrogate_nas.predictors.gp_online import condition_gp, subset_rows
-    from surrogate_nas.pipelines.search.joint_posterior import marginal_posterior
-    from surrogate_nas.pipelines.search.strategies.bayesopt import copula_transform
+    from surrogate_nas.pipelines.search.bo.joint_posterior import marginal_posterior
+    from surrogate_nas.pipelines.search.bo.surrogates import copula_transform
     from surrogate_nas.tables import load_benchmark
 
     torch.set_num_threads(1)

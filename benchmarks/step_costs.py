@@ -1,6 +1,6 @@
 """Measure the speeds of the BO step's cost model (CPU seconds per unit of each part's shape).
 
-:mod:`surrogate_nas.pipelines.search.step_budget` plans a step from counts with fixed speeds,
+:mod:`surrogate_nas.pipelines.search.bo.budget` plans a step from counts with fixed speeds,
 so that a seeded search decides the same on any load; those speeds are this script's
 medians, measured in CPU time (``time.process_time``, one torch thread), which a busy
 machine barely changes. Each part of a classic step is timed on NAS-Bench-201 at several
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import markdown_table, save_frame, write_section  # noqa: E402
 
 from surrogate_nas.pipelines.search.history import Suggestion, Trial  # noqa: E402
-from surrogate_nas.pipelines.search.step_budget import (  # noqa: E402
+from surrogate_nas.pipelines.search.bo.budget import (  # noqa: E402
     FULL_ITERATIONS, REFERENCE_COSTS, acq_shape, fit_shape, post_shape,
 )
 from surrogate_nas.pipelines.search.strategies.bayesopt import BayesianOptimization  # noqa: E402

@@ -114,10 +114,11 @@ def test_the_joint_model_sees_each_results_fidelity_and_scores_candidates_at_ful
     strategy.tell(run_search("rs", nb201, budget=1, seed=0).history)  # one full result
     trials = [t for t in run_search("sh", nb201, budget=2, seed=3).history if t.fidelity < 1]
     strategy.tell(trials)
-    X = strategy._train_features(strategy._modelled())
+    view = strategy.bo.step.data
+    X = view.train_features(view.trials(strategy.history))
     assert X[:, -1].tolist() == [1.0] + [0.0] * len(trials), "fidelity code: 0 at the lowest rung, 1 at full"
-    assert (strategy.featurize(archs)[:, -1] == 1).all()
+    assert (view.featurize(archs)[:, -1] == 1).all(), "candidates and pending points sit at full fidelity"
     rung = make_strategy("mf-bo", nb201.space, seed=0, model="rung", n_initial=2)
     rung.use_fidelities(nb201.fidelities)
     rung.tell(trials)
-    assert [t.fidelity for t in rung._modelled()] == [0.06] * len(trials)
+    assert [t.fidelity for t in rung.bo.step.data.trials(rung.history)] == [0.06] * len(trials)

@@ -11,10 +11,11 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
 from surrogate_nas.pipelines.search.history import Suggestion, Trial
-from surrogate_nas.pipelines.search.strategies.bayesopt import BayesianOptimization, copula_transform
+from surrogate_nas.pipelines.search.bo.surrogates import copula_transform
+from surrogate_nas.pipelines.search.strategies.bayesopt import BayesianOptimization
 from surrogate_nas.spaces import get_space
 from surrogate_nas.spaces.nb201.cell import canonical_cells
-from surrogate_nas.pipelines.search.models import PredictorModel
+from surrogate_nas.pipelines.search.bo.predictor_model import PredictorModel
 from surrogate_nas.pipelines.search.pareto import pareto_mask
 from surrogate_nas.pipelines.search.runner import run_search
 from surrogate_nas.tables import load_benchmark
@@ -150,3 +151,26 @@ def test_multi_objective_bo_never_waits_on_botorchs_kernel_compile(evaluator, tm
     bo.tell(evaluated(evaluator, list(canonical_cells()[::900])))
     assert len(bo.ask(2)) == 2
     assert logei._C is None and not any(tmp_path.iterdir())
+
+
+def test_the_pinned_botorch_still_has_the_switch_that_skips_its_jit_kernel():
+    """qLogNEHVI's loader checks this module flag; a BoTorch without it would compile a C++ kernel
+    under a file lock on the first multi-objective step (see bo.acquisition._skip_jit_kernel)."""
+    from botorch.acquisition.multi_objective import logei
+
+    assert isinstance(logei._load_attempted, bool) and callable(logei._try_load_fused_kernel)
+
+
+def test_log_h_is_botorchs_log_ei_far_into_both_tails():
+    from botorch.acquisition.analytic import LogExpectedImprovement
+
+    from surrogate_nas.pipelines.search.bo.constraints import log_h
+
+    class Identity:  # mean x, standard deviation 1: BoTorch's log-EI at best_f = 0 is log_h(x)
+        def predict(self, X):
+            return X[:, 0], np.ones(len(X))
+
+    u = torch.cat([-torch.logspace(-3, 8, 200, dtype=torch.float64), torch.logspace(-3, 3, 100, dtype=torch.float64)])
+    with torch.no_grad():
+        expected = LogExpectedImprovement(PredictorModel(Identity()), best_f=0.0)(u.reshape(-1, 1, 1))
+    assert torch.allclose(log_h(u), expected, rtol=1e-12, atol=0)

@@ -12,7 +12,9 @@ from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
 from surrogate_nas.pipelines.search.history import Suggestion, Trial
 from surrogate_nas.pipelines.search.runner import run_search
 from surrogate_nas.pipelines.search.strategies import make_strategy
-from surrogate_nas.pipelines.search.strategies.bo_constraints import acquisition_options, probability_feasible
+from surrogate_nas.pipelines.search.bo.acquisition import mc_acquisition
+from surrogate_nas.pipelines.search.bo.constraints import acquisition_options, probability_feasible
+from surrogate_nas.pipelines.search.bo.surrogates import make_surrogate
 from surrogate_nas.spaces.nb201.cell import canonical_cells
 from surrogate_nas.tables import load_benchmark
 
@@ -107,9 +109,9 @@ def test_bo_models_an_unknown_constraint_and_picks_more_feasible_cells_than_rand
     assert rates["bo-gp"] > max(rates["rs"], 0.3) + 0.05, rates
     strategy = make_strategy("bo-gp", evaluator.space, seed=0, constraints=cset, n_initial=8)
     run_search(strategy, evaluator, budget=12, batch_size=4, constraints=cset)
-    acq = strategy._acquisition(strategy._fit(strategy.featurize([t.arch for t in strategy.history]).numpy(),
-                                              strategy._targets(strategy.history)),
-                                strategy.featurize([t.arch for t in strategy.history]), 32)
+    X = strategy.featurize([t.arch for t in strategy.history])
+    model = make_surrogate("xgb").fit(X.numpy(), strategy.step.targets(strategy.history), None, None)
+    acq = mc_acquisition(model, X, objectives=1, constraints=cset, mc_samples=32, rng=np.random.default_rng(0))
     assert len(acq._constraints) == 1
 
 

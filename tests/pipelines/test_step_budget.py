@@ -11,13 +11,14 @@ from botorch.sampling.normal import SobolQMCNormalSampler
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
 from surrogate_nas.pipelines.search.history import Suggestion, Trial
-from surrogate_nas.pipelines.search.joint_posterior import JointPosteriorModel, marginal_posterior
+from surrogate_nas.pipelines.search.bo.joint_posterior import JointPosteriorModel, marginal_posterior
 from surrogate_nas.pipelines.search.runner import run_search
-from surrogate_nas.pipelines.search.step_budget import (
+from surrogate_nas.pipelines.search.bo.budget import (
     FULL_ITERATIONS, MIN_SCREENED, MIN_SHORTLIST, CostModel, RefitState, plan_step,
 )
 from surrogate_nas.pipelines.search.strategies.base import Strategy
-from surrogate_nas.pipelines.search.strategies.bayesopt import BayesianOptimization, copula_transform
+from surrogate_nas.pipelines.search.bo.surrogates import copula_transform
+from surrogate_nas.pipelines.search.strategies.bayesopt import BayesianOptimization
 from surrogate_nas.predictors.gp import GPPredictor
 from surrogate_nas.predictors.gp_online import condition_gp, subset_rows
 from surrogate_nas.tables import load_benchmark

@@ -17,20 +17,22 @@ The choice between them is measured in ``benchmarks/multi_fidelity.py``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-import torch
-
 from surrogate_nas.errors import InputDataError
+from surrogate_nas.pipelines.search.bo.data import FidelityAsInput, HighestRung
 from surrogate_nas.pipelines.search.strategies.bayesopt import BayesianOptimization
 from surrogate_nas.pipelines.search.strategies.rungs import RungScheduling
 
 MODELS = ("joint", "rung")
 
 
-class MultiFidelityBO(RungScheduling, BayesianOptimization):
-    """Successive halving whose new architectures come from BO (see the module docstring).
+class MultiFidelityBO(RungScheduling):
+    """Successive halving whose new architectures come from a BO step (see the module docstring).
+
+    The BO part is a :class:`.bayesopt.BayesianOptimization` sharing this strategy's history,
+    random state and progress line, with a training view of every rung (:mod:`..bo.data`);
+    the rungs decide promotions, the BO step the new architectures.
 
     Args:
         eta, brackets, rungs, min_fidelity: see :class:`.rungs.RungScheduling`.
@@ -46,41 +48,28 @@ class MultiFidelityBO(RungScheduling, BayesianOptimization):
                  **options) -> None:
         if model not in MODELS:
             raise InputDataError(f"unknown multi-fidelity model {model!r}; expected one of {', '.join(MODELS)}")
+        super().__init__(space, objectives, seed, eta, brackets, rungs, min_fidelity)
         self.model = model
-        super().__init__(space, objectives, seed, eta, brackets, rungs, min_fidelity, **options)
+        self.bo = _RungBO(self, model, space, objectives, seed, **options)
         self.name = "mf-bo" if options.get("surrogate", "gp") == "gp" else f"mf-bo-{options['surrogate']}"
 
     def new(self, n, pending):
-        return BayesianOptimization.ask(self, n, pending)
+        self.bo.history, self.bo.rng, self.bo.progress = self.history, self.rng, self.progress
+        out = self.bo.ask(n, pending)
+        self.last_timing, self.last_activity = self.bo.last_timing, self.bo.last_activity
+        return out
 
-    # -- what the surrogate sees --------------------------------------------------------
-    def _fidelity_code(self, fidelity: float) -> float:
-        """0 at the lowest rung, 1 at full fidelity, linear in log fidelity."""
-        return 1.0 - math.log(fidelity) / math.log(self.rungs[0])
 
-    def featurize(self, archs):
-        X = super().featurize(archs)
-        if self.model == "rung":
-            return X
-        return torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype)], dim=1)
+class _RungBO(BayesianOptimization):
+    """The BO step of :class:`MultiFidelityBO`: learns from every rung (``"joint"``: the fidelity
+    an input; ``"rung"``: the highest rung with ``n_initial`` results)."""
 
-    def _modelled(self) -> list:
+    def __init__(self, owner: MultiFidelityBO, model: str, *args, **options) -> None:
+        self.owner, self.model = owner, model
+        super().__init__(*args, **options)
+
+    def _training_view(self):
+        rungs = lambda: self.owner.rungs  # noqa: E731 - the rungs are known once the evaluator offers fidelities
         if self.model == "joint":
-            return list(self.history)
-        for fidelity in reversed(self.rungs):
-            trials = [t for t in self.history if abs(t.fidelity - fidelity) < 1e-9]
-            if len(trials) >= self.n_initial:
-                return trials
-        return [t for t in self.history if abs(t.fidelity - self.rungs[0]) < 1e-9] or list(self.history)
-
-    def _train_features(self, trials) -> torch.Tensor:
-        X = super()._train_features(trials)
-        if self.model == "joint":
-            X[:, -1] = torch.tensor([self._fidelity_code(t.fidelity) for t in trials], dtype=X.dtype)
-        return X
-
-    def _baseline(self, trials, X_train: torch.Tensor) -> torch.Tensor:
-        if self.model == "rung":
-            return X_train
-        archs = list({t.key: t.arch for t in trials}.values())
-        return self.featurize(archs)
+            return FidelityAsInput(self.featurize, rungs)
+        return HighestRung(self.featurize, rungs, self.n_initial)

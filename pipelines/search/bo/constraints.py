@@ -11,13 +11,14 @@ feasibility that weights the multi-objective screen.
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import torch
-from botorch.acquisition.analytic import _log_ei_helper
 from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
 from botorch.acquisition.objective import GenericMCObjective
-from botorch.utils.probability.utils import log_ndtr
+from botorch.utils.probability.utils import log_ndtr, log_phi, ndtr, phi
+from botorch.utils.safe_math import log1mexp
 from torch.distributions import Normal
 
 from surrogate_nas.pipelines.search.constraints import ConstraintSet
@@ -48,7 +49,25 @@ def log_expected_improvement(mean: torch.Tensor, sigma: torch.Tensor, best_f) ->
     (a modelled slack) is ``>= 0``, from marginal means and standard deviations (``n x (1 + k)``);
     BoTorch's ``LogConstrainedExpectedImprovement`` on precomputed marginals."""
     u = (mean[:, 0] - best_f) / sigma[:, 0]
-    return _log_ei_helper(u) + sigma[:, 0].log() + log_ndtr(mean[:, 1:] / sigma[:, 1:]).sum(-1)
+    return log_h(u) + sigma[:, 0].log() + log_ndtr(mean[:, 1:] / sigma[:, 1:]).sum(-1)
+
+
+def log_h(u: torch.Tensor) -> torch.Tensor:
+    """``log(phi(u) + u Phi(u))``, the log of expected improvement per unit of standard deviation,
+    accurate far into the left tail (Ament et al. 2023, "Unexpected improvements to expected
+    improvement"; the same branches as BoTorch's log-EI, from its public probability helpers).
+
+    Right of ``u = -1`` the plain formula; left of it ``log phi(u) + log(1 - exp(w))`` with
+    ``w = log(|u| Phi(u) / phi(u))`` through the scaled complementary error function; below
+    ``-1/sqrt(eps)`` the leading order ``log phi(u) - 2 log|u|``.
+    """
+    bound, far = -1.0, (-1e6 if u.dtype == torch.float64 else -1e3)
+    upper = u.masked_fill(u < bound, bound)
+    lower = u.masked_fill(u > bound, bound)
+    clipped = lower.masked_fill(u < far, far)
+    w = torch.log(torch.special.erfcx(-(2**-0.5) * clipped) * clipped.abs()) + math.log(math.pi / 2) / 2
+    tail = log_phi(u) + torch.where(u > far, log1mexp(w), -2 * lower.abs().log())
+    return torch.where(u > bound, (phi(upper) + upper * ndtr(upper)).log(), tail)
 
 
 def probability_feasible(mean: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """The GP a budgeted BO step uses: hyperparameters kept from step to step, refitted as planned.
 
 One :class:`~surrogate_nas.predictors.gp.GPPredictor` per objective lives as long as the
-strategy. A :class:`~.step_budget.StepPlan` says what this step does with them:
+strategy. A :class:`~.budget.StepPlan` says what this step does with them:
 
 * refit on every row with the full iteration count, from scratch: exactly the classic
   step (the model is the fitted one);
@@ -21,10 +21,10 @@ from botorch.models.model_list_gp_regression import ModelListGP
 
 from surrogate_nas.predictors.gp import GPPredictor
 from surrogate_nas.predictors.gp_online import condition_gp, subset_rows
-from surrogate_nas.pipelines.search.step_budget import FULL_ITERATIONS, RefitState, StepPlan
+from surrogate_nas.pipelines.search.bo.budget import FULL_ITERATIONS, RefitState, StepPlan
 
 
-class SurrogateCache:
+class GPCache:
     """Per-objective GPs whose hyperparameters survive between steps.
 
     Args:
@@ -32,7 +32,7 @@ class SurrogateCache:
         options: further ``GPPredictor`` keyword arguments (``maxiter`` is the plan's).
 
     Attributes:
-        state: rows at the last refit and steps since (see :class:`.step_budget.RefitState`).
+        state: rows at the last refit and steps since (see :class:`.budget.RefitState`).
         model_rows: indices (into the history) of the rows the last model conditioned on.
     """
 
