@@ -302,6 +302,8 @@ def main(argv=None) -> None:
         table_md = markdown_table(pd.DataFrame(summary))
         sections.append(f"### {name}\n\n{table_md}")
     body = (
+        f"The whole run took {(time.perf_counter() - started) / 60:.1f} min on this shared machine ({args.jobs} "
+        "processes).\n\n"
         f"{args.seeds} seeds per method and table; each run stops at {args.max_cost:g} units of cost (one unit = "
         "the table's mean 200-epoch training time) or at regret 0. Same evaluator and cost accounting for every "
         "method: 12 epochs cost 12/200 of an architecture's 200-epoch time, and a later evaluation of the same "

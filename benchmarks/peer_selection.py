@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import add_run_args, markdown_table, run_state, start_run, write_section  # noqa: E402
+from _report import add_run_args, run_state, start_run, write_section  # noqa: E402
 from peers import (  # noqa: E402
     HIGHER_IS_BETTER,
     PEERS,
