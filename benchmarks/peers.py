@@ -189,8 +189,7 @@ class Choice:
     """The fixed settings of the peers and where they were chosen."""
 
     settings: dict[str, dict]
-    commit: str
-    seeds: tuple[int, ...]
+    rows: pd.DataFrame
 
     def of(self, name: str) -> dict:
         """Full settings of ``name``: documented defaults plus its chosen knob."""
@@ -202,10 +201,12 @@ class Choice:
     def line(self, names: Sequence[str]) -> str:
         """One sentence for a section: the settings used and where they were chosen."""
         parts = [f"`{n}` {setting_key(self.of(n))}" for n in names]
-        seeds = ", ".join(map(str, self.seeds))
+        rows = self.rows[self.rows["peer"].isin(list(names))]
+        seeds = ", ".join(str(s) for s in sorted(rows["seed"].unique()))
+        commits = ", ".join(f"`{c}`" for c in sorted(set(rows["commit"].astype(str)))) if "commit" in rows else "unknown"
         return ("Peer settings (documented defaults plus the knob chosen by `benchmarks/peer_selection.py` on "
-                f"seeds {seeds} at commit `{self.commit}`, then fixed; see the peer protocol section): "
-                + "; ".join(parts) + ".")
+                f"nb201-cifar10 with seeds {seeds}, rows made at commit {commits}, then fixed; see the peer "
+                "protocol section): " + "; ".join(parts) + ".")
 
 
 def chosen(path: Path = SELECTION_FILE) -> Choice:
@@ -218,8 +219,7 @@ def chosen(path: Path = SELECTION_FILE) -> Choice:
         raise SystemExit(f"{path} is missing: run `python benchmarks/peer_selection.py` first; it chooses each "
                          "peer's setting on seeds 100-104 and every benchmark then uses that choice")
     rows = pd.read_csv(path)
-    commits = sorted(set(rows["commit"].astype(str))) if "commit" in rows else ["unknown"]
-    return Choice(choose(rows), ", ".join(commits), tuple(sorted(int(s) for s in rows["seed"].unique())))
+    return Choice(choose(rows), rows)
 
 
 # -- NAS-Bench-201 cells as Optuna parameters -------------------------------------------
