@@ -54,7 +54,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import add_run_args, markdown_table, save_frame, start_run, write_section  # noqa: E402
-from peers import PEERS as PEER_SPECS, chosen, nb201_cell, optuna_sampler, suggest_cell  # noqa: E402
+from peers import MAX_REPEATS, PEERS as PEER_SPECS, cell_params, chosen, nb201_cell, optuna_sampler, suggest_cell  # noqa: E402,E501
 
 from surrogate_nas.pipelines.search.evaluators import TabularEvaluator  # noqa: E402
 from surrogate_nas.pipelines.search.history import Suggestion  # noqa: E402
@@ -75,6 +75,22 @@ class Tracker:
         self.evaluator, self.max_cost, self.target = evaluator, max_cost, target
         self.paid: dict[str, float] = {}
         self.cost, self.best, self.rows = 0.0, -np.inf, []
+        self.free_streak = 0  # free lookups in a row (a peer proposing only what it has seen)
+        self.fallbacks = 0  # random unseen cells given to a peer after MAX_REPEATS free lookups in a row
+        self.stalled = False  # a peer that never proposes anything new is stopped
+
+    def stuck(self, limit: int = MAX_REPEATS) -> bool:
+        """Whether the last ``limit`` evaluations were all free lookups of what was seen."""
+        return self.free_streak >= limit
+
+    def unseen(self, rng: np.random.Generator):
+        """A random cell not evaluated yet, for a peer stuck on repeats (it is told as the peer's own trial)."""
+        self.free_streak = 0
+        self.fallbacks += 1
+        return self.evaluator.space.sample_unseen(1, rng, set(self.paid))[0]
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows).assign(fallbacks=self.fallbacks, stalled=self.stalled)
 
     @property
     def done(self) -> bool:
@@ -94,6 +110,7 @@ class Tracker:
             obs = self.evaluator.evaluate([Suggestion(arch, fidelity, resume_from=before)])[0]
             cost = obs.cost_s
             self.paid[arch.canonical_key] = fidelity
+        self.free_streak = self.free_streak + 1 if cost == 0 else 0
         self.cost += cost
         if fidelity >= 1.0:
             self.best = max(self.best, obs.value)
@@ -135,12 +152,15 @@ def run_dehb(evaluator: TabularEvaluator, seed: int, max_cost: float, settings: 
         if levels != [round(low, 6), round(full, 6)]:
             raise SystemExit(f"DEHB's fidelity ladder {levels} is not the table's ({low}, {full})")
         while not tracker.done:
+            if tracker.stuck(20 * MAX_REPEATS):  # no way to hand DEHB a cell of ours: stop it
+                tracker.stalled = True
+                break
             job = optimizer.ask()
             arch = nb201_cell(evaluator.space, [job["config"][f"edge{i}"] for i in range(6)])
             fidelity = 1.0 if job["fidelity"] >= full - 1e-6 else low / full
             value = tracker.evaluate(arch, fidelity)
             optimizer.tell(job, {"fitness": -value, "cost": tracker.rows[-1]["cum_cost_s"]})
-    return pd.DataFrame(tracker.rows)
+    return tracker.frame()
 
 
 def optuna_pruner(name: str, settings: dict):
@@ -168,15 +188,21 @@ def run_optuna(evaluator: TabularEvaluator, seed: int, max_cost: float, name: st
     study = optuna.create_study(direction="maximize", sampler=optuna_sampler(name, settings, seed),
                                 pruner=optuna_pruner(name, settings))
     tracker = Tracker(evaluator, max_cost, target)
+    rng = np.random.default_rng(seed)
     while not tracker.done:
+        if tracker.stuck():  # TPE proposes only cells it has seen: give it a random unseen one as its next trial
+            study.enqueue_trial(cell_params(tracker.unseen(rng)))
         trial = study.ask()
         arch = suggest_cell(trial, evaluator.space)
+        repeat = tracker.paid.get(arch.canonical_key, 0.0) >= 1.0
         trial.report(tracker.evaluate(arch, low / full), int(low))
-        if trial.should_prune() or tracker.done:
+        if repeat or trial.should_prune() or tracker.done:
+            # A cell already trained to 200 epochs is not trained again: told as pruned, as Optuna's
+            # maintainers suggest for duplicates (optuna/optuna#2021); told complete again, TPE piles up on it.
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             continue
         study.tell(trial, tracker.evaluate(arch, 1.0))
-    return pd.DataFrame(tracker.rows)
+    return tracker.frame()
 
 
 def run_smac(evaluator: TabularEvaluator, seed: int, max_cost: float, settings: dict, target: float = 0.0) -> pd.DataFrame:
@@ -203,13 +229,16 @@ def run_smac(evaluator: TabularEvaluator, seed: int, max_cost: float, settings: 
                 scenario, n_configs_per_hyperparameter=int(settings["n_configs_per_hyperparameter"])),
             overwrite=True, logging_level=40)
         while not tracker.done:
+            if tracker.stuck(20 * MAX_REPEATS):  # no way to hand SMAC a cell of ours: stop it
+                tracker.stalled = True
+                break
             info = smac.ask()
             if info.budget is None or not (abs(info.budget - low) < 0.5 or abs(info.budget - full) < 0.5):
                 raise SystemExit(f"SMAC asked for budget {info.budget}, which the table cannot answer ({low}, {full})")
             arch = nb201_cell(evaluator.space, [info.config[f"edge{i}"] for i in range(6)])
             value = tracker.evaluate(arch, 1.0 if info.budget >= full - 0.5 else low / full)
             smac.tell(info, TrialValue(cost=-value))
-    return pd.DataFrame(tracker.rows)
+    return tracker.frame()
 
 
 def one_run(method: str, evaluator: TabularEvaluator, seed: int, max_cost: float, settings: dict | None = None,
@@ -282,6 +311,8 @@ def main(argv=None) -> None:
         rows.append({"table": name, "method": method, "seed": seed, "evaluations": len(curve),
                      "cost_to_target": (reached / unit) if np.isfinite(reached) else args.max_cost,
                      "reached": bool(np.isfinite(reached)), "run_s": float(curve["run_s"].iloc[0]),
+                     "fallbacks": float(curve["fallbacks"].iloc[0]) if "fallbacks" in curve else np.nan,
+                     "stalled": bool(curve["stalled"].iloc[0]) if "stalled" in curve else False,
                      **{f"regret@{c}": regret_at(curve, c * unit) for c in COST_MARKS if c <= args.max_cost}})
     save_frame(pd.concat(curves, ignore_index=True), "multi_fidelity_curves")
     runs = pd.DataFrame(rows)
@@ -298,6 +329,8 @@ def main(argv=None) -> None:
                     v = g[f"regret@{c}"].replace(np.inf, np.nan)
                     row[f"regret @{c}"] = f"{v.mean():.3f}" if v.notna().all() else f"{v.mean():.3f} ({v.isna().sum()} none)"
             row["seconds per run"] = f"{g['run_s'].mean():.0f}"
+            row["random cells given (stalled runs)"] = ("" if g["fallbacks"].isna().all() else
+                                                        f"{g['fallbacks'].mean():.1f} ({int(g['stalled'].sum())})")
             summary.append(row)
         table_md = markdown_table(pd.DataFrame(summary))
         sections.append(f"### {name}\n\n{table_md}")
@@ -314,7 +347,12 @@ def main(argv=None) -> None:
         "`hb` (asynchronous Hyperband, random); peers: `optuna-tpe-sh` (TPE + `SuccessiveHalvingPruner` with its "
         "rung at the reported 12 epochs), `optuna-tpe-hb` (TPE + `HyperbandPruner(12, 200, reduction_factor=16)`: "
         "brackets {12, 200}), `dehb` (fidelity ladder = the table's 12 and 200 epochs), `smac-mf` (SMAC3 "
-        "`MultiFidelityFacade`, budgets 12 and 200). An architecture a peer samples again is a free lookup. "
+        "`MultiFidelityFacade`, budgets 12 and 200). An architecture a peer samples again is a free lookup (an Optuna "
+        "trial proposing a cell already trained to 200 epochs is told pruned, as Optuna's maintainers suggest for "
+        "duplicates: told complete again, TPE piles up on it and stops proposing new cells); after "
+        f"{MAX_REPEATS} free lookups in a row an Optuna peer's next trial is a random unseen cell (mean number of "
+        "such cells per run shown), and DEHB or SMAC, which cannot be handed one, are stopped after "
+        f"{20 * MAX_REPEATS} (stalled runs shown; their curves stay flat to the cap). "
         "Seconds per run: wall time of one run on this shared machine. Goal: `mf-bo` at most half the cost of "
         "`bo`, and less than every peer."
         + (f"\n\n{choice.line(peers)}" if peers else "") + "\n\n" + "\n\n".join(sections)

@@ -62,8 +62,12 @@ therefore runs under the rules below, and the rules live here, in one place.
 4. **Repeats are free.** Optuna samples the 15,625 labelled cells, our strategies the 6,466
    canonical ones. A proposal whose canonical cell (isomorphic twins included) was already
    evaluated is answered from the cache and told to the sampler without counting against the
-   budget: this only helps the peer. After :data:`MAX_REPEATS` repeats in a row (a converged
-   population) the slot is filled with a random unseen cell, counted, and reported.
+   budget: this only helps the peer (the single- and multi-objective samplers are told the cached
+   value again, as Optuna's maintainers suggest for duplicates in optuna/optuna#2021). With a
+   pruner (``multi_fidelity.py``) a trial proposing a cell already trained to 200 epochs is told
+   pruned instead, the other route of that thread: told complete again, TPE piles up on its best
+   cells and stops proposing new ones. After :data:`MAX_REPEATS` repeats in a row (a converged
+   population) the next trial is a random unseen cell, counted, and reported.
 
 Peers are benchmark-only, never runtime dependencies: ``pip install -e .[bench]`` and
 ``pip install --no-deps dehb==0.1.2`` (DEHB pins numpy<2, which would downgrade the numpy the
