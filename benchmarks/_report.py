@@ -3,13 +3,28 @@
 Each benchmark script owns the text between ``<!-- BEGIN name -->`` and
 ``<!-- END name -->``; rerunning it replaces only its own section, so no figure
 in that file is ever typed by hand.
+
+Evidence matches the code: every section names the git commit of the code that
+produced it and the versions of torch, botorch, gpytorch, xgboost and of each peer
+library the run used. A section is written only from committed code: if a file under
+``surrogate_nas/``, ``pipelines/``, ``predictors/`` or ``benchmarks/`` differs from that
+commit (changed, staged or untracked), :func:`write_section` refuses, unless the script
+was started with ``--allow-dirty`` (:func:`add_run_args`, :func:`start_run`), which is for
+dry runs and marks the section "DRY RUN, uncommitted code". Raw rows cached in
+``docs/results/*.csv`` carry a ``commit`` column (:func:`save_frame`), and
+:func:`load_frame` refuses rows made by another commit, so a section is never rebuilt
+from the numbers of older code.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib.metadata
 import platform
 import shlex
+import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -43,12 +58,135 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
 
 
-def write_section(name: str, title: str, body: str) -> Path:
-    """Replace (or append) the section ``name`` of docs/benchmarks.md."""
+CODE_DIRS = ("surrogate_nas", "pipelines", "predictors", "benchmarks")
+"""Folders whose files are the code behind the numbers."""
+CORE_PACKAGES = ("torch", "botorch", "gpytorch", "xgboost")
+"""Libraries every section names the versions of."""
+
+
+class DirtyCodeError(RuntimeError):
+    """The code differs from its commit, or changed during the run, and ``--allow-dirty`` was not given."""
+
+
+class StaleResultsError(RuntimeError):
+    """Cached rows were made by another commit than the code now running."""
+
+
+@dataclass(frozen=True)
+class CodeState:
+    """Where the code stands: ``commit`` (full hash of HEAD) and ``changed`` (code paths differing from it)."""
+
+    commit: str
+    changed: tuple[str, ...] = ()
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.changed)
+
+    @property
+    def label(self) -> str:
+        """The commit as rows and sections record it: the short hash, ``+uncommitted`` when dirty."""
+        return self.commit[:12] + ("+uncommitted" if self.dirty else "")
+
+
+def code_state(root: Path = ROOT) -> CodeState:
+    """HEAD's commit and the code files that differ from it (changed, staged or untracked)."""
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
+                                  text=True).stdout
+        except (OSError, subprocess.CalledProcessError) as err:
+            raise DirtyCodeError(f"cannot read the git state of {root} ({err}); benchmark sections are written "
+                                 "only from a git checkout, so the commit behind the numbers is known") from err
+
+    commit = git("rev-parse", "HEAD").strip()
+    status = git("status", "--porcelain", "--untracked-files=all", "--", *CODE_DIRS)
+    changed = tuple(sorted(line[3:].strip() for line in status.splitlines() if line.strip()))
+    return CodeState(commit, changed)
+
+
+def check_code(state: CodeState, allow_dirty: bool) -> None:
+    """Refuse uncommitted code unless ``allow_dirty`` (a dry run)."""
+    if state.dirty and not allow_dirty:
+        shown = ", ".join(state.changed[:8]) + (f" and {len(state.changed) - 8} more" if len(state.changed) > 8 else "")
+        raise DirtyCodeError(
+            f"the code differs from commit {state.commit[:12]} ({shown}); benchmark numbers must come from "
+            "committed code: commit (or stash) these changes and rerun, or pass --allow-dirty for a dry run "
+            "(its section is marked DRY RUN)")
+
+
+_RUN: dict = {}
+
+
+def add_run_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``--allow-dirty`` to a benchmark script's parser."""
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help="dry run: allow uncommitted code; the section is marked DRY RUN, uncommitted code")
+    return parser
+
+
+def start_run(allow_dirty: bool = False) -> CodeState:
+    """Record the code state at the start of a run and refuse uncommitted code early (before hours of work)."""
+    state = code_state()
+    check_code(state, allow_dirty)
+    _RUN.update(state=state, allow_dirty=bool(allow_dirty))
+    return state
+
+
+def run_state() -> CodeState:
+    """The code state of this run; the code must not have changed since :func:`start_run`."""
+    allow = _RUN.get("allow_dirty", False)
+    now = code_state()
+    check_code(now, allow)
+    started = _RUN.get("state", now)
+    if (started.commit, started.changed) != (now.commit, now.changed) and not allow:
+        raise DirtyCodeError(f"the code changed during the run (commit {started.label} at the start, {now.label} "
+                             "now); rerun on one commit")
+    return started if not now.dirty else now
+
+
+def versions(packages=()) -> str:
+    """``name version`` for the core libraries and ``packages`` (the peers a run used), in one line."""
+    out = []
+    for name in (*CORE_PACKAGES, *packages):
+        try:
+            out.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            out.append(f"{name} (not installed)")
+    return ", ".join(out)
+
+
+def provenance_line(state: CodeState, packages=()) -> str:
+    """The line a section carries about the code and libraries behind it."""
+    if state.dirty:
+        code = (f"**DRY RUN, uncommitted code**: commit `{state.commit[:12]}` plus changes to "
+                + ", ".join(f"`{p}`" for p in state.changed[:6]) + (" ..." if len(state.changed) > 6 else "")
+                + "; not evidence")
+    else:
+        code = f"Code: commit `{state.commit[:12]}`"
+    return f"{code}  \nVersions: {versions(packages)}"
+
+
+def write_section(name: str, title: str, body: str, packages=()) -> Path:
+    """Replace (or append) the section ``name`` of docs/benchmarks.md.
+
+    Args:
+        name: the section's marker name.
+        title: its heading.
+        body: its generated text.
+        packages: the peer libraries the run used (their versions are named beside the core ones).
+
+    Raises:
+        DirtyCodeError: the code differs from its commit (or changed since :func:`start_run`) and the run
+            was not started with ``allow_dirty``.
+    """
+    state = run_state()
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     section = (
         f"<!-- BEGIN {name} -->\n## {title}\n\n"
-        f"Command: `{command_line()}`  \nRun: {stamp} on {machine()}\n\n{body.strip()}\n<!-- END {name} -->"
+        f"Command: `{command_line()}`  \nRun: {stamp} on {machine()}  \n{provenance_line(state, packages)}\n\n"
+        f"{body.strip()}\n<!-- END {name} -->"
     )
     text = DOC.read_text() if DOC.exists() else HEADER
     begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
@@ -62,12 +200,31 @@ def write_section(name: str, title: str, body: str) -> Path:
     return DOC
 
 
-def save_frame(frame: pd.DataFrame, name: str) -> Path:
-    """Keep a benchmark's raw rows beside the document, as CSV."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.csv"
-    frame.to_csv(path, index=False)
+def save_frame(frame: pd.DataFrame, name: str, folder: Path | None = None) -> Path:
+    """Keep a benchmark's raw rows beside the document, as CSV, with the producing commit in a ``commit`` column."""
+    folder = Path(folder) if folder is not None else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.csv"
+    frame.assign(commit=run_state().label).to_csv(path, index=False)
     return path
+
+
+def load_frame(name: str, folder: Path | None = None) -> pd.DataFrame:
+    """Rows saved by :func:`save_frame`, only if this code's commit made them (without the ``commit`` column).
+
+    Raises:
+        StaleResultsError: the rows carry no commit or another commit than the code now running
+            (``--allow-dirty`` lets a dry run read them; its section is marked DRY RUN anyway).
+    """
+    folder = Path(folder) if folder is not None else RESULTS
+    path = folder / f"{name}.csv"
+    frame = pd.read_csv(path)
+    state = run_state()
+    made = sorted(set(frame["commit"].astype(str))) if "commit" in frame else ["(no commit recorded)"]
+    if made != [state.label] and not _RUN.get("allow_dirty", False):
+        raise StaleResultsError(f"{path.name} holds rows made by {', '.join(made)}, not by this code "
+                                f"({state.label}): rerun the part that makes them instead of reusing them")
+    return frame.drop(columns=["commit"], errors="ignore")
 
 
 def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:

@@ -4,10 +4,16 @@ Parts (``--part``), each writing its section of ``docs/benchmarks.md`` and its C
 
 * ``pareto``: nb201-cifar10, ``accuracy`` against ``latency@DEVICE`` for pixel3, raspi4 and
   1080ti_1. Our BO (GP surrogate, qLogNEHVI) and random search through
-  :func:`~surrogate_nas.pipelines.search.benchmark.benchmark_search`, and Optuna's
-  ``NSGAIISampler`` on the same table, budget and seeds. Each search is scored by the
-  hypervolume of what it evaluated over the exact true front's (one reference point per
-  device, from the true front, never shown to the searches).
+  :func:`~surrogate_nas.pipelines.search.benchmark.benchmark_search`, and the peers a NAS user
+  would try, under the peer protocol (``benchmarks/peers.py``: documented settings, one knob
+  chosen on seeds 100-104 by ``benchmarks/peer_selection.py --kinds multi`` and then fixed for
+  every device): Optuna's ``NSGAIISampler`` and ``NSGAIIISampler`` with their population sized
+  to the budget (the default 50 is three generations in 150 evaluations), and MOTPE (Optuna's
+  ``TPESampler`` on both objectives), on the same table, budget and seeds. A peer's proposal
+  whose canonical cell was already evaluated is answered from a cache and not counted (only
+  helps the peer); peers run one trial at a time. Each search is scored by the hypervolume
+  of what it evaluated over the exact true front's (one reference point per device, from the
+  true front, never shown to the searches).
 * ``constrained``: the best accuracy with pixel3 latency at most its median over the space;
   BO, RS and REA; how many seeds reach the true constrained optimum within the budget.
 * ``fewshot``: a latency model for a device it has never seen (``fit --target latency``'s
@@ -16,8 +22,9 @@ Parts (``--part``), each writing its section of ``docs/benchmarks.md`` and its C
   (the ``devlat`` prior minus the held-out device) and, for contrast, the cell's one-hot
   encoding and size alone.
 
-Optuna runs only here (``pip install optuna``), never as a dependency of the package.
+Optuna runs only here (``pip install -e .[bench]``), never as a dependency of the package.
 
+    python benchmarks/peer_selection.py --kinds multi      # once: the peers' settings
     python benchmarks/device_pareto.py --part pareto --seeds 20 --jobs 2
     python benchmarks/device_pareto.py --part constrained --seeds 20
     python benchmarks/device_pareto.py --part fewshot --seeds 20
@@ -36,7 +43,8 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import markdown_table, save_frame, write_section  # noqa: E402
+from _report import add_run_args, markdown_table, save_frame, start_run, write_section  # noqa: E402
+from peers import PEERS as PEER_SPECS, chosen, peer_curves  # noqa: E402
 
 from surrogate_nas.pipelines.objective_words import resolve_terms  # noqa: E402
 from surrogate_nas.pipelines.search.benchmark import (  # noqa: E402
@@ -58,60 +66,39 @@ STEPS = (50, 100, 150)
 FEWSHOT_DEVICES = ("pixel3", "raspi4", "1080ti_1", "gold_6226", "samsung_a50", "fpga")
 
 
-def nb201_cell(space, ops: list[str]):
-    """The NB-201 cell with edge operations ``ops`` (edges 1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2)."""
-    o = ops
-    return space.parse(f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|")
-
-
-def run_nsga2(evaluator, objectives, seed: int, budget: int) -> pd.DataFrame:
-    """Optuna's NSGA-II on the table: ``budget`` distinct cells (a repeated or isomorphic proposal is
-    answered from the cache and not counted, which only helps the peer)."""
-    import optuna
-
-    from surrogate_nas.spaces.nb201.cell import OPS
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    directions = ["maximize" if o.maximize else "minimize" for o in objectives]
-    study = optuna.create_study(directions=directions, sampler=optuna.samplers.NSGAIISampler(seed=seed))
-    seen: dict[str, tuple[float, ...]] = {}
-    rows = []
-    for _ in range(50 * budget):
-        if len(seen) >= budget:
-            break
-        trial = study.ask()
-        arch = nb201_cell(evaluator.space, [trial.suggest_categorical(f"edge{i}", list(OPS)) for i in range(6)])
-        key = arch.canonical_key
-        if key not in seen:
-            obs = evaluator.evaluate([_suggestion(arch)])[0]
-            seen[key] = tuple(float(obs.objectives[o.name]) for o in objectives)
-            rows.append({"step": len(seen), "feasible": True, **dict(zip([o.name for o in objectives], seen[key]))})
-        study.tell(trial, list(seen[key]))
-    return pd.DataFrame(rows)
-
-
-def _suggestion(arch):
-    from surrogate_nas.pipelines.search.history import Suggestion
-
-    return Suggestion(arch)
+MO_PEERS = ("optuna-nsga2", "optuna-nsga3", "optuna-motpe")
 
 
 def _pareto_seed(job) -> pd.DataFrame:
-    """BO, RS and NSGA-II on one device for one seed (a process of its own with ``--jobs``)."""
-    device, seed, budget, batch_size = job
+    """BO, RS and the peers on one device for one seed (a process of its own with ``--jobs``)."""
+    import torch
+
+    torch.set_num_threads(1)
+    device, seed, budget, batch_size, ours, peers = job
     table = load_benchmark(TABLE)
     terms = resolve_terms(["accuracy", f"latency@{device}"], (), table)
-    evaluator = benchmark_evaluator(table, terms.objectives, (), terms.metrics)
-    curves = benchmark_search(table, ["bo", "rs"], budget, [seed], batch_size=batch_size,
-                              objectives=terms.objectives, metrics=terms.metrics)
-    peer = run_nsga2(evaluator, terms.objectives, seed, budget).assign(strategy="nsga2 (optuna)", seed=seed)
+    parts = []
+    if ours:
+        for name in ours:
+            t0 = time.perf_counter()
+            parts.append(benchmark_search(table, [name], budget, [seed], batch_size=batch_size,
+                                          objectives=terms.objectives, metrics=terms.metrics)
+                         .assign(run_s=time.perf_counter() - t0))
+    for name, settings in peers:
+        t0 = time.perf_counter()
+        parts.append(peer_curves(table, name, settings, budget, [seed], terms.objectives, terms.metrics)
+                     .assign(run_s=time.perf_counter() - t0))
     print(f"{device} seed {seed} done", flush=True)
-    return pd.concat([curves, peer], ignore_index=True)
+    return pd.concat(parts, ignore_index=True)
 
 
 def part_pareto(args) -> None:
     table = load_benchmark(TABLE)
-    parts, lines, fronts = [], [], []
+    ours = [s for s in args.strategies.split(",") if s and s not in PEER_SPECS]
+    peer_names = [s for s in args.strategies.split(",") if s in PEER_SPECS]
+    choice = chosen() if peer_names else None
+    peers = [(name, choice.of(name)) for name in peer_names]
+    parts, lines, fronts, extras = [], [], [], []
     for device in args.devices.split(","):
         terms = resolve_terms(["accuracy", f"latency@{device}"], (), table)
         evaluator = benchmark_evaluator(table, terms.objectives, (), terms.metrics)
@@ -120,10 +107,18 @@ def part_pareto(args) -> None:
                        "ref_accuracy": front.ref_point[0], "ref_latency_ms": -front.ref_point[1]})
         start = time.perf_counter()
         with ProcessPoolExecutor(args.jobs) as pool:
-            runs = pool.map(_pareto_seed, [(device, seed, args.budget, args.batch_size) for seed in range(args.seeds)])
+            runs = pool.map(_pareto_seed, [(device, seed, args.budget, args.batch_size, ours, peers)
+                                           for seed in range(args.seeds)])
             curves = pd.concat(list(runs), ignore_index=True)
         ratios = hypervolume_ratios(curves, front, [s for s in STEPS if s <= args.budget]).assign(device=device)
         parts.append(ratios)
+        per_run = curves.groupby(["strategy", "seed"], sort=False)
+        extras.append(pd.DataFrame({
+            "device": device,
+            "seconds per search": per_run["run_s"].first().groupby("strategy", sort=False).mean(),
+            "answered from cache": (per_run["repeats"].first().groupby("strategy", sort=False).mean()
+                                    if "repeats" in curves else np.nan),
+        }).reset_index())
         print(f"{device}: {time.perf_counter() - start:.0f}s", flush=True)
     frame = pd.concat(parts, ignore_index=True)
     save_frame(frame, "device_pareto")
@@ -132,17 +127,25 @@ def part_pareto(args) -> None:
     wide = summary.assign(cell=[f"{m:.4f} ± {s:.4f}" for m, s in zip(summary["mean"], summary["se"])]).pivot(
         index=["device", "strategy"], columns="step", values="cell").reset_index()
     wide.columns = ["device", "strategy", *[f"HV ratio @{s}" for s in wide.columns[2:]]]
+    extra = pd.concat(extras, ignore_index=True)
+    wide = wide.merge(extra, on=["device", "strategy"], how="left")
+    wide["answered from cache"] = [("" if not np.isfinite(v) else f"{v:.0f}") for v in wide["answered from cache"]]
+    wide["seconds per search"] = [f"{v:.1f}" for v in wide["seconds per search"]]
     lines += [f"{TABLE}: accuracy (`cifar10_valid_acc_200ep`) against measured latency, {args.seeds} seeds "
               f"(0..{args.seeds - 1}), budget {args.budget}, BO and RS in batches of {args.batch_size}. Each "
               "entry is the hypervolume of the search's evaluated architectures over the exact true front's "
               "(mean ± s.e.; 1 = the whole true front found). The reference point is the true front's nadir "
               "moved back by a tenth of its range (BoTorch's `infer_reference_point`), one per device, used "
-              "only for scoring: the searches infer theirs from what they evaluated. NSGA-II is Optuna's "
-              "`NSGAIISampler` with its defaults (population 50); a repeated or isomorphic proposal is answered "
-              "from a cache without counting against its budget.", "",
-              markdown_table(wide), "", "True fronts:", "", markdown_table(pd.DataFrame(fronts), floatfmt=".4g")]
+              "only for scoring: the searches infer theirs from what they evaluated. Peers (`optuna-nsga2`, "
+              "`optuna-nsga3`: Optuna's NSGA-II/III; `optuna-motpe`: Optuna's TPE on both objectives) run one "
+              "trial at a time with the settings of the peer protocol; a proposal whose canonical cell was already "
+              "evaluated is answered from a cache without counting against the budget (\"answered from cache\": "
+              "mean such proposals per search). Seconds per search: wall time on this shared machine.", ""]
+    if choice is not None:
+        lines += [choice.line(peer_names), ""]
+    lines += [markdown_table(wide), "", "True fronts:", "", markdown_table(pd.DataFrame(fronts), floatfmt=".4g")]
     write_section("device_pareto", "Better and lighter on a device: hypervolume ratio to the true front",
-                  "\n".join(lines))
+                  "\n".join(lines), packages=sorted({PEER_SPECS[n].library for n in peer_names}))
     print("\n".join(lines))
 
 
@@ -216,7 +219,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=5, help="architectures per step of every strategy")
     parser.add_argument("--devices", default=None)
     parser.add_argument("--jobs", type=int, default=1, help="pareto: seeds run in this many processes")
+    parser.add_argument("--strategies", default=",".join(["bo", "rs", *MO_PEERS]),
+                        help="pareto: ours (bo, rs, ...) and peers (" + ", ".join(MO_PEERS) + ")")
+    add_run_args(parser)
     args = parser.parse_args()
+    start_run(args.allow_dirty)
     if args.part == "pareto":
         args.budget, args.devices = args.budget or 150, args.devices or ",".join(DEVICE_SET)
         part_pareto(args)

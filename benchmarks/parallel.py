@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import markdown_table, save_frame, write_section  # noqa: E402
+from _report import add_run_args, markdown_table, save_frame, write_section, start_run  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "surrogate-nas")
 SEED_LINE = re.compile(r"trained (\d+) new \S+ architectures on \S+ in ([\d.]+)s \(([\d.]+)s of training\)")
@@ -199,7 +199,9 @@ def main() -> None:
     sm.add_argument("--workers", type=int, nargs="+", default=[1, 4, 8, 16])
     sm.add_argument("--threshold", type=float, default=0.1)
     sm.add_argument("--jobs", type=int, default=1, help="searches run in this many processes")
+    add_run_args(p)
     args = p.parse_args()
+    start_run(args.allow_dirty)
     live(args) if args.what == "live" else simulated(args)
 
 

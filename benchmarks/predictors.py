@@ -33,7 +33,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import markdown_table, save_frame, write_section  # noqa: E402
+from _report import add_run_args, markdown_table, save_frame, write_section, start_run  # noqa: E402
 
 from surrogate_nas.pipelines.compare import compare_predictors, score_split, split_train_test, summarize
 from surrogate_nas.predictors.registry import make_predictor
@@ -235,7 +235,9 @@ def main(argv=None) -> None:
     parser.add_argument("--sizes", default=None)
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--test-size", type=int, default=200)
+    add_run_args(parser)
     args = parser.parse_args(argv)
+    start_run(args.allow_dirty)
     sizes, names, seeds = PART_DEFAULTS[args.part]
     args.sizes, args.predictors = args.sizes or sizes, args.predictors or names
     args.seeds = args.seeds or seeds

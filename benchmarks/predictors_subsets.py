@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import save_frame, write_section  # noqa: E402
+from _report import add_run_args, save_frame, write_section, start_run  # noqa: E402
 
 from surrogate_nas.pipelines.compare import score_split, split_train_test
 from surrogate_nas.predictors.registry import make_predictor
@@ -125,7 +125,9 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", default="nb101-cifar10-subset,darts-cifar10-subset")
     parser.add_argument("--seeds", type=int, default=10)
+    add_run_args(parser)
     args = parser.parse_args(argv)
+    start_run(args.allow_dirty)
     torch.set_num_threads(1)
     df = pd.concat([run(load_benchmark(name), args.seeds) for name in args.tables.split(",")], ignore_index=True)
     save_frame(df, "predictors_subsets")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import markdown_table, save_frame, write_section  # noqa: E402
+from _report import add_run_args, markdown_table, save_frame, write_section, start_run  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "surrogate-nas")
 COMMANDS = {
@@ -42,7 +42,9 @@ def timed(args: list[str]) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=1)
+    add_run_args(p)
     args = p.parse_args()
+    start_run(args.allow_dirty)
     rows = [{"command": name, "repeat": r, "wall_s": timed(cmd)}
             for r in range(args.repeats) for name, cmd in COMMANDS.items()]
     df = pd.DataFrame(rows)

@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import markdown_table, save_frame, write_section  # noqa: E402
+from _report import add_run_args, markdown_table, save_frame, write_section, start_run  # noqa: E402
 
 from surrogate_nas.storage import open_store  # noqa: E402
 
@@ -66,7 +66,9 @@ def main() -> None:
     p.add_argument("--channels", type=int, default=16)
     p.add_argument("--cells", type=int, default=1)
     p.add_argument("--repeats", type=int, default=2)
+    add_run_args(p)
     args = p.parse_args()
+    start_run(args.allow_dirty)
     rows = [one_run(args, r, mlflow) for r in range(args.repeats) for mlflow in (True, False)]
     df = pd.DataFrame(rows)
     save_frame(df, "seed_throughput")

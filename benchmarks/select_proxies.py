@@ -30,7 +30,7 @@ import torch
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import markdown_table, save_frame, write_section  # noqa: E402
+from _report import add_run_args, markdown_table, save_frame, write_section, start_run  # noqa: E402
 
 from surrogate_nas.pipelines.compare import score_split, split_train_test
 from surrogate_nas.predictors.registry import make_predictor
@@ -115,7 +115,9 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--top", type=int, default=3, help="candidate sets confirmed with the GP")
+    add_run_args(parser)
     args = parser.parse_args(argv)
+    start_run(args.allow_dirty)
     torch.set_num_threads(1)
 
     c10 = load_benchmark("nb201-cifar10")
