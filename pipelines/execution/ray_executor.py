@@ -21,6 +21,9 @@ from surrogate_nas.pipelines.execution.executors import Completion, Executor
 from surrogate_nas.pipelines.execution.jobs import TrainingJob, run_training_job
 
 
+AUTH_MODE = "RAY_AUTH_MODE"
+
+
 def _ray_task(job: TrainingJob) -> tuple[object, str]:
     """Ray's side: train on the GPU this task was given (if any); return the result and the worker."""
     import ray
@@ -48,6 +51,10 @@ class RayExecutor(Executor):
         self._ray = ray
         self.slots = int(workers)
         self._owns = not ray.is_initialized() and not ray_address
+        # A local instance turns Ray's token authentication on by setting RAY_AUTH_MODE in this
+        # process's environment; it is put back on close, so what runs afterwards (a `ray start`
+        # cluster joined with --ray-address, say) sees the environment it was given.
+        self._auth_mode = os.environ.get(AUTH_MODE)
         if not ray.is_initialized():
             try:
                 if ray_address:
@@ -95,3 +102,8 @@ class RayExecutor(Executor):
         self._refs.clear()
         if self._owns and self._ray.is_initialized():
             self._ray.shutdown()
+        if self._owns:
+            if self._auth_mode is None:
+                os.environ.pop(AUTH_MODE, None)
+            else:
+                os.environ[AUTH_MODE] = self._auth_mode
