@@ -78,6 +78,7 @@ from surrogate_nas.pipelines.search.step_budget import StepPlan, plan_step
 from surrogate_nas.pipelines.search.strategies import bo_constraints
 from surrogate_nas.pipelines.search.strategies.base import Strategy
 from surrogate_nas.pipelines.search.surrogate_cache import SurrogateCache
+from surrogate_nas.pipelines.search.surrogates import resolve_surrogate
 
 ACQUISITIONS = ("logei", "ucb", "ts")
 SURROGATES = ("gp", "xgb")
@@ -109,7 +110,10 @@ class BayesianOptimization(Strategy):
 
     Args:
         space, objectives, seed: see :class:`.base.Strategy`.
-        surrogate: ``"gp"``, ``"xgb"``, or a callable ``(X, y) -> botorch Model``.
+        surrogate: ``"gp"``, ``"xgb"``, any predictor (a name, ``module:Class``, class or object:
+            fitted per objective and wrapped by :class:`..models.PredictorModel`, on its own
+            feature kind unless ``features`` says otherwise), or a callable
+            ``(X, y) -> botorch Model`` (see :mod:`..surrogates`).
         acquisition: ``"logei"``, ``"ucb"`` or ``"ts"`` (single objective).
         ref_point: hypervolume reference point ("maximise everything" space); the runner
             sets it (from the user or from what the search has evaluated); left None, it is
@@ -141,6 +145,8 @@ class BayesianOptimization(Strategy):
 
     name = "bo"
     multi_objective = True
+    models_constraints = True
+    search_options = ("surrogate", "acquisition", "step_seconds")
 
     def __init__(
         self,
@@ -173,8 +179,7 @@ class BayesianOptimization(Strategy):
         if self.constraints.modelled and acquisition != "logei" and not self.is_multi_objective:
             raise InputDataError(f"constraints on {', '.join(c.name for c in self.constraints.modelled)} are modelled, "
                                  f"which needs the logei acquisition, not {acquisition}")
-        if not callable(surrogate) and surrogate not in SURROGATES:
-            raise InputDataError(f"unknown surrogate {surrogate!r}; expected one of {', '.join(SURROGATES)}")
+        given, (surrogate, kind) = surrogate, resolve_surrogate(surrogate, self.space, surrogate_options)
         if acquisition not in ACQUISITIONS:
             raise InputDataError(f"unknown acquisition {acquisition!r}; expected one of {', '.join(ACQUISITIONS)}")
         if target_transform not in TRANSFORMS:
@@ -182,7 +187,7 @@ class BayesianOptimization(Strategy):
         if int(n_initial) < 2:
             raise InputDataError(f"n_initial must be >= 2 (a model needs two points), got {n_initial}")
         if features == "auto":
-            features = "default" if self.space.enumerate() is not None else "cheap"
+            features = kind or ("default" if self.space.enumerate() is not None else "cheap")
         self.space.parse_kind(features)  # validates the kind once, at the boundary
         self.surrogate, self.acquisition = surrogate, acquisition
         self.ref_point = ref_point
@@ -191,8 +196,8 @@ class BayesianOptimization(Strategy):
         self.pool_size, self.pool_parents, self.max_batch_size = int(pool_size), int(pool_parents), max_batch_size
         self.shortlist = int(shortlist)
         self.surrogate_options = dict(surrogate_options or {})
-        if isinstance(surrogate, str):
-            self.name = f"bo-{surrogate}"
+        if isinstance(given, str):
+            self.name = f"bo-{given}"
         self._onehot_columns = len(self.space.feature_names("onehot")) if self.space.parse_kind(features)[0] == "onehot" else 0
         self._listed: Sequence | None = None
         self._listed_X: torch.Tensor | None = None
