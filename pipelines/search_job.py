@@ -28,7 +28,13 @@ from surrogate_nas.pipelines.search.constraints import ConstraintSet
 from surrogate_nas.pipelines.search.evaluators import Evaluator, TabularEvaluator
 from surrogate_nas.pipelines.search.history import Trial
 from surrogate_nas.pipelines.search.runner import SearchTrace, StepInfo, run_search
-from surrogate_nas.pipelines.search.strategies import build_for_search, strategy_label, strategy_spec_of
+from surrogate_nas.pipelines.search.strategies import (
+    Strategy,
+    build_for_search,
+    check_strategy_object,
+    strategy_label,
+    strategy_spec_of,
+)
 from surrogate_nas.pipelines.search.surrogates import check_surrogate, surrogate_label
 from surrogate_nas.pipelines.trainer import DatabaseTrainer
 
@@ -122,7 +128,7 @@ class SearchSpec:
 
     @property
     def strategy_label(self) -> str:
-        name = strategy_label(self.strategy)
+        name = strategy_label(self.strategy)  # "bo" names its surrogate, as stored searches of earlier releases do
         return f"bo-{surrogate_label(self.surrogate)}" if name == "bo" else name
 
     def search_space(self):
@@ -164,7 +170,7 @@ class SearchSpec:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         for k in _IDENTITY_EXCLUDED:
             d.pop(k)
-        d["strategy"], d["surrogate"] = strategy_label(self.strategy), surrogate_label(self.surrogate)
+        d["strategy"], d["surrogate"] = strategy_label(self.strategy), surrogate_label(self.surrogate, short=False)
         d["objectives"] = list(self.objectives)
         d["constraints"] = list(self.constraints)
         d["space"] = self.search_space().name
@@ -414,6 +420,8 @@ class SearchJob:
     def _check_strategy(self, table: BenchmarkTable | None) -> None:
         """The strategy can search these objectives at these fidelities (before anything is stored)."""
         spec, registered, name = self.spec, self.spec.strategy_spec(), strategy_label(self.spec.strategy)
+        if isinstance(spec.strategy, Strategy):
+            check_strategy_object(spec.strategy, self.space, self.objectives, spec.seed, self.terms.constraints)
         if len(self.objectives) > 1 and not registered.multi_objective:
             raise InputDataError(f"strategy {name!r} is single-objective; got {len(self.objectives)} "
                                  "objectives")

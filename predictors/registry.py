@@ -182,11 +182,15 @@ def expand_names(names: list) -> list:
     return list(dict.fromkeys(out))
 
 
-def predictor_label(predictor) -> str:
-    """How a predictor given by name, ``module:Class``, class or object is called in results."""
+def predictor_label(predictor, short: bool = False) -> str:
+    """How a predictor given by name, ``module:Class``, class or object is called in results: its name,
+    the reference as written, or for an object its ``repr`` with the hyper-parameters (``short``: its
+    class's ``name``, else the class name)."""
     if isinstance(predictor, str):
         text = predictor.strip()
         return text.lower() if text in PREDICTOR_PLUGINS else text
+    if not short and not isinstance(predictor, type) and hasattr(predictor, "get_params"):
+        return repr(predictor)
     name = getattr(predictor, "name", None)
     if isinstance(name, str) and name and name != Predictor.name:
         return name

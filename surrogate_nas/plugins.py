@@ -170,11 +170,14 @@ class Registry(Generic[T]):
             raise InputDataError(f"{self.kind} {key!r} is built in; register yours under another name")
         if key in self._registered and not replace:
             raise InputDataError(f"{self.kind} {key!r} is already registered; pass replace=True to replace it")
+        self.unregister(key)
         self._registered[key] = obj
 
     def unregister(self, name: str) -> None:
         """Forget a name registered in this process (nothing happens if it was not)."""
-        self._registered.pop(_key(name), None)
+        key = _key(name)
+        self._registered.pop(key, None)
+        self._made = {k: v for k, v in self._made.items() if not (k[0] == key and k[1][0] == "registered")}
 
     # -- listing (nothing is imported) ---------------------------------------------------------
     def entries(self) -> list[Entry]:
@@ -262,7 +265,7 @@ class Registry(Generic[T]):
                 raw = import_object(reference, self.kind)
                 self._made[(None, reference)] = self._made_by_user(raw, reference)
             return self._made[(None, reference)]
-        return self._made_by_user(value, type(value).__name__)
+        return self._made_by_user(value, getattr(value, "__name__", type(value).__name__))
 
     def _made_by_user(self, raw: Any, label: str) -> T:
         try:
@@ -311,6 +314,8 @@ class Registry(Generic[T]):
                 same = found.setdefault(_key(point.name), [])
                 if all(p.value != point.value for p in same):
                     same.append(point)
+            for same in found.values():
+                same.sort(key=lambda p: (_dist_name(p), p.value))
             self._scan, self._scan_key = found, key
         return self._scan
 
@@ -337,13 +342,5 @@ def _ep_origin(point) -> str:
     return f"{_dist_name(point)}: {point.value}"
 
 
-def source_of(registry: Registry, name: str) -> str:
-    """``built-in``, ``registered`` or ``plug-in (package version)`` for a listed name."""
-    for entry in registry.entries():
-        if entry.name == _key(name):
-            return entry.source if entry.source != "plug-in" else f"plug-in ({entry.origin.split(':')[0]})"
-    return "?"
-
-
 __all__ = ["GROUPS", "Entry", "PluginError", "Registry", "accepted_keywords", "call_with_accepted",
-           "current_folder_on_path", "import_object", "is_reference", "source_of"]
+           "current_folder_on_path", "import_object", "is_reference"]

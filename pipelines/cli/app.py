@@ -67,7 +67,7 @@ builder_option = click.option(
 )
 
 
-def plugin_name(registry: str, extra: tuple[str, ...] = ()):
+def plugin_name(registry: str, extra: tuple[str, ...] = (), what: str | None = None):
     """A click callback accepting a name of the registry at ``registry`` (``module:ATTRIBUTE``, imported when
     the command runs, so installed plug-ins count and nothing is frozen at import), a ``module:Name``
     reference, or one of ``extra``; anything else is a bad parameter listing what is installed."""
@@ -82,8 +82,8 @@ def plugin_name(registry: str, extra: tuple[str, ...] = ()):
         found = getattr(importlib.import_module(module), attribute)
         if value.strip().lower() in extra or value in found or is_reference(value):
             return value
-        more = f"{', '.join(extra)}, " if extra else ""
-        raise click.BadParameter(f"unknown {found.kind} {value!r}; expected {more}{found.describe_choices()}")
+        more = "".join(f"{e}, " for e in extra if e not in found)
+        raise click.BadParameter(f"unknown {what or found.kind} {value!r}; expected {more}{found.describe_choices()}")
     return check
 
 

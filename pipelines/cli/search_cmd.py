@@ -27,10 +27,10 @@ _PREDICTORS = "surrogate_nas.predictors.registry:PREDICTOR_PLUGINS"
 
 @cli.command("search")
 @click.option("--benchmark", required=True,
-              help="Live training on digits, cifar10, a folder of images or a .npz file; or a table: a named one "
-                   "(nb201-cifar10, ...), a CSV, or db[:DATASET].")
-@space_option(None, "Search space: a registered one or a .json/.yaml file of choices (default: the named "
-                    "table's own, else nb201).")
+              help="Live training on digits, cifar10, a dataset plug-in, a folder of images or a .npz file; or a "
+                   "table: a named one (nb201-cifar10, ...), a CSV, or db[:DATASET].")
+@space_option(None, "Search space: a named one (`surrogate-nas spaces`), a .json/.yaml file of choices or "
+                    "module:Name (default: the named table's own, else nb201).")
 @builder_option
 @click.option("--metric", default=None, help="Target column of a table (default: the table's own).")
 @click.option("--minimize", is_flag=True, help="Smaller values of the table's target are better.")
@@ -44,7 +44,7 @@ _PREDICTORS = "surrogate_nas.predictors.registry:PREDICTOR_PLUGINS"
                    "the rest.")
 @click.option("--eta", type=click.FloatRange(min=1, min_open=True), default=3.0, show_default=True,
               help="Multi-fidelity: promote the best 1/eta of a rung; live rungs are epochs/eta^k.")
-@click.option("--surrogate", default="gp", show_default=True, callback=plugin_name(_PREDICTORS, ("gp",)),
+@click.option("--surrogate", default="gp", show_default=True, callback=plugin_name(_PREDICTORS, ("gp",), "surrogate"),
               help="BO's model: gp, xgb or any predictor (`surrogate-nas predictors`, plug-ins included) or "
                    "module:Class.")
 @click.option("--acquisition", type=click.Choice(["logei", "ucb", "ts"]), default="logei", show_default=True,

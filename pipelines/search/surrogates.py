@@ -70,7 +70,7 @@ def resolve_surrogate(surrogate, space, options: dict | None = None) -> tuple[st
     kind = spec.features
     if space.enumerate() is None:
         kind = "+".join("cheap" if part.strip() == "default" else part for part in kind.split("+"))
-    return PredictorSurrogate(spec, space, options, predictor_label(surrogate)), kind
+    return PredictorSurrogate(spec, space, options, predictor_label(surrogate, short=True)), kind
 
 
 def check_surrogate(surrogate) -> None:
@@ -87,12 +87,13 @@ def check_surrogate(surrogate) -> None:
     PREDICTOR_PLUGINS.resolve(surrogate)
 
 
-def surrogate_label(surrogate) -> str:
-    """What a search calls its surrogate: a name, ``module:Class`` as written, or the predictor's class."""
+def surrogate_label(surrogate, short: bool = True) -> str:
+    """What a search calls its surrogate: a name, ``module:Class`` as written, a predictor's ``name``
+    (not ``short``: an object's ``repr``, with its hyper-parameters), or a function's name."""
     if isinstance(surrogate, str):
         return surrogate.strip().lower() if ":" not in surrogate else surrogate.strip()
     from surrogate_nas.predictors.registry import predictor_label
 
     if callable(surrogate) and not isinstance(surrogate, type) and not hasattr(surrogate, "predict"):
         return getattr(surrogate, "__qualname__", type(surrogate).__name__)
-    return predictor_label(surrogate)
+    return predictor_label(surrogate, short)

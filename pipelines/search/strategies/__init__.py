@@ -213,6 +213,18 @@ def build_for_search(strategy, space, objectives, seed: int, constraints=None, *
         spec = resolve_strategy(strategy)
         taken = {k: v for k, v in search_options.items() if k in spec.search_options}
         return spec.build(space, objectives, seed, constraints, **taken)
+    strategy.objectives = check_strategy_object(strategy, space, objectives, seed, constraints)
+    return strategy
+
+
+def check_strategy_object(strategy: Strategy, space, objectives, seed: int, constraints=None) -> tuple:
+    """Refuse a strategy object that does not fit a search (see :func:`build_for_search`); returns the
+    objectives it is to optimise.
+
+    Raises:
+        InputDataError: it was told trials, searches another space, has another seed, the search has
+            constraints, or it optimises other objectives.
+    """
     label = strategy_label(strategy)
     if strategy.history:
         raise InputDataError(f"the strategy object {label} has been told {len(strategy.history)} trials; pass a fresh "
@@ -230,11 +242,11 @@ def build_for_search(strategy, space, objectives, seed: int, constraints=None, *
     if strategy.objectives == DEFAULT_OBJECTIVES:
         if len(wanted) > 1 and not strategy.multi_objective:
             raise InputDataError(f"strategy {label!r} is single-objective; got {len(wanted)} objectives")
-        strategy.objectives = wanted
-    elif strategy.objectives != wanted:
+        return wanted
+    if strategy.objectives != wanted:
         raise InputDataError(f"the strategy object {label} optimises {', '.join(map(str, strategy.objectives))}; the "
                              f"search {', '.join(map(str, wanted))}: build it without objectives or with these")
-    return strategy
+    return wanted
 
 
 def make_strategy(name, space, objectives=None, seed: int = 0, constraints=None, **options) -> Strategy:
@@ -259,4 +271,5 @@ def make_strategy(name, space, objectives=None, seed: int = 0, constraints=None,
 
 
 __all__ = ["SEARCH_OPTIONS", "STRATEGIES", "STRATEGY_PLUGINS", "Strategy", "StrategySpec", "build_for_search",
+           "check_strategy_object",
            "make_strategy", "register_strategy", "resolve_strategy", "strategy_label", "strategy_spec_of"]
