@@ -29,7 +29,12 @@ import pandas as pd  # noqa: E402
 
 from surrogate_nas.errors import FitError, InputDataError  # noqa: E402
 from surrogate_nas.predictors.metrics import evaluate_predictions  # noqa: E402
-from surrogate_nas.predictors.registry import PREDICTOR_PLUGINS, expand_names, make_predictor, predictor_label  # noqa: E402
+from surrogate_nas.predictors.registry import (  # noqa: E402
+    PREDICTOR_PLUGINS,
+    expand_names,
+    make_predictor,
+    predictor_label,
+)
 from surrogate_nas.tables import BenchmarkTable  # noqa: E402
 
 METRICS: tuple[str, ...] = (

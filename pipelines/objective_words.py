@@ -2,11 +2,12 @@
 
 A word names a quantity: ``accuracy``; ``params`` or ``flops`` (on a table: its size column, or
 counted on the reference network of the table's space when the space builds networks, e.g. a
-space of choices with a builder); a table column (``COLUMN:min``); a device's measured latency, ``latency@DEVICE`` for a setting of ``surrogate-nas devices``
-(a column of the NAS-Bench-201 tables, looked up by cell for live NB-201 searches and
-user tables of NB-201 cells); or ``latency@MODEL``, a latency model made by
-``surrogate-nas fit --target latency`` (its saved name or its ``.zip`` file), predicted for
-every architecture. Latency is minimised unless the word says ``:max``.
+space of choices with a builder); a table column (``COLUMN:min``); a device's measured latency,
+``latency@DEVICE`` for a setting of ``surrogate-nas devices`` (a column of the NAS-Bench-201
+tables, looked up by cell for live NB-201 searches and user tables of NB-201 cells); or
+``latency@MODEL``, a latency model made by ``surrogate-nas fit --target latency`` (its saved
+name or its ``.zip`` file), predicted for every architecture. Latency is minimised unless the
+word says ``:max``.
 
 Quantities that are not table columns or live measurements come back as
 :class:`~.search.evaluators.ArchMetric` values, which the evaluator adds to every
