@@ -5,9 +5,11 @@
     ...                               budget=20, mlflow=False, db="sqlite:///:memory:")  # doctest: +SKIP
     >>> result.best.arch  # doctest: +SKIP
 
-Every function takes the same choices as its command: a space (a registered name, a
-JSON/YAML file of choices, or a :class:`~surrogate_nas.spaces.SearchSpace`), a dataset
-(``digits``, ``cifar10``, a folder of images, a ``.npz`` file) or a benchmark table, and
+Every function takes the same choices as its command: a space (a name, a JSON/YAML file of
+choices, ``module:Name`` or a :class:`~surrogate_nas.spaces.SearchSpace`), a dataset
+(``digits``, ``cifar10``, a dataset plug-in, a folder of images, a ``.npz`` file) or a benchmark
+table; strategies, surrogates, predictors and executors by name (plug-ins included, see
+:mod:`surrogate_nas.plugins`), ``module:Name`` or as objects; and
 stores what it trains in the architecture database (``db``, default ``$SURROGATE_NAS_DB``
 or ``./surrogate-nas.db``) and MLflow (``mlflow=False`` to skip it).
 """
@@ -75,7 +77,7 @@ def search(
     dataset: str | None = None,
     benchmark: str | None = None,
     *,
-    strategy: str = "bo",
+    strategy="bo",
     budget: int = 20,
     objectives: Sequence[str] = ("accuracy",),
     constraints: Sequence[str] = (),
@@ -97,13 +99,13 @@ def search(
     image_size: int | None = None,
     data_dir: str | None = None,
     device: str = "auto",
-    surrogate: str = "gp",
+    surrogate="gp",
     acquisition: str = "logei",
     step_seconds: float | None = 3.0,
     wall_clock_s: float | None = None,
     ref_point: Sequence[float] | None = None,
     workers: int = 1,
-    executor: str | None = None,
+    executor=None,
     cpus_per_trial: float = 1.0,
     gpus_per_trial: float = 0.0,
     ray_address: str | None = None,
@@ -135,6 +137,14 @@ def search(
     Bayesian-optimisation step (the surrogate and shortlist it can afford; ``None``: the
     classic step whatever it costs). ``on_activity`` hears what a slow step is doing,
     ``on_notice`` a step that took noticeably longer than the one before.
+
+    ``strategy`` is a name (``bo``, ``rs``, ..., or a plug-in's), ``module:Class``, a
+    :class:`~surrogate_nas.pipelines.search.Strategy` subclass, or a fresh strategy object
+    (built for ``space`` with ``seed``; without objectives it is given the search's).
+    ``surrogate`` (read by strategies that take it, BO's) is ``gp``, ``xgb``, any predictor by
+    name or ``module:Class``, a predictor object (a fresh copy is fitted per objective and step),
+    or a function ``(X, y) -> botorch Model``. ``executor`` is a name, ``module:Class`` or an
+    :class:`~surrogate_nas.pipelines.execution.executors.Executor` object.
     See :class:`~surrogate_nas.pipelines.search_job.SearchSpec` for the rest.
 
     Raises:
@@ -150,7 +160,8 @@ def search(
     if dataset is not None and not is_dataset(dataset):
         DatasetSpec(dataset).kind  # raises the dataset error that says what was expected
     if not isinstance(space, (str, SearchSpace)):
-        raise InputDataError(f"space must be a name, a .json/.yaml file or a SearchSpace, got {type(space).__name__}")
+        raise InputDataError(f"space must be a name, a .json/.yaml file, module:Name or a SearchSpace, got "
+                             f"{type(space).__name__}")
     if isinstance(space, str) and callable(builder):
         space = get_space(space, builder)  # a builder function: the space object carries it
     spec = SearchSpec(
@@ -194,7 +205,7 @@ class SeedJob:
     tracker: object
     run_name: str = "seed"
     workers: int = 1
-    executor: str | None = None
+    executor: object = None
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0
     ray_address: str | None = None
@@ -232,7 +243,7 @@ def prepare_seed(
     mlflow: bool = True,
     run_name: str = "seed",
     workers: int = 1,
-    executor: str | None = None,
+    executor=None,
     cpus_per_trial: float = 1.0,
     gpus_per_trial: float = 0.0,
     ray_address: str | None = None,
@@ -282,7 +293,7 @@ def seed(space: str | SearchSpace = "nb201", dataset: str = "digits", n: int = 8
 
 def compare(
     benchmark: str,
-    predictors: Sequence[str] = ("xgb", "gp", "rf", "params", "mean"),
+    predictors: Sequence = ("xgb", "gp", "rf", "params", "mean"),
     train_sizes: Sequence[int] = (56, 135, 500),
     seeds: int = 5,
     test_size: int | str = "auto",
@@ -294,6 +305,9 @@ def compare(
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Compare predictors on a table (named, a CSV of ``space``'s architectures, or ``db[:DATASET]``).
+
+    ``predictors`` are names (plug-ins included, ``"all"`` for every named one), ``module:Class``
+    references or predictor objects (each split fits a fresh copy).
 
     Returns:
         One row per (predictor, train size, seed); see

@@ -29,7 +29,12 @@ import pandas as pd  # noqa: E402
 
 from surrogate_nas.errors import FitError, InputDataError  # noqa: E402
 from surrogate_nas.predictors.metrics import evaluate_predictions  # noqa: E402
-from surrogate_nas.predictors.registry import PREDICTORS, expand_names, make_predictor  # noqa: E402
+from surrogate_nas.predictors.registry import (  # noqa: E402
+    PREDICTOR_PLUGINS,
+    expand_names,
+    make_predictor,
+    predictor_label,
+)
 from surrogate_nas.tables import BenchmarkTable  # noqa: E402
 
 METRICS: tuple[str, ...] = (
@@ -102,8 +107,8 @@ def compare_predictors(
 
     Args:
         table: Architectures and their target (``table.target``).
-        predictors: Names from :data:`~surrogate_nas.predictors.registry.PREDICTORS`; ``"all"``
-            stands for every one of them.
+        predictors: Predictors by name (built-in, registered or installed plug-ins, or
+            ``module:Class``) or as objects; ``"all"`` stands for every named one.
         train_sizes: Training-set sizes ``n``.
         seeds: Number of random splits per size (seeds ``0..seeds-1``).
         test_size: Test architectures per split: a count, ``"all"`` (every architecture
@@ -127,8 +132,7 @@ def compare_predictors(
     """
     predictors = expand_names(list(predictors))
     for name in predictors:
-        if name not in PREDICTORS:
-            raise InputDataError(f"unknown predictor {name!r}; expected one of {', '.join(PREDICTORS)}")
+        PREDICTOR_PLUGINS.resolve(name)  # an unknown name fails here, listing what is installed
     if not predictors or not train_sizes:
         raise InputDataError("give at least one predictor and one train size")
     test_size = check_test_size(test_size)
@@ -162,14 +166,15 @@ def compare_predictors(
                     block = space.features(archs, kind)
                     features[kind] = block if prior is None else np.hstack([block, prior])
                 X = features[kind]
-                if "random_state" in predictor.get_params():
+                if hasattr(predictor, "get_params") and "random_state" in predictor.get_params():
                     predictor.set_params(random_state=seed)
-                row = {"predictor": name, "train_size": int(n), "seed": seed, "test_size": len(test)}
+                row = {"predictor": predictor_label(name), "train_size": int(n), "seed": seed,
+                       "test_size": len(test)}
                 rows.append({**row, **score_split(predictor, X, y, train, test)})
                 if progress is not None:
                     done = rows[-1]
-                    progress(f"{name} n={n} seed={seed}: " + (f"tau={done['kendall_tau']:.3f}" if done["status"] == "ok"
-                                                            else f"failed ({done['message']})"))
+                    progress(f"{row['predictor']} n={n} seed={seed}: " + (
+                        f"tau={done['kendall_tau']:.3f}" if done["status"] == "ok" else f"failed ({done['message']})"))
     return pd.DataFrame(rows, columns=["predictor", "train_size", "seed", "test_size", "status", "message", *METRICS])
 
 

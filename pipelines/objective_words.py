@@ -1,11 +1,13 @@
 """What ``--objectives`` and ``--constraint`` words mean, for a table or for live training.
 
-A word names a quantity: ``accuracy``; ``params``; a table column (``COLUMN:min``); a
-device's measured latency, ``latency@DEVICE`` for a setting of ``surrogate-nas devices``
-(a column of the NAS-Bench-201 tables, looked up by cell for live NB-201 searches and
-user tables of NB-201 cells); or ``latency@MODEL``, a latency model made by
-``surrogate-nas fit --target latency`` (its saved name or its ``.zip`` file), predicted for
-every architecture. Latency is minimised unless the word says ``:max``.
+A word names a quantity: ``accuracy``; ``params`` or ``flops`` (on a table: its size column, or
+counted on the reference network of the table's space when the space builds networks, e.g. a
+space of choices with a builder); a table column (``COLUMN:min``); a device's measured latency,
+``latency@DEVICE`` for a setting of ``surrogate-nas devices`` (a column of the NAS-Bench-201
+tables, looked up by cell for live NB-201 searches and user tables of NB-201 cells); or
+``latency@MODEL``, a latency model made by ``surrogate-nas fit --target latency`` (its saved
+name or its ``.zip`` file), predicted for every architecture. Latency is minimised unless the
+word says ``:max``.
 
 Quantities that are not table columns or live measurements come back as
 :class:`~.search.evaluators.ArchMetric` values, which the evaluator adds to every
@@ -18,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.search.constraints import Constraint, split_constraint
@@ -122,8 +126,30 @@ def _quantity(name: str, table: BenchmarkTable | None, space, what: str) -> tupl
         return Objective(table.size_column, False), None
     if name in table.numeric_columns:
         return (Objective(name, True) if what == "constraint" else None), None
+    counted = space is not None and getattr(space, "has_network", False)
+    if name in COUNTED and counted:
+        return Objective(name, False), counted_metric(name, space)
+    words = "accuracy, params, flops, latency@DEVICE" if counted else "accuracy, params, latency@DEVICE"
     raise InputDataError(f"{what} {name!r} matches no column of {table.name}; columns: "
-                         f"{', '.join(table.numeric_columns)} (or accuracy, params, latency@DEVICE)")
+                         f"{', '.join(table.numeric_columns)} (or {words})")
+
+
+COUNTED = ("params", "flops")
+"""Words a space that builds networks counts for any architecture (tables without such columns)."""
+
+
+def counted_metric(name: str, space) -> ArchMetric:
+    """``params`` or ``flops`` of each architecture's reference network (the space's
+    ``reference_network`` for its ``reference_input`` and ``reference_classes``), as the ``cost``
+    features count them."""
+    index = COUNTED.index(name)
+
+    def compute(archs):
+        return np.array([space.reference_cost(a)[index] for a in archs], dtype=np.float64)
+
+    shape = "x".join(map(str, space.reference_input))
+    return ArchMetric(name, compute, f"{name} of the {space.name} space's reference network "
+                                     f"({shape} inputs, {space.reference_classes} classes)")
 
 
 def _latency(target: str, table: BenchmarkTable | None, space) -> tuple[Objective, ArchMetric | None]:

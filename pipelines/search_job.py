@@ -28,7 +28,14 @@ from surrogate_nas.pipelines.search.constraints import ConstraintSet
 from surrogate_nas.pipelines.search.evaluators import Evaluator, TabularEvaluator
 from surrogate_nas.pipelines.search.history import Trial
 from surrogate_nas.pipelines.search.runner import SearchTrace, StepInfo, run_search
-from surrogate_nas.pipelines.search.strategies import STRATEGIES, make_strategy
+from surrogate_nas.pipelines.search.strategies import (
+    Strategy,
+    build_for_search,
+    check_strategy_object,
+    strategy_label,
+    strategy_spec_of,
+)
+from surrogate_nas.pipelines.search.bo.resolve import check_surrogate, surrogate_label
 from surrogate_nas.pipelines.trainer import DatabaseTrainer
 
 _TRIAL_FIELDS = ("value", "test_value", "cost_s", "status", "message")
@@ -46,15 +53,17 @@ class SearchSpec:
     ``max_cost_s``, ``step_seconds``, ``data_dir``, ``device``, ``builder`` (part of the space's
     identity) and how evaluations run must match to resume it.
 
-    ``benchmark`` is a dataset for live training (``digits``, ``cifar10``, an image folder, a
-    ``.npz`` file) or a table (a named one, a CSV, ``db[:DATASET]``); ``space`` a registered
-    space or a JSON/YAML file of choices (with ``builder``, ``module:function``).
+    ``benchmark`` is a dataset for live training (``digits``, ``cifar10``, a dataset plug-in, an
+    image folder, a ``.npz`` file) or a table (a named one, a CSV, ``db[:DATASET]``); ``space`` a
+    named space, a JSON/YAML file of choices (with ``builder``, ``module:function``) or a space.
+    ``strategy``, ``surrogate`` and ``executor`` are names (plug-ins included), ``module:Name``
+    or objects; the search stores their names (:func:`.search.strategies.strategy_label`).
     """
 
     benchmark: str
     space: str | SearchSpace = DEFAULT_SPACE
-    strategy: str = "bo"
-    surrogate: str = "gp"
+    strategy: object = "bo"
+    surrogate: object = "gp"
     acquisition: str = "logei"
     metric: str | None = None
     objectives: tuple[str, ...] = ("accuracy",)
@@ -84,15 +93,15 @@ class SearchSpec:
     device: str = "auto"
     # how evaluations run (not part of what the search is)
     workers: int = 1
-    executor: str | None = None
+    executor: object = None
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0
     ray_address: str | None = None
     max_retries: int = 1
 
     def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise InputDataError(f"unknown strategy {self.strategy!r}; expected one of {', '.join(STRATEGIES)}")
+        if "surrogate" in self.strategy_spec().search_options:
+            check_surrogate(self.surrogate)
         if self.budget < 1 or self.batch_size < 1 or self.workers < 1 or self.max_retries < 0:
             raise InputDataError("budget, batch size and workers must be >= 1, max retries >= 0")
         if not self.objectives:
@@ -113,9 +122,14 @@ class SearchSpec:
     def live(self) -> bool:
         return is_dataset(self.benchmark)
 
+    def strategy_spec(self):
+        """The strategy's :class:`~.search.strategies.StrategySpec` (capabilities, search options)."""
+        return strategy_spec_of(self.strategy)
+
     @property
     def strategy_label(self) -> str:
-        return f"bo-{self.surrogate}" if self.strategy == "bo" else self.strategy
+        name = strategy_label(self.strategy)  # "bo" names its surrogate, as stored searches of earlier releases do
+        return f"bo-{surrogate_label(self.surrogate)}" if name == "bo" else name
 
     def search_space(self):
         return get_space(self.space, self.builder)
@@ -156,6 +170,7 @@ class SearchSpec:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         for k in _IDENTITY_EXCLUDED:
             d.pop(k)
+        d["strategy"], d["surrogate"] = strategy_label(self.strategy), surrogate_label(self.surrogate, short=False)
         d["objectives"] = list(self.objectives)
         d["constraints"] = list(self.constraints)
         d["space"] = self.search_space().name
@@ -307,13 +322,10 @@ class SearchJob:
         evaluator = None
         try:
             evaluator, backend, warm = self._evaluator(recorder, {t.key for t in done})
-            strategy_options = ({"surrogate": spec.surrogate, "acquisition": spec.acquisition,
-                                 "step_seconds": spec.step_seconds} if spec.strategy in ("bo", "mf-bo") else {})
-            if STRATEGIES[spec.strategy].multi_fidelity:
-                strategy_options["eta"] = spec.eta
             constraints = ConstraintSet(self.terms.constraints, evaluator.known())
-            strategy = make_strategy(spec.strategy, self.space, objectives=self.objectives, seed=spec.seed,
-                                     constraints=constraints, **strategy_options)
+            strategy = build_for_search(spec.strategy, self.space, self.objectives, spec.seed, constraints,
+                                        surrogate=spec.surrogate, acquisition=spec.acquisition,
+                                        step_seconds=spec.step_seconds, eta=spec.eta)
             trace = run_search(strategy, evaluator, budget=spec.budget + len(warm), wall_clock_s=spec.wall_clock_s,
                                batch_size=spec.batch_size, objectives=self.objectives, initial=warm, replay=done,
                                callback=recorder, ref_point=recorder.ref_point, backend=backend,
@@ -407,14 +419,16 @@ class SearchJob:
 
     def _check_strategy(self, table: BenchmarkTable | None) -> None:
         """The strategy can search these objectives at these fidelities (before anything is stored)."""
-        spec, registered = self.spec, STRATEGIES[self.spec.strategy]
+        spec, registered, name = self.spec, self.spec.strategy_spec(), strategy_label(self.spec.strategy)
+        if isinstance(spec.strategy, Strategy):
+            check_strategy_object(spec.strategy, self.space, self.objectives, spec.seed, self.terms.constraints)
         if len(self.objectives) > 1 and not registered.multi_objective:
-            raise InputDataError(f"strategy {spec.strategy!r} is single-objective; got {len(self.objectives)} "
+            raise InputDataError(f"strategy {name!r} is single-objective; got {len(self.objectives)} "
                                  "objectives")
         several = len(table.fidelities) > 1 if table is not None else spec.train_config().epochs > 1
         if registered.multi_fidelity and not several:
             raise InputDataError(
-                f"strategy {spec.strategy!r} needs several fidelities: a table with fidelity columns (the NB-201 "
+                f"strategy {name!r} needs several fidelities: a table with fidelity columns (the NB-201 "
                 "tables, or --fidelity-columns) or a live search over more than one epoch (--epochs)")
 
     def _drop_checkpoints(self, search_id: int) -> None:

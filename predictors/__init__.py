@@ -23,7 +23,9 @@ _EXPORTS = {
     "ProxyPredictor": "baselines",
     "MeanPredictor": "baselines",
     "PREDICTORS": "registry",
+    "PREDICTOR_PLUGINS": "registry",
     "make_predictor": "registry",
+    "register_predictor": "registry",
     "evaluate_predictions": "metrics",
 }
 

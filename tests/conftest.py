@@ -4,6 +4,11 @@ The CLI is tested in-process (:func:`run_cli` calls ``main(argv)``): a new Pytho
 costs seconds of torch and MLflow start-up. A few end-to-end tests, marked ``slow``, start
 the real console script (:func:`run_process`) to kill it, run it concurrently or serve the UI.
 
+``example_plugin`` makes the example plug-in package (``examples/surrogate_nas_example_plugin``)
+installed for one test: its entry points are a ``.dist-info`` folder written once per session
+(``tests/plugin_dist.py``; milliseconds, where ``pip install`` takes seconds and changes the venv),
+put on ``sys.path`` with the package's folder while the test runs.
+
 ``postgres_server`` starts one throwaway PostgreSQL server per session (``tests/pgserver.py``)
 and ``postgres_url`` gives each test a fresh database on it. Where no server can be started
 they skip with the reason, unless ``SURROGATE_NAS_REQUIRE_POSTGRES=1`` (set by ``.ci/run``
@@ -71,6 +76,27 @@ def postgres_url(postgres_server, request) -> str:
     """The URL of a new, empty database on the session's PostgreSQL server."""
     name = re.sub(r"\W+", "_", request.node.name).lower()[:40]
     return postgres_server.create_database(f"t{next(_databases)}_{name}")
+
+
+@pytest.fixture(scope="session")
+def example_plugin_site(tmp_path_factory) -> Path:
+    """A folder holding the example plug-in's ``.dist-info`` (written once per session)."""
+    pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11's tomllib")
+    from plugin_dist import example_entry_points, write_dist_info
+
+    site = tmp_path_factory.mktemp("plugin-site")
+    write_dist_info(site, *example_entry_points())
+    return site
+
+
+@pytest.fixture
+def example_plugin(example_plugin_site, monkeypatch):
+    """The example plug-in package, installed for this test (entry points and modules on ``sys.path``)."""
+    from plugin_dist import EXAMPLE
+
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    monkeypatch.syspath_prepend(str(example_plugin_site))
+    return EXAMPLE
 
 
 @dataclass(frozen=True)

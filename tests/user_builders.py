@@ -15,3 +15,12 @@ def tiny_cnn(choices: dict, input_shape, num_classes: int) -> nn.Module:
 
 def not_a_module(choices: dict, input_shape, num_classes: int):
     return "a string"
+
+
+def tiny_mlp(choices: dict, input_shape, num_classes: int) -> nn.Module:
+    """An MLP over the flattened input: ``depth`` layers of ``width`` units (no convolution, any input size)."""
+    layers, features = [nn.Flatten()], input_shape[0] * input_shape[1] * input_shape[2]
+    for _ in range(int(choices["depth"])):
+        layers += [nn.Linear(features, int(choices["width"])), nn.Tanh() if choices["act"] == "tanh" else nn.ReLU()]
+        features = int(choices["width"])
+    return nn.Sequential(*layers, nn.Linear(features, num_classes))

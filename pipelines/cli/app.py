@@ -51,19 +51,40 @@ stale_after_option = click.option(
 
 
 def space_option(default: str | None = "nb201", help_text: str | None = None):
-    """``--space NAME|FILE``: a registered search space or a JSON/YAML file of choices."""
+    """``--space NAME|FILE|MODULE:NAME``: a named search space (plug-ins included), a JSON/YAML file of
+    choices, or ``module:Name`` imported from the current folder."""
     return click.option(
         "--space", default=default, show_default=default is not None,
-        help=help_text or "Search space: a registered one (see `surrogate-nas spaces`) or a .json/.yaml file "
-                          "mapping each choice to its options.",
+        help=help_text or "Search space: a named one (see `surrogate-nas spaces`), a .json/.yaml file "
+                          "mapping each choice to its options, or module:Name (from the current folder).",
     )
 
 
 builder_option = click.option(
     "--builder", default=None, metavar="MODULE:FUNCTION",
     help="For a --space file: the function (choices, input_shape, num_classes) -> torch.nn.Module building its "
-         "networks.",
+         "networks (a module of the current folder, or an installed one).",
 )
+
+
+def plugin_name(registry: str, extra: tuple[str, ...] = (), what: str | None = None):
+    """A click callback accepting a name of the registry at ``registry`` (``module:ATTRIBUTE``, imported when
+    the command runs, so installed plug-ins count and nothing is frozen at import), a ``module:Name``
+    reference, or one of ``extra``; anything else is a bad parameter listing what is installed."""
+    def check(ctx, param, value):
+        if value is None:
+            return None
+        import importlib
+
+        from surrogate_nas.plugins import is_reference
+
+        module, _, attribute = registry.partition(":")
+        found = getattr(importlib.import_module(module), attribute)
+        if value.strip().lower() in extra or value in found or is_reference(value):
+            return value
+        more = "".join(f"{e}, " for e in extra if e not in found)
+        raise click.BadParameter(f"unknown {what or found.kind} {value!r}; expected {more}{found.describe_choices()}")
+    return check
 
 
 def execution_options(command):
@@ -72,9 +93,11 @@ def execution_options(command):
         click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Trainings at once. A search then runs asynchronously: a free worker gets the next "
                           "suggestion at once (on a table: simulated on its cost clock)."),
-        click.option("--executor", type=click.Choice(["inprocess", "local", "ray"]), default=None,
-                     help="Where trainings run: this process, local worker processes (the default for --workers > 1) "
-                          "or Ray tasks."),
+        click.option("--executor", default=None,
+                     callback=plugin_name("surrogate_nas.pipelines.execution.executors:EXECUTOR_PLUGINS"),
+                     help="Where trainings run: inprocess (this process), local (worker processes, the default for "
+                          "--workers > 1), ray (Ray tasks), an installed plug-in (`surrogate-nas executors`) or "
+                          "module:Class."),
         click.option("--ray-address", default=None, help="Join a running Ray cluster (auto or HOST:PORT); "
                                                           "otherwise a local Ray instance is started."),
         click.option("--cpus-per-trial", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,

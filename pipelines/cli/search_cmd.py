@@ -14,22 +14,23 @@ from surrogate_nas.pipelines.cli.app import (
     data_options,
     db_option,
     execution_options,
+    plugin_name,
     space_option,
     stale_after_option,
 )
 from surrogate_nas.pipelines.cli.compare_cmd import csv_list, resolve_benchmark
 from surrogate_nas.pipelines.cli.format import check_writable, print_table, write_csv
-from surrogate_nas.pipelines.search.strategies import STRATEGIES
 
-SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
+_STRATEGIES = "surrogate_nas.pipelines.search.strategies:STRATEGY_PLUGINS"
+_PREDICTORS = "surrogate_nas.predictors.registry:PREDICTOR_PLUGINS"
 
 
 @cli.command("search")
 @click.option("--benchmark", required=True,
-              help="Live training on digits, cifar10, a folder of images or a .npz file; or a table: a named one "
-                   "(nb201-cifar10, ...), a CSV, or db[:DATASET].")
-@space_option(None, "Search space: a registered one or a .json/.yaml file of choices (default: the named "
-                    "table's own, else nb201).")
+              help="Live training on digits, cifar10, a dataset plug-in, a folder of images or a .npz file; or a "
+                   "table: a named one (nb201-cifar10, ...), a CSV, or db[:DATASET].")
+@space_option(None, "Search space: a named one (`surrogate-nas spaces`), a .json/.yaml file of choices or "
+                    "module:Name (default: the named table's own, else nb201).")
 @builder_option
 @click.option("--metric", default=None, help="Target column of a table (default: the table's own).")
 @click.option("--minimize", is_flag=True, help="Smaller values of the table's target are better.")
@@ -37,11 +38,15 @@ SEARCH_STRATEGIES = [name for name in STRATEGIES if not name.startswith("bo-")]
 @click.option("--fidelity-columns", default=None, metavar="COL:EPOCHS,...",
               help="A CSV's columns of the target after fewer epochs, e.g. acc_12ep:12,acc_200ep:200 "
                    "(multi-fidelity strategies; the NB-201 tables know theirs).")
-@click.option("--strategy", type=click.Choice(SEARCH_STRATEGIES), default="bo", show_default=True,
-              help="mf-bo, sh and hb are multi-fidelity: most candidates get a few epochs, the best the rest.")
+@click.option("--strategy", default="bo", show_default=True, callback=plugin_name(_STRATEGIES),
+              help="bo, rs, rea, ls, mf-bo, sh, hb, an installed plug-in (`surrogate-nas strategies`) or "
+                   "module:Class. mf-bo, sh and hb are multi-fidelity: most candidates get a few epochs, the best "
+                   "the rest.")
 @click.option("--eta", type=click.FloatRange(min=1, min_open=True), default=3.0, show_default=True,
               help="Multi-fidelity: promote the best 1/eta of a rung; live rungs are epochs/eta^k.")
-@click.option("--surrogate", type=click.Choice(["gp", "xgb"]), default="gp", show_default=True)
+@click.option("--surrogate", default="gp", show_default=True, callback=plugin_name(_PREDICTORS, ("gp",), "surrogate"),
+              help="BO's model: gp, xgb or any predictor (`surrogate-nas predictors`, plug-ins included) or "
+                   "module:Class.")
 @click.option("--acquisition", type=click.Choice(["logei", "ucb", "ts"]), default="logei", show_default=True,
               help="qLogNoisyExpectedImprovement, qUpperConfidenceBound or Thompson sampling.")
 @click.option("--step-seconds", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True,
@@ -251,7 +256,8 @@ def _say_how_it_ended(result, frame, budget: int, live: bool, workers: int, reru
 @click.option("--minimize", is_flag=True, help="Smaller values of the target are better.")
 @click.option("--cost-column", default=None, help="The table's column of evaluation cost in seconds.")
 @click.option("--strategies", default="bo-gp,bo-xgb,rs,rea,ls", callback=csv_list(), show_default=True,
-              help=f"Any of {', '.join(STRATEGIES)}.")
+              help="Any of `surrogate-nas strategies` (bo, bo-gp, bo-xgb, rs, rea, ls, mf-bo, sh, hb, plug-ins) or "
+                   "module:Class.")
 @click.option("--budget", type=click.IntRange(min=1), default=150, show_default=True)
 @click.option("--seeds", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=1, show_default=True)
@@ -288,10 +294,12 @@ def benchmark_search_command(benchmark, space, builder, metric, minimize, cost_c
     if is_dataset(benchmark):
         raise click.BadParameter("benchmark-search replays a table; use `search` for live training",
                                  param_hint="--benchmark")
-    unknown = [s for s in strategies if s not in STRATEGIES]
-    if unknown:
-        raise click.BadParameter(f"unknown strategy {unknown[0]!r}; expected any of {', '.join(STRATEGIES)}",
-                                 param_hint="--strategies")
+    for strategy in strategies:
+        try:
+            plugin_name(_STRATEGIES)(None, None, strategy)
+        except click.BadParameter as exc:
+            exc.param_hint = "--strategies"
+            raise
     check_writable(output, "the regret curves CSV")
     table = resolve_benchmark(benchmark, metric, db_url, space, builder, minimize, cost_column)
     tracker = None if no_mlflow else Tracker()

@@ -32,7 +32,8 @@ def int_list(ctx, param, value):
 @space_option()
 @builder_option
 @click.option("--dataset", default="digits", show_default=True,
-              help="digits, cifar10 (with --data-dir), a folder of images (one sub-folder per class) or a .npz file.")
+              help="digits, cifar10 (with --data-dir), a dataset plug-in, a folder of images (one sub-folder per "
+                   "class) or a .npz file.")
 @data_options
 @click.option("-n", "--num-archs", "n", type=click.IntRange(min=1), default=8, show_default=True,
               help="Architectures the plan holds: rerunning the same command finishes these, it does not add more.")

@@ -6,12 +6,18 @@ finished, each a :class:`Completion` holding the result or, when the worker itse
 (killed, out of memory, node lost), why. Retrying such a job is the driver's decision.
 
 Adding an executor is a class here (or in its own module, as Ray's) plus a line in
-:data:`EXECUTORS`.
+:data:`EXECUTORS`, or, outside this package, a plug-in (:func:`register_executor`, the
+``surrogate_nas.executors`` entry-point group, or ``--executor module:Class``; see
+:mod:`surrogate_nas.plugins`). An executor class is built with the keywords its constructor
+accepts among :data:`EXECUTION_OPTIONS`, which is also what it can do: one that takes no
+``workers`` trains one architecture at a time. :func:`surrogate_nas.testing.check_executor`
+runs the contract on any executor.
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib
 import importlib.util
 import multiprocessing
 import queue
@@ -19,15 +25,17 @@ import signal
 import sys
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from surrogate_nas.errors import InputDataError
+from surrogate_nas.plugins import GROUPS, Registry, accepted_keywords, call_with_accepted
 from surrogate_nas.records import TrainResult
 from surrogate_nas.pipelines.execution.jobs import TrainingJob, run_training_job
 
-EXECUTORS = ("inprocess", "local", "ray")
-"""``inprocess``: trainings one after another in this process (the default for one worker);
-``local``: worker processes on this machine (the default for more); ``ray``: Ray tasks."""
+EXECUTION_OPTIONS: tuple[str, ...] = ("workers", "cpus_per_trial", "gpus_per_trial", "ray_address")
+"""The execution options (``--workers``, ``--cpus-per-trial``, ``--gpus-per-trial``, ``--ray-address``)
+an executor class may take as keyword arguments."""
 
 
 @dataclass(frozen=True)
@@ -226,46 +234,144 @@ def _local_devices(workers: int, gpus_per_trial: float) -> list[str | None]:
     return [f"cuda:{int(i * gpus_per_trial) % count}" for i in range(workers)]
 
 
-def check_execution(name: str | None, workers: int = 1, cpus_per_trial: float = 1, gpus_per_trial: float = 0,
-                    ray_address: str | None = None) -> str:
-    """Validate execution options before any work starts; returns the executor name they resolve to.
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """A named executor.
+
+    Attributes:
+        factory: the class (or a function called like it), or its ``module:Class`` path; built
+            with the keywords it accepts among :data:`EXECUTION_OPTIONS`.
+        description: one line for listings.
+        check: validates the execution options before any work (raises InputDataError), or None.
+    """
+
+    factory: str | Callable[..., Executor]
+    description: str = ""
+    check: Callable[..., None] | None = None
+
+    def load(self) -> Callable[..., Executor]:
+        if isinstance(self.factory, str):
+            module, _, name = self.factory.partition(":")
+            return getattr(importlib.import_module(module), name)
+        return self.factory
+
+    def accepts(self) -> set[str]:
+        """The execution options it takes."""
+        return accepted_keywords(self.load(), EXECUTION_OPTIONS)
+
+
+def _check_local(workers, cpus_per_trial, gpus_per_trial, ray_address) -> None:
+    _local_devices(int(workers), gpus_per_trial)
+
+
+def _check_ray(workers, cpus_per_trial, gpus_per_trial, ray_address) -> None:
+    if importlib.util.find_spec("ray") is None:
+        raise InputDataError("--executor ray needs Ray: pip install 'surrogate-nas[ray]'")
+
+
+EXECUTORS: dict[str, ExecutorSpec] = {
+    "inprocess": ExecutorSpec(InProcessExecutor, "trainings one after another in this process (the default for one "
+                                                 "worker)"),
+    "local": ExecutorSpec(LocalExecutor, "worker processes on this machine (the default for more)", _check_local),
+    "ray": ExecutorSpec("surrogate_nas.pipelines.execution.ray_executor:RayExecutor",
+                        "Ray tasks, on a local instance or a cluster (--ray-address)", _check_ray),
+}
+"""Built-in executor name -> :class:`ExecutorSpec`."""
+
+
+def make_executor_spec(obj, name: str | None = None) -> ExecutorSpec:
+    """An :class:`ExecutorSpec` from what a plug-in names: a spec, an :class:`Executor` subclass or a
+    function called like one.
 
     Raises:
-        InputDataError: an unknown name, bad resources, or Ray not installed.
+        TypeError: anything else (an executor *object* is one run's workers: pass it to the API instead).
+    """
+    if isinstance(obj, ExecutorSpec):
+        return obj
+    if isinstance(obj, Executor) or not callable(obj):
+        raise TypeError(f"expected an Executor subclass, an ExecutorSpec or a function returning an Executor, "
+                        f"got {type(obj).__name__}")
+    doc = (obj.__doc__ or "").strip()
+    return ExecutorSpec(obj, doc.splitlines()[0] if doc else "")
+
+
+EXECUTOR_PLUGINS: Registry[ExecutorSpec] = Registry("executor", GROUPS["executor"], EXECUTORS, make_executor_spec,
+                                                    "surrogate-nas executors")
+"""Every named executor: :data:`EXECUTORS`, :func:`register_executor` and ``surrogate_nas.executors`` entry points."""
+
+
+def register_executor(name: str, executor, replace: bool = False) -> None:
+    """Give an executor a name usable as ``--executor NAME`` (and ``executor=`` of the API) in this process.
+
+    Args:
+        name: the name.
+        executor: an :class:`Executor` subclass, a function called like one, an :class:`ExecutorSpec`
+            or a ``module:Class`` import path.
+        replace: replace an earlier registration of the same name.
+
+    Raises:
+        InputDataError: a built-in name, or one already registered without ``replace``.
+    """
+    EXECUTOR_PLUGINS.register(name, executor, replace)
+
+
+def check_execution(name, workers: int = 1, cpus_per_trial: float = 1, gpus_per_trial: float = 0,
+                    ray_address: str | None = None) -> str:
+    """Validate execution options before any work starts; returns the executor's name they resolve to.
+
+    Args:
+        name: a built-in, registered or installed executor's name, ``module:Class``, an
+            :class:`Executor` object (used as it is) or class; None for the default (``inprocess``
+            for one worker, ``local`` for more).
+
+    Raises:
+        InputDataError: an unknown name, options the executor does not take, bad resources, or
+            Ray not installed.
+        PluginError: an installed executor plug-in that cannot be loaded.
     """
     if int(workers) < 1:
         raise InputDataError(f"--workers must be >= 1, got {workers}")
     if not cpus_per_trial > 0 or gpus_per_trial < 0:
         raise InputDataError("--cpus-per-trial must be > 0 and --gpus-per-trial >= 0")
-    name = name or ("inprocess" if workers == 1 and not gpus_per_trial else "local")
-    if name not in EXECUTORS:
-        raise InputDataError(f"unknown executor {name!r}; expected one of {', '.join(EXECUTORS)}")
-    if ray_address and name != "ray":
-        raise InputDataError("--ray-address needs --executor ray")
-    if name == "inprocess" and workers != 1:
-        raise InputDataError("the inprocess executor trains one architecture at a time; use --executor local")
-    if name == "ray" and importlib.util.find_spec("ray") is None:
-        raise InputDataError("--executor ray needs Ray: pip install 'surrogate-nas[ray]'")
-    if name == "local":
-        _local_devices(int(workers), gpus_per_trial)
-    return name
+    if isinstance(name, Executor):
+        return type(name).__name__
+    name = name if name is not None else ("inprocess" if workers == 1 and not gpus_per_trial else "local")
+    spec = EXECUTOR_PLUGINS.resolve(name)
+    label = name.strip().lower() if isinstance(name, str) and name in EXECUTOR_PLUGINS else _label(name)
+    takes = spec.accepts()
+    if ray_address and "ray_address" not in takes:
+        raise InputDataError(f"--ray-address needs --executor ray; the {label} executor does not join a cluster")
+    if int(workers) != 1 and "workers" not in takes:
+        raise InputDataError(f"the {label} executor trains one architecture at a time; use --executor local")
+    if spec.check is not None:
+        spec.check(int(workers), cpus_per_trial, gpus_per_trial, ray_address)
+    return label
 
 
-def make_executor(name: str | None, workers: int = 1, cpus_per_trial: float = 1, gpus_per_trial: float = 0,
+def make_executor(name, workers: int = 1, cpus_per_trial: float = 1, gpus_per_trial: float = 0,
                   ray_address: str | None = None) -> Executor:
-    """The executor called ``name`` (``None``: in-process for one worker, local processes for more).
+    """The executor ``name`` stands for (``None``: in-process for one worker, local processes for more);
+    an :class:`Executor` object is returned as it is.
 
     Raises:
-        InputDataError: see :func:`check_execution`.
+        InputDataError: see :func:`check_execution`; also a factory that returns no Executor.
     """
-    name = check_execution(name, workers, cpus_per_trial, gpus_per_trial, ray_address)
-    if name == "inprocess":
-        return InProcessExecutor()
-    if name == "local":
-        return LocalExecutor(workers, gpus_per_trial)
-    from surrogate_nas.pipelines.execution.ray_executor import RayExecutor
+    check_execution(name, workers, cpus_per_trial, gpus_per_trial, ray_address)
+    if isinstance(name, Executor):
+        return name
+    name = name if name is not None else ("inprocess" if workers == 1 and not gpus_per_trial else "local")
+    spec = EXECUTOR_PLUGINS.resolve(name)
+    executor = call_with_accepted(spec.load(), workers=int(workers), cpus_per_trial=cpus_per_trial,
+                                  gpus_per_trial=gpus_per_trial, ray_address=ray_address)
+    if not isinstance(executor, Executor):
+        raise InputDataError(f"executor {_label(name)} made a {type(executor).__name__}, not an Executor")
+    return executor
 
-    return RayExecutor(workers, cpus_per_trial, gpus_per_trial, ray_address)
+
+def _label(name) -> str:
+    if isinstance(name, str):
+        return name.strip()
+    return getattr(name, "__qualname__", type(name).__name__)
 
 
 def threads_per_trial(cpus_per_trial: float) -> int:
@@ -273,5 +379,6 @@ def threads_per_trial(cpus_per_trial: float) -> int:
     return max(1, int(cpus_per_trial))
 
 
-__all__ = ["EXECUTORS", "Completion", "Executor", "InProcessExecutor", "LocalExecutor", "check_execution", "make_executor",
+__all__ = ["EXECUTION_OPTIONS", "EXECUTORS", "EXECUTOR_PLUGINS", "Completion", "Executor", "ExecutorSpec",
+           "InProcessExecutor", "LocalExecutor", "check_execution", "make_executor", "register_executor",
            "threads_per_trial"]

@@ -15,8 +15,11 @@ import importlib
 
 _EXPORTS = {
     "STRATEGIES": "strategies",
+    "STRATEGY_PLUGINS": "strategies",
     "Strategy": "strategies",
+    "StrategySpec": "strategies",
     "make_strategy": "strategies",
+    "register_strategy": "strategies",
     "Backend": "backends",
     "BatchBackend": "backends",
     "SimulatedBackend": "backends",

@@ -28,7 +28,7 @@ from surrogate_nas.pipelines.search.history import Objective, Trial, objective_m
 from surrogate_nas.pipelines.search.pareto import hypervolume, pareto_mask, reference_point
 from surrogate_nas.pipelines.search.plotting import finish, new_axes
 from surrogate_nas.pipelines.search.runner import run_search
-from surrogate_nas.pipelines.search.strategies import STRATEGIES, make_strategy
+from surrogate_nas.pipelines.search.strategies import make_strategy, resolve_strategy, strategy_label
 
 CURVE_COLUMNS = ["strategy", "seed", "step", "arch", "value", "best_so_far", "regret", "test_of_best",
                  "cum_cost_s", "worker", "sim_time_s", "feasible"]
@@ -71,10 +71,9 @@ def benchmark_search(
         One row per (strategy, seed, evaluation) with :data:`CURVE_COLUMNS`, then one column
         per objective and constrained quantity.
     """
-    names = [str(s).strip().lower() for s in strategies]
-    unknown = [s for s in names if s not in STRATEGIES]
-    if unknown:
-        raise InputDataError(f"unknown search strategy {unknown[0]!r}; expected one of {', '.join(STRATEGIES)}")
+    names = [strategy_label(s) for s in strategies]
+    for s in strategies:
+        resolve_strategy(s)  # an unknown name fails before any search, listing what is installed
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     if not seed_list:
         raise InputDataError("benchmark_search needs at least one seed")
@@ -85,9 +84,9 @@ def benchmark_search(
     reported = [*(o.name for o in objs or ()), *cset.names]
     columns = CURVE_COLUMNS[2:] + [c for c in dict.fromkeys(reported) if c not in CURVE_COLUMNS]
     parts = []
-    for name in names:
+    for name, given in zip(names, strategies):
         for seed in seed_list:
-            strategy = make_strategy(name, evaluator.space, objectives=objs, seed=seed, constraints=cset,
+            strategy = make_strategy(given, evaluator.space, objectives=objs, seed=seed, constraints=cset,
                                      **options.get(name, {}))
             backend = SimulatedBackend(evaluator, workers) if workers else None
             trace = run_search(strategy, evaluator, budget=budget, batch_size=batch_size, seed=seed, backend=backend,

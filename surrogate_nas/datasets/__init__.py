@@ -8,7 +8,11 @@ streamed from disk for data too large for memory).
 * ``digits``: scikit-learn's embedded 8x8 digits (no download);
 * ``cifar10``: CIFAR-10's python batches in the folder ``data_dir`` (we never download);
 * a folder of images, one sub-folder per class (:mod:`.images`);
-* a ``.npz`` file of arrays ``x``, ``y`` (:mod:`.arrays`).
+* a ``.npz`` file of arrays ``x``, ``y`` (:mod:`.arrays`);
+* a dataset plug-in: a name registered with :func:`register_dataset` or declared in an
+  installed package's ``surrogate_nas.datasets`` entry-point group (see
+  :mod:`surrogate_nas.plugins`), standing for a function that returns a :class:`Dataset`
+  (:func:`in_memory` builds one from arrays).
 
 Example:
     >>> data = load_dataset("digits", seed=0)
@@ -18,16 +22,74 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from surrogate_nas.datasets.dataset import Dataset, stratified_split
+from surrogate_nas.datasets.dataset import Dataset, in_memory, stratified_split
 from surrogate_nas.datasets.splits import Split, StreamSplit, TensorSplit
 from surrogate_nas.errors import DatasetError, InputDataError
+from surrogate_nas.plugins import GROUPS, Registry, call_with_accepted
 
 BUILTIN_DATASETS: tuple[str, ...] = ("digits", "cifar10")
-"""Datasets known by name; anything else is a folder of images or a ``.npz`` file."""
+"""Datasets known by name; anything else is a plug-in, a folder of images or a ``.npz`` file."""
+
+
+@dataclass(frozen=True)
+class DatasetPlugin:
+    """A named dataset of a plug-in.
+
+    Attributes:
+        loader: returns the :class:`Dataset`; called with the keywords it accepts among ``seed``
+            (of the train/valid/test split), ``image_size`` and ``data_dir`` (the user's options).
+        description: one line for listings.
+    """
+
+    loader: Callable[..., Dataset]
+    description: str = ""
+
+
+def make_dataset_plugin(obj, name: str | None = None) -> DatasetPlugin:
+    """A :class:`DatasetPlugin` from a plug-in's object: one already, or its loader function.
+
+    Raises:
+        TypeError: anything else.
+    """
+    if isinstance(obj, DatasetPlugin):
+        return obj
+    if callable(obj):
+        doc = (getattr(obj, "__doc__", None) or "").strip()
+        return DatasetPlugin(obj, doc.splitlines()[0] if doc else "")
+    raise TypeError(f"expected a function returning a Dataset (or a DatasetPlugin), got {type(obj).__name__}")
+
+
+DATASET_PLUGINS: Registry[DatasetPlugin] = Registry(
+    "dataset", GROUPS["dataset"],
+    {"digits": "surrogate_nas.datasets.builtin:digits", "cifar10": "surrogate_nas.datasets.builtin:cifar10"},
+    make_dataset_plugin)
+"""Named datasets: the built-in two, :func:`register_dataset` and ``surrogate_nas.datasets`` entry points."""
+
+
+def register_dataset(name: str, loader, replace: bool = False) -> None:
+    """Give a dataset a name usable wherever ``digits`` goes (``--benchmark NAME``, ``--dataset NAME``).
+
+    Args:
+        name: the name.
+        loader: a function returning a :class:`Dataset` (see :class:`DatasetPlugin`), a
+            :class:`DatasetPlugin`, or a ``module:function`` import path. Worker processes
+            (``--workers``) find it only when it is an installed plug-in or an import path.
+        replace: replace an earlier registration of the same name.
+
+    Raises:
+        InputDataError: a built-in name, or one already registered without ``replace``.
+    """
+    DATASET_PLUGINS.register(name, loader, replace)
+
+
+def _is_plugin(text: str) -> bool:
+    key = str(text).strip().lower()
+    return key not in BUILTIN_DATASETS and key in DATASET_PLUGINS
 
 STORAGES = ("auto", "memory", "stream")
 
@@ -60,33 +122,35 @@ class DatasetSpec:
         if self.storage not in STORAGES:
             raise InputDataError(f"storage must be one of {', '.join(STORAGES)}, got {self.storage!r}")
         object.__setattr__(self, "seed", int(self.seed))
-        if self.source.strip().lower() in BUILTIN_DATASETS:
+        if self.source.strip().lower() in BUILTIN_DATASETS or _is_plugin(self.source):
             object.__setattr__(self, "source", self.source.strip().lower())
 
     @property
     def kind(self) -> str:
-        """``digits``, ``cifar10``, ``images`` or ``npz``."""
+        """``digits``, ``cifar10``, ``plugin``, ``images`` or ``npz``."""
         key = self.source.strip().lower()
         if key in BUILTIN_DATASETS:
             return key
+        if _is_plugin(key):
+            return "plugin"
         path = Path(self.source).expanduser()
         if path.suffix.lower() == ".npz":
             return "npz"
         if path.is_dir():
             return "images"
         raise DatasetError(
-            f"unknown dataset {self.source!r}: expected {', '.join(BUILTIN_DATASETS)}, a folder of images "
+            f"unknown dataset {self.source!r}: expected {', '.join(DATASET_PLUGINS.names())}, a folder of images "
             "(one sub-folder per class) or a .npz file"
         )
 
     def load(self) -> Dataset:
-        """The dataset; the built-in ones are cached per spec in this process (files of yours may change)."""
-        return _load_builtin(self) if self.kind in BUILTIN_DATASETS else _load(self)
+        """The dataset; named ones are cached per spec in this process (files of yours may change)."""
+        return _load_builtin(self) if self.kind in (*BUILTIN_DATASETS, "plugin") else _load(self)
 
 
 def is_dataset(text: str) -> bool:
     """Whether ``text`` names a dataset for live training (rather than a benchmark table)."""
-    if str(text).strip().lower() in BUILTIN_DATASETS:
+    if str(text).strip().lower() in BUILTIN_DATASETS or _is_plugin(str(text)):
         return True
     path = Path(str(text)).expanduser()
     return path.suffix.lower() == ".npz" or path.is_dir()
@@ -111,6 +175,8 @@ def _load_builtin(spec: DatasetSpec) -> Dataset:
 
 def _load(spec: DatasetSpec) -> Dataset:
     kind = spec.kind
+    if kind == "plugin":
+        return _load_plugin(spec)
     if kind in BUILTIN_DATASETS and spec.image_size:
         raise InputDataError(f"--image-size applies to image folders and .npz files, not to {kind}")
     if kind == "digits":
@@ -130,14 +196,32 @@ def _load(spec: DatasetSpec) -> Dataset:
     return load_image_folder(spec.source, spec.image_size, spec.seed, spec.storage, spec.workers)
 
 
+def _load_plugin(spec: DatasetSpec) -> Dataset:
+    plugin = DATASET_PLUGINS.get(spec.source)
+    try:
+        data = call_with_accepted(plugin.loader, seed=spec.seed, image_size=spec.image_size, data_dir=spec.data_dir)
+    except (DatasetError, InputDataError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plug-in's failure is named, not a crash of ours
+        raise DatasetError(f"dataset plug-in {spec.source!r} failed to load: {type(exc).__name__}: {exc}") from None
+    if not isinstance(data, Dataset):
+        raise DatasetError(f"dataset plug-in {spec.source!r} returned {type(data).__name__}, not a Dataset "
+                           "(build one with surrogate_nas.datasets.in_memory)")
+    return data
+
+
 __all__ = [
     "BUILTIN_DATASETS",
+    "DATASET_PLUGINS",
+    "DatasetPlugin",
     "Dataset",
     "DatasetSpec",
     "Split",
     "StreamSplit",
     "TensorSplit",
+    "in_memory",
     "is_dataset",
     "load_dataset",
+    "register_dataset",
     "stratified_split",
 ]

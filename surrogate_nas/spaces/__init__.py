@@ -9,11 +9,12 @@
 
 from surrogate_nas.spaces.base import STANDARD_FEATURES, Architecture, FeatureCache, SearchSpace
 from surrogate_nas.spaces.choices import ChoiceSpace, Choices
-from surrogate_nas.spaces.registry import DEFAULT_SPACE, SPACES, get_space
+from surrogate_nas.spaces.registry import DEFAULT_SPACE, SPACE_PLUGINS, SPACES, get_space, register_space
 
 __all__ = [
     "DEFAULT_SPACE",
     "SPACES",
+    "SPACE_PLUGINS",
     "STANDARD_FEATURES",
     "Architecture",
     "ChoiceSpace",
@@ -21,4 +22,5 @@ __all__ = [
     "FeatureCache",
     "SearchSpace",
     "get_space",
+    "register_space",
 ]

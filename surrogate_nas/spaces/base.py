@@ -20,8 +20,10 @@ Nothing here imports torch: networks are built by each space's own ``network`` m
 imported only when a network is needed, so listing spaces and parsing architectures stay fast.
 
 Adding a space is a folder under ``surrogate_nas/spaces/`` plus one line in
-:data:`surrogate_nas.spaces.registry.SPACES`; ``tests/core/test_space_contract.py`` runs
-the same checks over every registered space.
+:data:`surrogate_nas.spaces.registry.SPACES`, or, outside this package, a plug-in
+(:func:`surrogate_nas.register_space` or the ``surrogate_nas.spaces`` entry-point group).
+:func:`surrogate_nas.testing.check_space` runs the contract on any space;
+``tests/core/test_space_contract.py`` runs it over every named one.
 """
 
 from __future__ import annotations
@@ -89,6 +91,13 @@ class SearchSpace(ABC):
         cheap_features: the default set without the costly ``zc`` block (for large candidate pools).
         latency_features: what latency predictors read (``fit --target latency``); NAS-Bench-201
             has the cells' measured latency on other devices.
+        has_network: whether :meth:`build_network` and the counts work (a space of choices
+            without a builder has none); what needs a network (``cost`` features, counting
+            params on a table) reads it.
+        input_multiple: height and width of an input must be multiples of this (a network that
+            halves them ``k`` times says ``2**k``; 1: any size). :meth:`build_network` refuses others.
+        reference_input, reference_classes: the input shape and class count of the reference
+            network (CIFAR-10's by default; a space for other inputs may declare its own).
     """
 
     name: str = "space"
@@ -99,6 +108,10 @@ class SearchSpace(ABC):
     default_features: str = "onehot+cost"
     cheap_features: str = "onehot+cost"
     latency_features: str = "onehot+cost"
+    has_network: bool = True
+    input_multiple: int = 1
+    reference_input: tuple[int, int, int] = REFERENCE_INPUT
+    reference_classes: int = REFERENCE_CLASSES
 
     # -- values ------------------------------------------------------------------------
     @abstractmethod
@@ -286,7 +299,7 @@ class SearchSpace(ABC):
 
     def reference_cost(self, arch: Architecture) -> tuple[int, int]:
         """Params and FLOPs of ``arch`` in the space's reference network (comparable across runs)."""
-        args = (arch, self.reference_network, REFERENCE_INPUT, REFERENCE_CLASSES)
+        args = (arch, self.reference_network, tuple(self.reference_input), int(self.reference_classes))
         return self.count_params(*args), self.count_flops(*args)
 
     def cost_block(self, archs: Sequence[Architecture]) -> np.ndarray:

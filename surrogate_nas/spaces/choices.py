@@ -26,7 +26,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import importlib
 import itertools
 import json
 import math
@@ -39,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from surrogate_nas.errors import InputDataError
+from surrogate_nas.plugins import import_object
 from surrogate_nas.records import NetworkConfig
 from surrogate_nas.spaces.base import COST_NAMES, SearchSpace
 from surrogate_nas.spaces.dag import DagLayout
@@ -77,7 +77,8 @@ class Choices:
 
 
 def resolve_builder(builder: str | Callable | None) -> tuple[Callable | None, str]:
-    """The builder function and its ``module:function`` name.
+    """The builder function and its ``module:function`` name; a name is imported from the current
+    folder first (as uvicorn does), so ``my_models:build`` finds ``./my_models.py``.
 
     Raises:
         InputDataError: a name that is not ``module:function`` or does not import.
@@ -86,13 +87,7 @@ def resolve_builder(builder: str | Callable | None) -> tuple[Callable | None, st
         return None, ""
     if callable(builder):
         return builder, f"{builder.__module__}:{builder.__qualname__}"
-    module, _, function = str(builder).partition(":")
-    if not module or not function:
-        raise InputDataError(f"a builder is written module:function, got {builder!r}")
-    try:
-        fn = getattr(importlib.import_module(module), function)
-    except (ImportError, AttributeError) as exc:
-        raise InputDataError(f"cannot import builder {builder!r}: {exc}") from None
+    fn = import_object(str(builder), "builder", "module:function")
     if not callable(fn):
         raise InputDataError(f"builder {builder!r} is not a function")
     return fn, str(builder)
@@ -106,6 +101,10 @@ class ChoiceSpace(SearchSpace):
         builder: ``module:function`` or a function building the network, or None.
         name: the space's name in the database; by default one derived from the choices
             and the builder, so two different spaces never share rows.
+        description: one line for ``surrogate-nas spaces``.
+        reference_input, reference_classes: input shape and class count of the reference network
+            (params and FLOPs of the ``cost`` features and of ``params`` on a table); CIFAR-10's
+            ``(3, 32, 32)`` and 10 unless given.
     """
 
     network_options: tuple[str, ...] = ()
@@ -113,8 +112,13 @@ class ChoiceSpace(SearchSpace):
     reference_network = NetworkConfig(None, None)
 
     def __init__(self, choices: Mapping[str, Sequence[Option]], builder: str | Callable | None = None,
-                 name: str | None = None, description: str = "") -> None:
+                 name: str | None = None, description: str = "", reference_input=None,
+                 reference_classes: int | None = None) -> None:
         self.choices = _validated(choices)
+        if reference_input is not None or reference_classes is not None:
+            shape, classes = check_input(reference_input or self.reference_input,
+                                         self.reference_classes if reference_classes is None else reference_classes)
+            self.reference_input, self.reference_classes = shape, classes
         self.builder, self.builder_name = resolve_builder(builder)
         digest = hashlib.sha1(json.dumps([list(self.choices.items()), self.builder_name]).encode()).hexdigest()
         self.name = name or f"choices-{digest[:10]}"

@@ -1,9 +1,11 @@
-"""Registered search spaces: a name, where its class lives, and one shared instance per name.
+"""Search spaces by name: the built-in ones, those registered in code, and installed plug-ins.
 
-Entries are import paths, so naming one space never imports the others (or torch).
-Adding a space is a folder under ``surrogate_nas/spaces/`` plus one line here. A space of
-your own needs no registration: :func:`get_space` also reads a JSON or YAML file of choices
-(:mod:`surrogate_nas.spaces.choices`).
+Built-in entries are import paths, so naming one space never imports the others (or torch).
+A space of your own needs no registration: :func:`get_space` also reads a JSON or YAML file
+of choices (:mod:`surrogate_nas.spaces.choices`) and imports ``module:Name`` from the current
+folder. To give it a name everywhere (CLI included), register it
+(:func:`register_space`) or declare it in your package's ``surrogate_nas.spaces`` entry-point
+group (see :mod:`surrogate_nas.plugins`). One instance is shared per name.
 
     >>> get_space("nb201").name
     'nb201'
@@ -11,11 +13,12 @@ your own needs no registration: :func:`get_space` also reads a JSON or YAML file
 
 from __future__ import annotations
 
-import importlib
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from surrogate_nas.errors import InputDataError
+from surrogate_nas.plugins import GROUPS, Registry, is_reference
 from surrogate_nas.spaces.base import SearchSpace
 
 SPACES: dict[str, str] = {
@@ -24,7 +27,7 @@ SPACES: dict[str, str] = {
     "darts": "surrogate_nas.spaces.darts:DartsSpace",
     "macro": "surrogate_nas.spaces.macro:MacroSpace",
 }
-"""Space name -> ``module:Class`` of its :class:`SearchSpace`."""
+"""Built-in space name -> ``module:Class`` of its :class:`SearchSpace`."""
 
 DEFAULT_SPACE = "nb201"
 
@@ -32,32 +35,73 @@ DEFAULT_SPACE = "nb201"
 SPACE_FILES = (".json", ".yaml", ".yml")
 
 
-def get_space(name: str | SearchSpace = DEFAULT_SPACE, builder=None) -> SearchSpace:
-    """A search space: registered by ``name``, or read from a JSON/YAML file of choices.
+def make_space(obj: Any, name: str | None = None) -> SearchSpace:
+    """A space from what a plug-in names: a :class:`SearchSpace`, a subclass, or a function returning one.
 
-    Registered spaces are one shared instance per name; a space is returned as is.
+    Raises:
+        TypeError: anything else, or a space whose ``name`` is not the name it is registered under.
+    """
+    space = obj
+    if not isinstance(space, SearchSpace) and callable(space):
+        space = space()
+    if not isinstance(space, SearchSpace):
+        raise TypeError(f"expected a SearchSpace, a SearchSpace subclass or a function returning one, got "
+                        f"{type(obj).__name__}")
+    if name is not None and str(space.name).lower() != name:
+        raise TypeError(f"the space calls itself {space.name!r}; register it under that name (the database "
+                        "stores every architecture under its space's name)")
+    return space
+
+
+SPACE_PLUGINS: Registry[SearchSpace] = Registry("search space", GROUPS["space"], SPACES, make_space,
+                                                "surrogate-nas spaces")
+"""Every named space: :data:`SPACES`, :func:`register_space` and the ``surrogate_nas.spaces`` entry points."""
+
+
+def register_space(name: str, space, replace: bool = False) -> None:
+    """Give ``space`` a name usable wherever a space name goes (``--space NAME`` included) in this process.
 
     Args:
-        name: a key of :data:`SPACES`, a path to a ``.json``/``.yaml`` space file, or a space.
+        name: the name; the space's own ``name`` must be the same.
+        space: a :class:`SearchSpace`, a subclass (instantiated without arguments on first use),
+            a function returning one, or a ``module:Class`` import path.
+        replace: replace an earlier registration of the same name.
+
+    Raises:
+        InputDataError: a built-in name, or one already registered without ``replace``.
+    """
+    SPACE_PLUGINS.register(name, space, replace)
+
+
+def get_space(name: str | SearchSpace = DEFAULT_SPACE, builder=None) -> SearchSpace:
+    """A search space: by name, from a JSON/YAML file of choices, or ``module:Name`` (from the current folder).
+
+    Named spaces are one shared instance per name; a space is returned as is.
+
+    Args:
+        name: a built-in, registered or installed space's name, a path to a ``.json``/``.yaml``
+            space file, a ``module:Name`` reference to a space, its class or a function returning
+            it, or a space.
         builder: ``module:function`` building the networks of a space file (overrides the file's).
 
     Raises:
-        InputDataError: no such space or file, or a builder for a registered space.
+        InputDataError: no such space or file, or a builder for a space that is not from a file.
+        PluginError: an installed space plug-in that cannot be loaded.
     """
     if isinstance(name, SearchSpace):
         return name
-    key = str(name).strip().lower()
-    if key in SPACES:
-        if builder is not None:
-            raise InputDataError(f"--builder applies to a search space from a file, not to {key}")
-        return _instance(key)
-    path = Path(str(name)).expanduser()
+    text = str(name).strip()
+    path = Path(text).expanduser()
     if path.suffix.lower() in SPACE_FILES:
         if not path.is_file():
             raise InputDataError(f"search space file {str(path)!r} does not exist")
         return _from_file(str(path.resolve()), path.stat().st_mtime_ns, builder)
-    raise InputDataError(f"unknown search space {name!r}; expected one of {', '.join(SPACES)} "
-                         "or a .json/.yaml file of choices")
+    if text in SPACE_PLUGINS or is_reference(text):
+        if builder is not None:
+            raise InputDataError(f"--builder applies to a search space from a file, not to {text.lower()}")
+        return SPACE_PLUGINS.resolve(text)
+    raise InputDataError(f"unknown search space {name!r}; expected one of {', '.join(SPACE_PLUGINS.names())} "
+                         "(see `surrogate-nas spaces`), a .json/.yaml file of choices or module:Name")
 
 
 @lru_cache(maxsize=32)
@@ -65,9 +109,3 @@ def _from_file(path: str, mtime_ns: int, builder) -> SearchSpace:
     from surrogate_nas.spaces.choices import load_space_file
 
     return load_space_file(path, builder)
-
-
-@lru_cache(maxsize=None)
-def _instance(key: str) -> SearchSpace:
-    module, _, cls = SPACES[key].partition(":")
-    return getattr(importlib.import_module(module), cls)()

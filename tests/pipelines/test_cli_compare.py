@@ -82,14 +82,14 @@ def test_fit_then_predict(workdir):
 
 
 def test_compare_all_predictors_on_the_whole_rest_of_a_table(workdir):
-    from surrogate_nas.predictors.registry import PREDICTORS
+    from surrogate_nas.predictors.registry import PREDICTOR_PLUGINS
 
     _subset_csv(workdir / "mine.csv", n=120)
     proc = run_cli("compare", "--benchmark", "mine.csv", "--metric", "acc", "--predictors", "all",
                    "--train-sizes", "20", "--seeds", "1", "--test-size", "all", "--output", "o.csv", "--no-mlflow",
                    check=True)
     rows = pd.read_csv(workdir / "o.csv")
-    assert list(rows.predictor) == list(PREDICTORS) and (rows.status == "ok").all()
+    assert list(rows.predictor) == PREDICTOR_PLUGINS.names() and (rows.status == "ok").all()
     assert (rows.test_size > 80).all() and {"precision_top5", "coverage_50", "coverage_95", "nll"} <= set(rows.columns)
     assert "top5% prec" in proc.stdout and "cover 50/80/90/95" in proc.stdout
 

@@ -77,3 +77,25 @@ def test_a_saved_latency_model_is_a_latency_word(tmp_path, table):
     save_bundle({**bundle, "quantity": "accuracy"}, path)
     with pytest.raises(InputDataError, match="not latency"):
         resolve_terms([f"latency@{path}"], (), table)
+
+
+def test_params_and_flops_of_a_user_table_are_counted_by_its_space(tmp_path):
+    """A table without such columns, of a space that builds networks: its reference network is counted."""
+    import pandas as pd
+
+    from surrogate_nas.spaces import ChoiceSpace
+    from surrogate_nas.tables import load_csv
+
+    space = ChoiceSpace({"depth": [1, 2], "width": [8, 16], "act": ["relu", "tanh"]}, "user_builders:tiny_mlp",
+                        name="mlp-words", reference_input=(1, 4, 4), reference_classes=3)
+    rows = [{**a.as_dict(), "acc": float(i)} for i, a in enumerate(space.enumerate())]
+    pd.DataFrame(rows).to_csv(tmp_path / "t.csv", index=False)
+    table = load_csv(tmp_path / "t.csv", "acc", space=space)
+    terms = resolve_terms(["accuracy", "params", "flops"], ["params<=400"], table)
+    assert terms.objectives[1:] == (Objective("params", False), Objective("flops", False))
+    params, flops = (m.values(space.enumerate()) for m in terms.metrics)
+    assert params.tolist() == [space.reference_cost(a)[0] for a in space.enumerate()] and params[0] == 16 * 8 + 8 + 8 * 3 + 3
+    assert np.array_equal(params, flops), "an MLP's multiply-accumulates are its weights"
+    bare = load_csv(tmp_path / "t.csv", "acc", space=ChoiceSpace(space.choices, name="no-builder"))
+    with pytest.raises(InputDataError, match="'params' matches no column.*or accuracy, params, latency@DEVICE"):
+        resolve_terms(["accuracy", "params"], (), bare)

@@ -24,6 +24,7 @@ from surrogate_nas.pipelines.execution.executors import LocalExecutor, make_exec
 from surrogate_nas.pipelines.live_evaluator import LiveBackend, LiveEvaluator
 from surrogate_nas.pipelines.search.history import Suggestion
 from surrogate_nas.pipelines.trainer import DatabaseTrainer
+from surrogate_nas.testing import check_executor
 
 SPACE = get_space("nb201")
 FAST = ["--epochs", "1", "-C", "4"]
@@ -73,6 +74,7 @@ def _train_through_a_worker_death(store_url: str, executor, pids) -> dict:
 
 def test_a_killed_local_worker_is_retried_and_every_architecture_trained_once(workdir):
     executor = LocalExecutor(2)
+    check_executor(executor)  # the executor contract, on the workers this test then kills one of
     result = _train_through_a_worker_death(os.environ["SURROGATE_NAS_DB"], executor, executor.worker_pids)
     assert result["killed"], "the test killed a worker"
     assert all(o.trained and not o.failed for o in result["outcomes"]) and len(result["outcomes"]) == 3
@@ -92,6 +94,7 @@ def test_a_killed_ray_worker_is_retried_and_every_architecture_trained_once(work
         return [int(line.split()[0]) for line in ps if "ray::_ray_task" in line]
 
     try:
+        check_executor(executor)
         result = _train_through_a_worker_death(os.environ["SURROGATE_NAS_DB"], executor, ray_workers)
     finally:
         executor.close()

@@ -58,3 +58,14 @@ def test_hypervolume_of_a_known_front():
     Y = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0], [1.0, 1.0]])
     assert hypervolume(Y, [0.0, 0.0]) == pytest.approx(3 + 2 + 1)
     assert pareto_mask(Y).tolist() == [True, True, True, False]
+
+
+def test_the_evaluators_keep_the_contract(table):
+    """:func:`surrogate_nas.testing.check_evaluator` on a named table (a latency metric added, fidelities)
+    and on one of its fidelities alone."""
+    from surrogate_nas.pipelines.objective_words import resolve_terms
+    from surrogate_nas.testing import check_evaluator
+
+    terms = resolve_terms(["accuracy", "latency@pixel3", "flops"], (), table)
+    check_evaluator(TabularEvaluator(table, objectives=[o.name for o in terms.objectives], metrics=terms.metrics))
+    check_evaluator(TabularEvaluator(load_benchmark("nb201-cifar10-12ep")))

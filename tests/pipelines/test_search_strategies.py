@@ -1,4 +1,5 @@
-"""Search strategies: the ask/tell contract on every registered space, and each strategy's own moves."""
+"""Search strategies: the ask/tell contract (:func:`surrogate_nas.testing.check_strategy`) of every named
+strategy on every named space and a space of choices, and each strategy's own moves."""
 
 import numpy as np
 import pytest
@@ -7,34 +8,28 @@ from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
 from surrogate_nas.pipelines.search.history import Objective, Suggestion, Trial
 from surrogate_nas.pipelines.search.runner import run_search
-from surrogate_nas.pipelines.search.strategies import STRATEGIES, make_strategy
+from surrogate_nas.pipelines.search.strategies import STRATEGY_PLUGINS, make_strategy
 from surrogate_nas.pipelines.search.strategies.evolution import RegularizedEvolution
 from surrogate_nas.pipelines.search.strategies.local import LocalSearch
-from surrogate_nas.spaces import SPACES, get_space
+from surrogate_nas.spaces import SPACE_PLUGINS, ChoiceSpace, get_space
 from surrogate_nas.spaces.nb201.cell import Cell, canonical_cells
 from surrogate_nas.tables import load_benchmark
+from surrogate_nas.testing import check_strategy
 
 FAST_BO = {"n_initial": 4, "pool_size": 200, "shortlist": 32, "mc_samples": 32,
            "surrogate_options": {"maxiter": 20}}
 
+CHOICE_SPACE = ChoiceSpace({"depth": [1, 2, 3, 4], "width": [8, 16, 32], "op": ["conv", "pool", "skip"]},
+                           name="choices-test")
+
 
 def fast_options(name: str) -> dict:
-    if not name.startswith("bo"):
+    if not name.startswith(("bo", "mf-bo")):
         return {}
     options = dict(FAST_BO)
-    if name == "bo-xgb" :
+    if name == "bo-xgb":
         options["surrogate_options"] = {"n_members": 2, "n_estimators": 30}
     return options
-
-
-def told(space, archs, fidelity: float = 1.0) -> list[Trial]:
-    """Trials whose value is a deterministic function of the architecture (its reference size)."""
-    trials = []
-    for a in archs:
-        params, flops = space.reference_cost(a)
-        value = float(np.log(params))
-        trials.append(Trial(a, value, {"value": value, "log_flops": float(np.log(flops))}, fidelity=fidelity))
-    return trials
 
 
 @pytest.fixture(scope="module")
@@ -42,38 +37,13 @@ def evaluator():
     return TabularEvaluator(load_benchmark("nb201-cifar10"))
 
 
-LEVELS = (1 / 9, 1 / 3, 1.0)
-"""Fidelities offered to multi-fidelity strategies by the contract test."""
-
-
-@pytest.mark.parametrize("space_name", sorted(SPACES))
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
+@pytest.mark.parametrize("space_name", [*sorted(SPACE_PLUGINS.names()), CHOICE_SPACE.name])
+@pytest.mark.parametrize("name", sorted(STRATEGY_PLUGINS.names()))
 def test_every_strategy_keeps_the_ask_tell_contract_on_every_space(name, space_name):
-    """Distinct members of the space, never an evaluation already done or pending; multi-fidelity
-    strategies stay on the offered fidelities, the others evaluate in full."""
-    space = get_space(space_name)
-    spec = STRATEGIES[name]
-    objectives = ["value", "log_flops:min"] if spec.multi_objective else ["value"]
-    strategy = make_strategy(name, space, objectives=objectives, seed=0, **fast_options(name))
-    levels = LEVELS if spec.multi_fidelity else (1.0,)
-    if spec.multi_fidelity:
-        strategy.use_fidelities(LEVELS)
-    if spec.multi_objective:
-        strategy.ref_point = np.array([0.0, -40.0])
-    rng = np.random.default_rng(1)
-    history = told(space, space.sample_unseen(8, rng), levels[0])
-    strategy.tell(history)
-    pending = [Suggestion(a, levels[0]) for a in space.sample_unseen(3, rng, {t.key for t in history})]
-    for _ in range(2):
-        suggestions = strategy.ask(4, pending)
-        done = {(t.key, t.fidelity) for t in strategy.history} | {(p.key, p.fidelity) for p in pending}
-        asked = [(s.key, s.fidelity) for s in suggestions]
-        assert len(suggestions) == 4 and len(set(asked)) == 4 and not set(asked) & done
-        assert all(isinstance(s, Suggestion) and space.is_member(s.arch) and s.fidelity in levels for s in suggestions)
-        assert all(space.parse(s.arch.to_string()).canonical_key == s.key for s in suggestions)
-        for s in suggestions:
-            strategy.tell(told(space, [s.arch], s.fidelity))
-    assert len(strategy.history) == 16
+    """Distinct members of the space, never an evaluation already done or pending, the same suggestions for
+    the same seed; multi-fidelity strategies stay on the offered fidelities, the others evaluate in full."""
+    space = CHOICE_SPACE if space_name == CHOICE_SPACE.name else get_space(space_name)
+    check_strategy(name, space, **fast_options(name))
 
 
 @pytest.mark.parametrize("name", ["rs", "rea", "ls"])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from surrogate_nas.errors import FitError, InputDataError, NotFittedError
+from surrogate_nas.errors import FitError, InputDataError
 from surrogate_nas.predictors.base import clone
 from surrogate_nas.predictors.baselines import MeanPredictor, ProxyPredictor
 from surrogate_nas.predictors.ensemble import GPXGBEnsemble
@@ -12,11 +12,12 @@ from surrogate_nas.predictors.forest import RandomForestPredictor
 from surrogate_nas.predictors.gnn import GraphNetPredictor
 from surrogate_nas.predictors.gp import GPPredictor
 from surrogate_nas.predictors.metrics import coverage, kendall_tau
-from surrogate_nas.predictors.registry import ALL, PREDICTORS, expand_names, make_predictor
+from surrogate_nas.predictors.registry import ALL, PREDICTOR_PLUGINS, PREDICTORS, expand_names, make_predictor
 from surrogate_nas.predictors.warping import CopulaWarp
 from surrogate_nas.predictors.xgb import XGBEnsemble
 from surrogate_nas.spaces import get_space
 from surrogate_nas.tables import load_benchmark
+from surrogate_nas.testing import check_predictor
 
 SPACE = get_space("nb201")
 
@@ -45,47 +46,32 @@ def nb201():
     return cells, table.values()[idx]
 
 
-@pytest.mark.parametrize("name", sorted(PREDICTORS))
-def test_every_registered_predictor_keeps_the_contract(nb201, name):
-    """scikit-learn's estimator contract on the space's own features, for each registry entry."""
+@pytest.mark.parametrize("name", sorted(PREDICTOR_PLUGINS.names()))
+def test_every_named_predictor_keeps_the_contract(nb201, name):
+    """scikit-learn's estimator contract (:func:`surrogate_nas.testing.check_predictor`) on the space's own
+    features, for every named predictor."""
     cells, y = nb201
     kind, predictor = make_predictor(name, SPACE)
     if "epochs" in predictor.get_params():
         predictor.set_params(epochs=30)  # the contract does not depend on how long a network trains
-    X = featurize(cells[:40], kind)
-    params = predictor.get_params()
-    with pytest.raises(NotFittedError):
-        predictor.predict(X)
-    state = torch.get_rng_state()
-    assert predictor.fit(X, y[:40]) is predictor
-    assert torch.equal(state, torch.get_rng_state()), "fitting must not touch torch's global random state"
-    mean, std = predictor.predict(X[:7])
-    assert torch.equal(state, torch.get_rng_state()), "predicting must not touch torch's global random state"
-    assert mean.shape == (7,) and std.shape == (7,) and np.all(std >= 0) and np.all(np.isfinite(mean))
-    with pytest.raises(InputDataError, match=f"fitted on {X.shape[1]} features"):
-        predictor.predict(X[:, :-1])
-    fresh = clone(predictor)
-    assert fresh.get_params() == params and not hasattr(fresh, "n_features_in_")
-    if "random_state" in params:
-        assert fresh.set_params(random_state=7).random_state == 7
-    with pytest.raises(InputDataError, match="no parameter"):
-        fresh.set_params(nonsense=1)
+    check_predictor(predictor, featurize(cells[:40], kind), y[:40])
 
 
 @pytest.mark.parametrize("name", sorted(FAST))
 def test_contract(name):
-    rng = np.random.default_rng(1)
-    X = rng.random((40, 4))
-    y = X[:, 0] * 3 + rng.normal(scale=0.05, size=40)
-    predictor = FAST[name]()
-    with pytest.raises(NotFittedError):
-        predictor.predict(X)
-    assert predictor.fit(X, y) is predictor
-    mean, std = predictor.predict(X[:7])
-    assert mean.shape == (7,) and std.shape == (7,)
-    assert np.all(std >= 0) and np.all(np.isfinite(mean))
-    with pytest.raises(InputDataError, match="fitted on 4 features"):
-        predictor.predict(X[:, :3])
+    check_predictor(FAST[name]())
+
+
+def test_the_check_names_the_broken_rule():
+    class Touchy(MeanPredictor):
+        """Predicts the mean, but draws from torch's global generator while fitting."""
+
+        def _fit(self, X, y):
+            torch.rand(1)
+            super()._fit(X, y)
+
+    with pytest.raises(AssertionError, match="Touchy: fitting does not touch torch's global random state"):
+        check_predictor(Touchy())
 
 
 @pytest.mark.parametrize("name", ["xgb", "gp", "gp-onehot", "rf", "gp+xgb", "gnn"])
@@ -163,9 +149,10 @@ def test_graph_network_reads_the_dag_layout_of_every_space(space_name):
         clone(predictor).fit(X[:, :10], y)
 
 
-def test_all_stands_for_every_registered_predictor():
-    assert expand_names([ALL]) == list(PREDICTORS)
-    assert expand_names(["xgb", ALL, "gp"]) == list(PREDICTORS)
+def test_all_stands_for_every_named_predictor():
+    assert expand_names([ALL]) == PREDICTOR_PLUGINS.names() and PREDICTOR_PLUGINS.names()[: len(PREDICTORS)] == list(
+        PREDICTORS)
+    assert expand_names(["xgb", ALL, "gp"]) == PREDICTOR_PLUGINS.names()
 
 
 def test_copula_warp_keeps_the_order_and_extends_beyond_the_training_range():

@@ -2,9 +2,10 @@
 
 * ``"gp"``: exact GPs whose hyperparameters live between steps and are refitted as the
   step's plan says (:class:`.gp_cache.GPCache`);
-* any predictor (``"xgb"``, or an object or factory of the
-  :class:`~surrogate_nas.predictors.base.Predictor` contract): fitted on every row each step,
-  its ``(mean, std)`` seen as a BoTorch posterior (:class:`.predictor_model.PredictorModel`);
+* any predictor (``"xgb"``, a registered or plug-in name, ``module:Class``, a class or an
+  object of the :class:`~surrogate_nas.predictors.base.Predictor` contract, see :mod:`.resolve`):
+  fitted on every row each step, its ``(mean, std)`` seen as a BoTorch posterior
+  (:class:`.predictor_model.PredictorModel`);
 * a callable ``(X, y) -> botorch Model``: fitted on every row each step.
 
 Targets (:func:`targets`) are rank normal scores of the searched value for one objective
@@ -93,7 +94,8 @@ class RefittedSurrogate:
 
 
 def make_surrogate(surrogate, onehot_columns: int = 0, options: dict | None = None):
-    """The surrogate component for ``"gp"``, ``"xgb"``, or a callable ``(X, y) -> botorch Model``.
+    """The surrogate component for ``"gp"``, ``"xgb"``, or a callable ``(X, y) -> botorch Model``
+    (any other predictor arrives here as such a callable, :func:`.resolve.resolve_surrogate`).
 
     Raises:
         InputDataError: an unknown name.

@@ -15,7 +15,12 @@ subsets, BoTorch's own draws) is therefore the same in every run of the same sea
 loaded the machine and whatever ran before it in the process.
 
 Adding a strategy is one file under ``strategies/`` plus one line in
-:data:`surrogate_nas.pipelines.search.strategies.STRATEGIES`.
+:data:`surrogate_nas.pipelines.search.strategies.STRATEGIES`, or, outside this package, a
+plug-in (:func:`surrogate_nas.register_strategy` or the ``surrogate_nas.strategies``
+entry-point group). A strategy declares what it can do in class attributes
+(``multi_objective``, ``multi_fidelity``, ``models_constraints``, ``search_options``), which
+the search reads instead of its name; :func:`surrogate_nas.testing.check_strategy` runs the
+contract on any strategy.
 """
 
 from __future__ import annotations
@@ -33,6 +38,11 @@ from surrogate_nas.spaces import SearchSpace, get_space
 from surrogate_nas.pipelines.search.history import Objective, Suggestion, Trial, parse_objectives
 
 
+SEARCH_OPTIONS: tuple[str, ...] = ("surrogate", "acquisition", "step_seconds", "eta")
+"""Options of a search (``--surrogate``, ``--acquisition``, ``--step-seconds``, ``--eta``) that a
+strategy may take as keyword arguments; it lists those it takes in :attr:`Strategy.search_options`."""
+
+
 class Strategy(ABC):
     """Base class of search strategies.
 
@@ -42,6 +52,14 @@ class Strategy(ABC):
             decides what "better" means). Two or more make the search multi-objective,
             which only strategies with ``multi_objective = True`` accept.
         seed: seed of the strategy's own random generator.
+
+    Class attributes (capabilities, read by the search before it builds the strategy):
+        name: what traces and progress lines call it.
+        multi_objective: it accepts two or more objectives.
+        multi_fidelity: it evaluates at the fidelities :meth:`use_fidelities` offers.
+        models_constraints: its constructor takes ``constraints=`` and models those the
+            evaluator cannot check in advance (the others skip what known constraints rule out).
+        search_options: which of :data:`SEARCH_OPTIONS` its constructor takes.
 
     Attributes:
         history: every trial told so far, in order.
@@ -53,6 +71,8 @@ class Strategy(ABC):
     name: str = "strategy"
     multi_objective: bool = False
     multi_fidelity: bool = False
+    models_constraints: bool = False
+    search_options: tuple[str, ...] = ()
 
     def __init__(self, space: SearchSpace | str, objectives=None, seed: int = 0) -> None:
         self.space = get_space(space)

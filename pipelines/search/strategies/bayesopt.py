@@ -58,6 +58,7 @@ from surrogate_nas.pipelines.search.bo.acquisition import ACQUISITIONS
 from surrogate_nas.pipelines.search.bo.budget import StepPlan
 from surrogate_nas.pipelines.search.bo.candidates import CandidatePool
 from surrogate_nas.pipelines.search.bo.data import AllTrials
+from surrogate_nas.pipelines.search.bo.resolve import resolve_surrogate
 from surrogate_nas.pipelines.search.bo.step import AcquisitionOptions, BOStep, StepContext
 from surrogate_nas.pipelines.search.bo.surrogates import TRANSFORMS, make_surrogate, targets
 from surrogate_nas.pipelines.search.constraints import NO_CONSTRAINTS, ConstraintSet
@@ -71,7 +72,10 @@ class BayesianOptimization(Strategy):
 
     Args:
         space, objectives, seed: see :class:`.base.Strategy`.
-        surrogate: ``"gp"``, ``"xgb"``, or a callable ``(X, y) -> botorch Model``.
+        surrogate: ``"gp"``, ``"xgb"``, any predictor (a name, ``module:Class``, class or object:
+            fitted per objective and wrapped by :class:`..bo.predictor_model.PredictorModel`, on
+            its own feature kind unless ``features`` says otherwise), or a callable
+            ``(X, y) -> botorch Model`` (see :mod:`..bo.resolve`).
         acquisition: ``"logei"``, ``"ucb"`` or ``"ts"`` (single objective).
         ref_point: hypervolume reference point ("maximise everything" space); the runner
             sets it (from the user or from what the search has evaluated); left None, it is
@@ -103,6 +107,8 @@ class BayesianOptimization(Strategy):
 
     name = "bo"
     multi_objective = True
+    models_constraints = True
+    search_options = ("surrogate", "acquisition", "step_seconds")
 
     def __init__(
         self,
@@ -135,6 +141,7 @@ class BayesianOptimization(Strategy):
         if self.constraints.modelled and acquisition != "logei" and not self.is_multi_objective:
             raise InputDataError(f"constraints on {', '.join(c.name for c in self.constraints.modelled)} are modelled, "
                                  f"which needs the logei acquisition, not {acquisition}")
+        given, (surrogate, kind) = surrogate, resolve_surrogate(surrogate, self.space, surrogate_options)
         if acquisition not in ACQUISITIONS:
             raise InputDataError(f"unknown acquisition {acquisition!r}; expected one of {', '.join(ACQUISITIONS)}")
         if target_transform not in TRANSFORMS:
@@ -142,14 +149,14 @@ class BayesianOptimization(Strategy):
         if int(n_initial) < 2:
             raise InputDataError(f"n_initial must be >= 2 (a model needs two points), got {n_initial}")
         if features == "auto":
-            features = "default" if self.space.enumerate() is not None else "cheap"
+            features = kind or ("default" if self.space.enumerate() is not None else "cheap")
         self.space.parse_kind(features)  # validates the kind once, at the boundary
         self.surrogate, self.acquisition, self.features = surrogate, acquisition, features
         self.ref_point = ref_point
         self.n_initial, self.target_transform = int(n_initial), target_transform
         self.step_seconds = None if step_seconds is None else float(step_seconds)
-        if isinstance(surrogate, str):
-            self.name = f"bo-{surrogate}"
+        if isinstance(given, str):
+            self.name = f"bo-{given}"
         onehot = len(self.space.feature_names("onehot")) if self.space.parse_kind(features)[0] == "onehot" else 0
         view = self._training_view()
         self.step = BOStep(

@@ -46,6 +46,8 @@ class MultiFidelityBO(RungScheduling):
     """
 
     multi_objective = False
+    models_constraints = False
+    search_options = (*BayesianOptimization.search_options, "eta")
 
     def __init__(self, space, objectives=None, seed: int = 0, eta: float = 6.0, brackets: int | None = 1,
                  rungs: Sequence[float] | None = None, min_fidelity: float = 0.0, model: str = "joint",

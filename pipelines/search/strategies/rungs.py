@@ -85,6 +85,7 @@ class RungScheduling(Strategy):
     """
 
     multi_fidelity = True
+    search_options = ("eta",)
 
     def __init__(self, space, objectives=None, seed: int = 0, eta: float = 3.0, brackets: int | None = 1,
                  rungs: Sequence[float] | None = None, min_fidelity: float = 0.0, **options) -> None:

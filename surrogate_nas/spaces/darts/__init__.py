@@ -40,6 +40,7 @@ class DartsSpace(SearchSpace):
     """The DARTS / NAS-Bench-301 cell space (see module docstring)."""
 
     name = "darts"
+    input_multiple = 4  # the network halves height and width twice (REDUCTION_FACTOR)
     description = "DARTS / NAS-Bench-301 cells: normal + reduction, 4 nodes x 2 of 7 ops, NetworkCIFAR (C, N)"
     default_network = NetworkConfig(8, 1)
     reference_network = NetworkConfig(32, 2)

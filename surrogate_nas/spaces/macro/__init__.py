@@ -37,6 +37,7 @@ class MacroSpace(ChoiceSpace):
     reference_network = NetworkConfig(32, None)
 
     has_network = True
+    input_multiple = 4  # the network halves height and width twice (REDUCTION_FACTOR)
 
     def __init__(self) -> None:
         super().__init__(CHOICES, name="macro",

@@ -43,6 +43,7 @@ class NB101Space(SearchSpace):
     """The NAS-Bench-101 cell space (see module docstring)."""
 
     name = "nb101"
+    input_multiple = 4  # the network halves height and width twice (REDUCTION_FACTOR)
     description = "NAS-Bench-101 cell: 7-vertex DAG, <= 9 edges, 3 ops; 3 stacks of N modules from C stem channels"
     default_network = NetworkConfig(16, 1)
     reference_network = NetworkConfig(128, 3)

@@ -33,6 +33,7 @@ class NB201Space(SearchSpace):
     """The NAS-Bench-201 cell space (see module docstring)."""
 
     name = "nb201"
+    input_multiple = 4  # the network halves height and width twice (REDUCTION_FACTOR)
     description = "NAS-Bench-201 cell: 6 edges x 5 ops, TinyNetwork skeleton (C, N)"
     default_network = NetworkConfig(16, 1)
     reference_network = NetworkConfig(16, 5)
