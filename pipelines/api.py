@@ -90,7 +90,7 @@ def search(
     cost_column: str | None = None,
     fidelity_columns: str | None = None,
     max_cost_s: float | None = None,
-    eta: float = 3.0,
+    eta: float | None = None,
     epochs: int | None = None,
     channels: int | None = None,
     cells_per_stage: int | None = None,

@@ -75,7 +75,7 @@ class SearchSpec:
     max_cost_s: float | None = None
     builder: str | None = None
     ref_point: tuple[float, ...] | None = None
-    eta: float = 3.0
+    eta: float | None = None
     constraints: tuple[str, ...] = ()
     step_seconds: float | None = 3.0
     # tables only
@@ -108,7 +108,7 @@ class SearchSpec:
             raise InputDataError("at least one objective is needed")
         if self.max_cost_s is not None and not self.max_cost_s > 0:
             raise InputDataError(f"--max-cost must be > 0 seconds, got {self.max_cost_s}")
-        if not self.eta > 1:
+        if self.eta is not None and not self.eta > 1:
             raise InputDataError(f"--eta must be > 1, got {self.eta}")
         if self.step_seconds is not None and not self.step_seconds > 0:
             raise InputDataError(f"--step-seconds must be > 0, got {self.step_seconds}")
@@ -171,6 +171,11 @@ class SearchSpec:
         for k in _IDENTITY_EXCLUDED:
             d.pop(k)
         d["strategy"], d["surrogate"] = strategy_label(self.strategy), surrogate_label(self.surrogate, short=False)
+        takes = self.strategy_spec().search_options
+        if "eta" in takes:  # the promotion rate the strategy will use, given or its own default
+            d["eta"] = self.eta if self.eta is not None else self.strategy_spec().default("eta")
+        else:
+            d.pop("eta")
         d["objectives"] = list(self.objectives)
         d["constraints"] = list(self.constraints)
         d["space"] = self.search_space().name
@@ -323,9 +328,10 @@ class SearchJob:
         try:
             evaluator, backend, warm = self._evaluator(recorder, {t.key for t in done})
             constraints = ConstraintSet(self.terms.constraints, evaluator.known())
+            given = {"eta": spec.eta} if spec.eta is not None else {}  # else the strategy's own default
             strategy = build_for_search(spec.strategy, self.space, self.objectives, spec.seed, constraints,
                                         surrogate=spec.surrogate, acquisition=spec.acquisition,
-                                        step_seconds=spec.step_seconds, eta=spec.eta)
+                                        step_seconds=spec.step_seconds, **given)
             trace = run_search(strategy, evaluator, budget=spec.budget + len(warm), wall_clock_s=spec.wall_clock_s,
                                batch_size=spec.batch_size, objectives=self.objectives, initial=warm, replay=done,
                                callback=recorder, ref_point=recorder.ref_point, backend=backend,

@@ -42,8 +42,9 @@ _PREDICTORS = "surrogate_nas.predictors.registry:PREDICTOR_PLUGINS"
               help="bo, rs, rea, ls, mf-bo, sh, hb, an installed plug-in (`surrogate-nas strategies`) or "
                    "module:Class. mf-bo, sh and hb are multi-fidelity: most candidates get a few epochs, the best "
                    "the rest.")
-@click.option("--eta", type=click.FloatRange(min=1, min_open=True), default=3.0, show_default=True,
-              help="Multi-fidelity: promote the best 1/eta of a rung; live rungs are epochs/eta^k.")
+@click.option("--eta", type=click.FloatRange(min=1, min_open=True), default=None,
+              help="Multi-fidelity: promote the best 1/eta of a rung; live rungs are epochs/eta^k (default: the "
+                   "strategy's own, 6 for mf-bo, 3 for sh and hb).")
 @click.option("--surrogate", default="gp", show_default=True, callback=plugin_name(_PREDICTORS, ("gp",), "surrogate"),
               help="BO's model: gp, xgb or any predictor (`surrogate-nas predictors`, plug-ins included) or "
                    "module:Class.")

@@ -122,3 +122,12 @@ def test_the_joint_model_sees_each_results_fidelity_and_scores_candidates_at_ful
     rung.use_fidelities(nb201.fidelities)
     rung.tell(trials)
     assert [t.fidelity for t in rung.bo.step.data.trials(rung.history)] == [0.06] * len(trials)
+
+
+def test_without_eta_a_search_uses_the_strategys_own_and_records_it():
+    from surrogate_nas.pipelines.search_job import SearchSpec
+
+    assert SearchSpec(benchmark="nb201-cifar10", strategy="mf-bo").identity()["eta"] == 6.0
+    assert SearchSpec(benchmark="nb201-cifar10", strategy="sh").identity()["eta"] == 3.0
+    assert SearchSpec(benchmark="nb201-cifar10", strategy="mf-bo", eta=4.0).identity()["eta"] == 4.0
+    assert "eta" not in SearchSpec(benchmark="nb201-cifar10", strategy="bo").identity(), "bo takes no eta"

@@ -29,7 +29,7 @@ def _store():
 
 
 def test_a_live_mf_bo_search_resumes_promoted_candidates_and_trains_no_epoch_twice(workdir):
-    proc = run_cli(*SEARCH, "--strategy", "mf-bo", "--output", "trace.csv", check=True)
+    proc = run_cli(*SEARCH, "--strategy", "mf-bo", "--eta", "3", "--output", "trace.csv", check=True)
     assert "at 0.111 fidelity" in proc.stdout and "1 at full fidelity" in proc.stdout, proc.stdout
     trace = pd.read_csv(workdir / "trace.csv")
     evaluations = {e.canonical_key: e for e in _store().evaluations()}

@@ -16,6 +16,7 @@ from its name.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -77,6 +78,17 @@ class StrategySpec:
     def search_options(self) -> tuple[str, ...]:
         """The search options it takes, less those its presets fix."""
         return tuple(o for o in self._flag("search_options") if o in SEARCH_OPTIONS and o not in self.options)
+
+    def default(self, option: str):
+        """The value of keyword ``option`` when a search does not give it: the preset, else the
+        class's own default (None when it has none)."""
+        if option in self.options:
+            return self.options[option]
+        try:
+            parameter = inspect.signature(self.load()).parameters.get(option)
+        except (TypeError, ValueError):  # a callable without a signature
+            return None
+        return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
 
     def build(self, space, objectives=None, seed: int = 0, constraints=None, **options) -> Strategy:
         """The strategy for ``space`` (see :func:`make_strategy`)."""
