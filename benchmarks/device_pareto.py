@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import add_run_args, markdown_table, save_frame, start_run, write_section  # noqa: E402
 from peers import PEERS as PEER_SPECS, chosen, peer_curves  # noqa: E402
 
-from surrogate_nas.pipelines.objective_words import resolve_terms  # noqa: E402
+from surrogate_nas.pipelines.jobs.objective_words import resolve_terms  # noqa: E402
 from surrogate_nas.pipelines.search.benchmark import (  # noqa: E402
     benchmark_evaluator,
     benchmark_search,

@@ -83,7 +83,7 @@ def score_one(job) -> dict:
     elif spec.kind == "multi":
         from peers import peer_curves
 
-        from surrogate_nas.pipelines.objective_words import resolve_terms
+        from surrogate_nas.pipelines.jobs.objective_words import resolve_terms
         from surrogate_nas.pipelines.search.benchmark import benchmark_evaluator, hypervolume_ratios, true_front
 
         terms = resolve_terms(["accuracy", f"latency@{MULTI_DEVICE}"], (), table)

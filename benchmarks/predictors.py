@@ -2,7 +2,7 @@
 
 Parts (``--part``):
 
-* ``main``: :func:`surrogate_nas.pipelines.compare.compare_predictors` on CIFAR-10 and
+* ``main``: :func:`surrogate_nas.pipelines.tables.compare.compare_predictors` on CIFAR-10 and
   CIFAR-100 at n = 56/135/500, 200 test architectures disjoint (by canonical group) from the
   training set, 20 seeds: Kendall tau beside the NAS-Bench-Suite-Zero anchors, Spearman and
   precision of the predicted top 5%, and every predictor's calibration (coverage of the central
@@ -35,7 +35,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import add_run_args, markdown_table, save_frame, write_section, start_run  # noqa: E402
 
-from surrogate_nas.pipelines.compare import compare_predictors, score_split, split_train_test, summarize
+from surrogate_nas.pipelines.tables.compare import compare_predictors, score_split, split_train_test, summarize
 from surrogate_nas.predictors.registry import make_predictor
 from surrogate_nas.tables import load_benchmark
 
@@ -139,7 +139,7 @@ def part_whole_space(args) -> None:
 def part_transfer(args) -> None:
     sizes, names = [int(s) for s in args.sizes.split(",")], args.predictors.split(",")
     body = ["The other dataset's NAS-Bench-201 table supplies each cell's value as one more feature "
-            "(`compare --transfer-from`, `surrogate_nas.pipelines.transfer`); this uses more information than "
+            "(`compare --transfer-from`, `surrogate_nas.pipelines.tables.transfer`); this uses more information than "
             f"the data-free results above and is reported apart. Same protocol as the main table, {args.seeds} seeds.",
             ""]
     frames = []

@@ -32,7 +32,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import add_run_args, save_frame, write_section, start_run  # noqa: E402
 
-from surrogate_nas.pipelines.compare import score_split, split_train_test
+from surrogate_nas.pipelines.tables.compare import score_split, split_train_test
 from surrogate_nas.predictors.registry import make_predictor
 from surrogate_nas.tables import load_benchmark
 

@@ -145,14 +145,14 @@ def search(
     name or ``module:Class``, a predictor object (a fresh copy is fitted per objective and step),
     or a function ``(X, y) -> botorch Model``. ``executor`` is a name, ``module:Class`` or an
     :class:`~surrogate_nas.pipelines.execution.executors.Executor` object.
-    See :class:`~surrogate_nas.pipelines.search_job.SearchSpec` for the rest.
+    See :class:`~surrogate_nas.pipelines.jobs.search_job.SearchSpec` for the rest.
 
     Raises:
         InputDataError: bad arguments (one line saying what was expected); nothing is stored.
         DatasetError: an unreadable dataset.
     """
-    from surrogate_nas.pipelines.objective_words import resolve_terms
-    from surrogate_nas.pipelines.search_job import SearchJob, SearchSpec
+    from surrogate_nas.pipelines.jobs.objective_words import resolve_terms
+    from surrogate_nas.pipelines.jobs.search_job import SearchJob, SearchSpec
 
     if (dataset is None) == (benchmark is None):
         raise InputDataError("give either dataset= (live training) or benchmark= (a table), not both or neither")
@@ -213,7 +213,7 @@ class SeedJob:
 
     def run(self, progress: Callable | None = None):
         from surrogate_nas.pipelines.execution.executors import make_executor, threads_per_trial
-        from surrogate_nas.pipelines.seeding import run_seed_plan
+        from surrogate_nas.pipelines.jobs.seeding import run_seed_plan
 
         executor = make_executor(self.executor, self.workers, self.cpus_per_trial, self.gpus_per_trial,
                                  self.ray_address)
@@ -257,7 +257,7 @@ def prepare_seed(
     """
     from surrogate_nas.device import resolve_device
     from surrogate_nas.pipelines.execution.executors import check_execution
-    from surrogate_nas.pipelines.seeding import SeedPlan
+    from surrogate_nas.pipelines.jobs.seeding import SeedPlan
 
     space_obj = get_space(space, builder if not isinstance(space, SearchSpace) else None)
     train = (TrainConfig.preset(preset, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate)
@@ -285,7 +285,7 @@ def seed(space: str | SearchSpace = "nb201", dataset: str = "digits", n: int = 8
     augment, preset, image_size, builder, seed, device, db, mlflow, ...).
 
     Returns:
-        A :class:`~surrogate_nas.pipelines.seeding.SeedReport` (trained here, found stored,
+        A :class:`~surrogate_nas.pipelines.jobs.seeding.SeedReport` (trained here, found stored,
         left to other live workers).
     """
     return prepare_seed(space, dataset, n, **options).run(progress)
@@ -311,9 +311,9 @@ def compare(
 
     Returns:
         One row per (predictor, train size, seed); see
-        :func:`~surrogate_nas.pipelines.compare.compare_predictors`.
+        :func:`~surrogate_nas.pipelines.tables.compare.compare_predictors`.
     """
-    from surrogate_nas.pipelines.compare import compare_predictors
+    from surrogate_nas.pipelines.tables.compare import compare_predictors
 
     table = load_table(benchmark, metric, open_db(db) if benchmark.startswith("db") else None,
                        get_space(space) if space is not None else None, minimize, None)
@@ -332,7 +332,7 @@ def load_table(name: str, metric: str | None, store, space: SearchSpace | None, 
     from surrogate_nas.tables import NAMED_BENCHMARKS, load_benchmark, parse_fidelity_columns
 
     if name == "db" or name.startswith("db:"):
-        from surrogate_nas.pipelines.db_table import table_from_store
+        from surrogate_nas.pipelines.tables.db_table import table_from_store
 
         if fidelity_columns:
             raise InputDataError("fidelity columns are for CSV tables; a live multi-fidelity search uses --epochs")
@@ -363,7 +363,7 @@ def open_db(url: str | None, read_only: bool = False, stale_after: float | None 
 def _check_tracking(mlflow: bool) -> None:
     """Refuse an unusable ``MLFLOW_TRACKING_URI`` before the database is opened (cheap: MLflow is not imported)."""
     if mlflow:
-        from surrogate_nas.pipelines.tracking import tracking_uri
+        from surrogate_nas.pipelines.tracking.tracker import tracking_uri
 
         tracking_uri()
 
@@ -371,7 +371,7 @@ def _check_tracking(mlflow: bool) -> None:
 def _tracker(mlflow: bool):
     if not mlflow:
         return None
-    from surrogate_nas.pipelines.tracking import Tracker
+    from surrogate_nas.pipelines.tracking.tracker import Tracker
 
     return Tracker()
 

@@ -62,8 +62,8 @@ def compare_command(benchmark, space, metric, minimize, names, train_sizes, seed
     """Compare predictors: Kendall tau, Spearman, top-5% precision, calibration, timings."""
     from tqdm import tqdm
 
-    from surrogate_nas.pipelines.compare import check_test_size, compare_predictors, summarize
-    from surrogate_nas.pipelines.tracking import Tracker
+    from surrogate_nas.pipelines.tables.compare import check_test_size, compare_predictors, summarize
+    from surrogate_nas.pipelines.tracking.tracker import Tracker
     from surrogate_nas.predictors.registry import expand_names
 
     if min(train_sizes) < 2:
@@ -114,7 +114,7 @@ def compact_summary(summary) -> list[dict]:
 
 def log_comparison(tracker, table, rows, summary, names, train_sizes, seeds, test_size, source=None) -> None:
     """One MLflow run: parameters, mean metrics per predictor (step = train size), CSV and plots."""
-    from surrogate_nas.pipelines.compare import plot_tau_vs_size
+    from surrogate_nas.pipelines.tables.compare import plot_tau_vs_size
 
     with tracker.run(f"compare-{table.name}", params={
         "benchmark": table.name, "space": table.space.name, "metric": table.target, "predictors": ",".join(names),
@@ -147,13 +147,13 @@ def scatter_plots(table, rows, train_size: int, test_size, folder: Path, source=
     import numpy as np
 
     from surrogate_nas.predictors.registry import make_predictor
-    from surrogate_nas.pipelines.compare import plot_scatter, split_train_test
+    from surrogate_nas.pipelines.tables.compare import plot_scatter, split_train_test
 
     archs, y = table.architectures(), table.values()
     train, test = split_train_test([a.canonical_key for a in archs], train_size, test_size, seed=0)
     prior = None
     if source is not None:
-        from surrogate_nas.pipelines.transfer import prior_column
+        from surrogate_nas.pipelines.tables.transfer import prior_column
 
         prior = prior_column(source, archs, table.space)
     fitted = rows[(rows["train_size"] == train_size) & (rows["seed"] == 0) & (rows["status"] == "ok")]

@@ -2,7 +2,7 @@
 
 ``fit --target latency`` makes a latency model for a device from a few measured
 architectures; a search then uses it as ``latency@NAME`` (see
-:mod:`surrogate_nas.pipelines.objective_words`).
+:mod:`surrogate_nas.pipelines.jobs.objective_words`).
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ def fit_command(space, builder, target, kind, benchmark, metric, name, out, no_m
     if no_mlflow and not out:
         raise click.UsageError("with --no-mlflow, give --out PATH to keep the predictor")
     from surrogate_nas.predictors.registry import make_predictor
-    from surrogate_nas.pipelines.objective_words import LATENCY_QUANTITY
-    from surrogate_nas.pipelines.predictor_store import log_bundle, save_bundle
-    from surrogate_nas.pipelines.tracking import Tracker
+    from surrogate_nas.pipelines.jobs.objective_words import LATENCY_QUANTITY
+    from surrogate_nas.pipelines.tracking.predictor_store import log_bundle, save_bundle
+    from surrogate_nas.pipelines.tracking.tracker import Tracker
     from surrogate_nas.tables.devices import DEVICES
 
     check_writable(out, "the predictor")
@@ -86,8 +86,8 @@ def predict_command(space, model, archs_file, archs) -> None:
     """Predicted mean and standard deviation for architectures (in their space's text form)."""
     from surrogate_nas.errors import InputDataError
     from surrogate_nas.spaces import get_space
-    from surrogate_nas.pipelines.predictor_store import load_bundle, load_bundle_file
-    from surrogate_nas.pipelines.tracking import Tracker
+    from surrogate_nas.pipelines.tracking.predictor_store import load_bundle, load_bundle_file
+    from surrogate_nas.pipelines.tracking.tracker import Tracker
 
     texts = [(f"argument {i + 1}", t) for i, t in enumerate(archs)]
     if archs_file:

@@ -41,9 +41,9 @@ def quickstart_command(seed_archs: int, budget: int, epochs: int, channels: int,
     """Seed, compare predictors, Bayesian search and Pareto front on digits (a few minutes on 2 CPU cores)."""
     from surrogate_nas.pipelines import api
     from surrogate_nas.pipelines.cli.format import print_table
-    from surrogate_nas.pipelines.compare import compare_predictors, summarize
-    from surrogate_nas.pipelines.db_table import table_from_store
-    from surrogate_nas.pipelines.tracking import ui_hint
+    from surrogate_nas.pipelines.tables.compare import compare_predictors, summarize
+    from surrogate_nas.pipelines.tables.db_table import table_from_store
+    from surrogate_nas.pipelines.tracking.tracker import ui_hint
 
     start = time.perf_counter()
     click.echo(f"[1/3] seed: make {seed_archs} architectures exist on digits (C={channels}, N=1, {epochs} epochs)")

@@ -113,7 +113,7 @@ def search_command(benchmark, space, builder, metric, minimize, cost_column, fid
     if output:
         write_csv(result.trace, output, "trace")
     if not no_mlflow:
-        from surrogate_nas.pipelines.tracking import ui_hint
+        from surrogate_nas.pipelines.tracking.tracker import ui_hint
 
         click.echo(result.unlogged or f"browse: {ui_hint()}")
 
@@ -280,7 +280,7 @@ def benchmark_search_command(benchmark, space, builder, metric, minimize, cost_c
     from tqdm import tqdm
 
     from surrogate_nas.datasets import is_dataset
-    from surrogate_nas.pipelines.objective_words import resolve_terms
+    from surrogate_nas.pipelines.jobs.objective_words import resolve_terms
     from surrogate_nas.pipelines.search.benchmark import (
         benchmark_evaluator,
         benchmark_search,
@@ -290,7 +290,7 @@ def benchmark_search_command(benchmark, space, builder, metric, minimize, cost_c
         true_front,
     )
     from surrogate_nas.pipelines.search.constraints import ConstraintSet
-    from surrogate_nas.pipelines.tracking import Tracker
+    from surrogate_nas.pipelines.tracking.tracker import Tracker
 
     if is_dataset(benchmark):
         raise click.BadParameter("benchmark-search replays a table; use `search` for live training",

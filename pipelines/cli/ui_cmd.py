@@ -18,7 +18,7 @@ import click
 
 from surrogate_nas.errors import InputDataError, TrackingError
 from surrogate_nas.pipelines.cli.app import cli
-from surrogate_nas.pipelines.tracking import artifact_root, is_remote, tracking_uri
+from surrogate_nas.pipelines.tracking.tracker import artifact_root, is_remote, tracking_uri
 
 STOP_TIMEOUT_S = 10.0
 """How long the server's process group gets to exit after SIGTERM before SIGKILL."""
@@ -67,7 +67,7 @@ def stop_group(proc: subprocess.Popen, timeout_s: float = STOP_TIMEOUT_S) -> Non
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 def ui_command(host: str, port: int) -> None:
     """Start the MLflow UI on this project's store (Ctrl-C stops it)."""
-    from surrogate_nas.pipelines.tracking import Tracker
+    from surrogate_nas.pipelines.tracking.tracker import Tracker
 
     uri = tracking_uri()
     if is_remote(uri):

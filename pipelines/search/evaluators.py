@@ -15,7 +15,7 @@ from what the search evaluated (see :func:`.runner.reference_point`).
 every query is a lookup, and the table's cost column is charged as *simulated* cost,
 so a whole search runs in seconds yet reports the compute it would have used. The live
 evaluator (real training) implements the same interface in
-:mod:`surrogate_nas.pipelines.live_evaluator`.
+:mod:`surrogate_nas.pipelines.live.evaluator`.
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ def test_the_experiment_opens_on_the_runs_view_with_readable_run_names(workdir):
 
 
 def test_a_run_left_running_by_a_dead_process_is_marked_killed(workdir):
-    from surrogate_nas.pipelines.tracking import WORKER_TAG, Tracker
+    from surrogate_nas.pipelines.tracking.tracker import WORKER_TAG, Tracker
 
     tracker = Tracker()
     orphan = tracker.start_run("orphan", tags={WORKER_TAG: f"{socket.gethostname()}:{_dead_pid()}"})

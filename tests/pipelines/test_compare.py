@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.pipelines.compare import (
+from surrogate_nas.pipelines.tables.compare import (
     METRICS,
     compare_predictors,
     plot_scatter,

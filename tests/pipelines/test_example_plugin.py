@@ -67,8 +67,8 @@ def test_a_live_evaluator_keeps_the_evaluator_contract(example_plugin, workdir):
     from surrogate_nas.spaces import get_space
     from surrogate_nas.storage import open_store
     from surrogate_nas.testing import check_evaluator
-    from surrogate_nas.pipelines.live_evaluator import LiveEvaluator
-    from surrogate_nas.pipelines.trainer import DatabaseTrainer
+    from surrogate_nas.pipelines.live.evaluator import LiveEvaluator
+    from surrogate_nas.pipelines.live.trainer import DatabaseTrainer
 
     space, spec = get_space("mlp"), DatasetSpec("blobs")
     setting = Setting("mlp", "blobs", space.network_config(), TrainConfig(epochs=2), 0)

@@ -125,7 +125,7 @@ def test_the_joint_model_sees_each_results_fidelity_and_scores_candidates_at_ful
 
 
 def test_without_eta_a_search_uses_the_strategys_own_and_records_it():
-    from surrogate_nas.pipelines.search_job import SearchSpec
+    from surrogate_nas.pipelines.jobs.search_job import SearchSpec
 
     assert SearchSpec(benchmark="nb201-cifar10", strategy="mf-bo").identity()["eta"] == 6.0
     assert SearchSpec(benchmark="nb201-cifar10", strategy="sh").identity()["eta"] == 3.0

@@ -13,7 +13,7 @@ import pytest
 from conftest import CLI, experiment_runs, run_cli
 
 from surrogate_nas.datasets import DatasetSpec
-from surrogate_nas.pipelines.trainer import DatabaseTrainer
+from surrogate_nas.pipelines.live.trainer import DatabaseTrainer
 from surrogate_nas.records import NetworkConfig, Setting, Status, TrainConfig
 from surrogate_nas.spaces import get_space
 from surrogate_nas.storage import open_store

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.pipelines.objective_words import resolve_objectives, resolve_terms
-from surrogate_nas.pipelines.predictor_store import save_bundle
+from surrogate_nas.pipelines.jobs.objective_words import resolve_objectives, resolve_terms
+from surrogate_nas.pipelines.tracking.predictor_store import save_bundle
 from surrogate_nas.pipelines.search.history import Objective
 from surrogate_nas.predictors.latency import LatencyRegressor
 from surrogate_nas.spaces import get_space

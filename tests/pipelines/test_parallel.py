@@ -21,9 +21,9 @@ from surrogate_nas.records import NetworkConfig, Setting, TrainConfig
 from surrogate_nas.spaces import get_space
 from surrogate_nas.storage import open_store
 from surrogate_nas.pipelines.execution.executors import LocalExecutor, make_executor
-from surrogate_nas.pipelines.live_evaluator import LiveBackend, LiveEvaluator
+from surrogate_nas.pipelines.live.evaluator import LiveBackend, LiveEvaluator
 from surrogate_nas.pipelines.search.history import Suggestion
-from surrogate_nas.pipelines.trainer import DatabaseTrainer
+from surrogate_nas.pipelines.live.trainer import DatabaseTrainer
 from surrogate_nas.testing import check_executor
 
 SPACE = get_space("nb201")

@@ -63,7 +63,7 @@ def test_hypervolume_of_a_known_front():
 def test_the_evaluators_keep_the_contract(table):
     """:func:`surrogate_nas.testing.check_evaluator` on a named table (a latency metric added, fidelities)
     and on one of its fidelities alone."""
-    from surrogate_nas.pipelines.objective_words import resolve_terms
+    from surrogate_nas.pipelines.jobs.objective_words import resolve_terms
     from surrogate_nas.testing import check_evaluator
 
     terms = resolve_terms(["accuracy", "latency@pixel3", "flops"], (), table)

@@ -21,8 +21,8 @@ from surrogate_nas.records import Setting, Status, TrainConfig
 from surrogate_nas.spaces import DEFAULT_SPACE, SearchSpace, get_space
 from surrogate_nas.tables import BenchmarkTable, parse_fidelity_columns
 from surrogate_nas.pipelines.execution.executors import check_execution, make_executor, threads_per_trial
-from surrogate_nas.pipelines.live_evaluator import LiveBackend, LiveEvaluator
-from surrogate_nas.pipelines.objective_words import resolve_terms
+from surrogate_nas.pipelines.live.evaluator import LiveBackend, LiveEvaluator
+from surrogate_nas.pipelines.jobs.objective_words import resolve_terms
 from surrogate_nas.pipelines.search.backends import Backend, SimulatedBackend
 from surrogate_nas.pipelines.search.constraints import ConstraintSet
 from surrogate_nas.pipelines.search.evaluators import Evaluator, TabularEvaluator
@@ -36,7 +36,7 @@ from surrogate_nas.pipelines.search.strategies import (
     strategy_spec_of,
 )
 from surrogate_nas.pipelines.search.bo.resolve import check_surrogate, surrogate_label
-from surrogate_nas.pipelines.trainer import DatabaseTrainer
+from surrogate_nas.pipelines.live.trainer import DatabaseTrainer
 
 _TRIAL_FIELDS = ("value", "test_value", "cost_s", "status", "message")
 
@@ -57,7 +57,7 @@ class SearchSpec:
     image folder, a ``.npz`` file) or a table (a named one, a CSV, ``db[:DATASET]``); ``space`` a
     named space, a JSON/YAML file of choices (with ``builder``, ``module:function``) or a space.
     ``strategy``, ``surrogate`` and ``executor`` are names (plug-ins included), ``module:Name``
-    or objects; the search stores their names (:func:`.search.strategies.strategy_label`).
+    or objects; the search stores their names (:func:`surrogate_nas.pipelines.search.strategies.strategy_label`).
     """
 
     benchmark: str
@@ -123,7 +123,7 @@ class SearchSpec:
         return is_dataset(self.benchmark)
 
     def strategy_spec(self):
-        """The strategy's :class:`~.search.strategies.StrategySpec` (capabilities, search options)."""
+        """The strategy's :class:`~surrogate_nas.pipelines.search.strategies.StrategySpec` (capabilities, search options)."""
         return strategy_spec_of(self.strategy)
 
     @property
@@ -280,7 +280,7 @@ class SearchJob:
         spec: the search.
         store: the architecture database (trials, and live trainings).
         table: the benchmark table (tabular searches only).
-        tracker: a :class:`~surrogate_nas.pipelines.tracking.Tracker`, or None for no MLflow.
+        tracker: a :class:`~surrogate_nas.pipelines.tracking.tracker.Tracker`, or None for no MLflow.
     """
 
     def __init__(self, spec: SearchSpec, store, table: BenchmarkTable | None = None, tracker=None) -> None:
@@ -308,10 +308,10 @@ class SearchJob:
         """Run or resume the search.
 
         Args:
-            on_step: called with each :class:`~.search.runner.StepInfo`.
+            on_step: called with each :class:`~surrogate_nas.pipelines.search.runner.StepInfo`.
             on_start: called with the number of trials resumed from earlier runs, before
                 anything new is evaluated.
-            on_activity, on_notice: see :func:`~.search.runner.run_search`.
+            on_activity, on_notice: see :func:`~surrogate_nas.pipelines.search.runner.run_search`.
         """
         spec, store = self.spec, self.store
         search_id = store.get_or_create_search(self.name, spec.identity(), SearchSpec.identity_defaults())

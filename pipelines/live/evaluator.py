@@ -5,7 +5,7 @@ as a benchmark table, so every strategy runs unchanged on live training; :class:
 runs its trainings on the trainer's executor, either in synchronous batches or
 asynchronously (each finished training frees a worker that gets the next suggestion at once,
 the running ones passed to the strategy as pending). Trainings go through a
-:class:`~surrogate_nas.pipelines.trainer.DatabaseTrainer`: an architecture already evaluated
+:class:`~surrogate_nas.pipelines.live.trainer.DatabaseTrainer`: an architecture already evaluated
 under the same setting (by this search, an earlier one, a ``seed`` run or another process) is
 read back, never retrained.
 
@@ -25,7 +25,7 @@ from surrogate_nas.records import Evaluation, Status, TrainResult
 from surrogate_nas.pipelines.search.backends import Backend, Finished, as_trial
 from surrogate_nas.pipelines.search.evaluators import ArchMetric, Evaluator, Observation
 from surrogate_nas.pipelines.search.history import Suggestion
-from surrogate_nas.pipelines.trainer import DatabaseTrainer, TrainingOutcome
+from surrogate_nas.pipelines.live.trainer import DatabaseTrainer, TrainingOutcome
 
 LIVE_OBJECTIVES = ("valid_acc", "params", "flops", "train_seconds")
 """What a live observation reports; ``valid_acc`` is the searched value."""

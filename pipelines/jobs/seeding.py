@@ -7,7 +7,7 @@ plan's first ``n`` entries exist": entries already in the database count, entrie
 worker is training count (that worker will store them), and the rest are trained here.
 So rerunning an interrupted command finishes the same ``n`` rather than training ``n``
 more, and several processes running one plan together train it once. Every training
-goes through :class:`~surrogate_nas.pipelines.trainer.DatabaseTrainer` (claim, heartbeat,
+goes through :class:`~surrogate_nas.pipelines.live.trainer.DatabaseTrainer` (claim, heartbeat,
 store).
 """
 
@@ -25,7 +25,7 @@ from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import NetworkConfig, Setting, TrainConfig
 from surrogate_nas.spaces import SearchSpace
 from surrogate_nas.pipelines.execution.executors import Executor
-from surrogate_nas.pipelines.trainer import DatabaseTrainer, TrainingOutcome
+from surrogate_nas.pipelines.live.trainer import DatabaseTrainer, TrainingOutcome
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,7 @@ def compare_predictors(
         feature_cache: Where the space keeps zero-cost proxies it computes (the database).
         transfer_from: A table of the same space (another dataset's results) whose value of each
             architecture is appended to every predictor's features
-            (:func:`~surrogate_nas.pipelines.transfer.prior_column`); more information than
+            (:func:`~surrogate_nas.pipelines.tables.transfer.prior_column`); more information than
             the data-free features, so report such results apart.
 
     Returns:
@@ -152,7 +152,7 @@ def compare_predictors(
     groups = [a.canonical_key for a in archs]
     prior = None
     if transfer_from is not None:
-        from surrogate_nas.pipelines.transfer import prior_column
+        from surrogate_nas.pipelines.tables.transfer import prior_column
 
         prior = prior_column(transfer_from, archs, table.space)
     features: dict[str, np.ndarray] = {}

@@ -6,7 +6,7 @@ exists, its value of each architecture is a strong feature for a new dataset or 
 user's own database. :func:`prior_column` gives that column: the source table's value of the
 architecture (of a canonical twin when the exact row is absent), or, for architectures the
 source does not hold, the prediction of an XGBoost ensemble fitted on the whole source table.
-:func:`~surrogate_nas.pipelines.compare.compare_predictors` appends it to every predictor's
+:func:`~surrogate_nas.pipelines.tables.compare.compare_predictors` appends it to every predictor's
 features when asked (``compare --transfer-from``); those results use more information than
 the data-free ones and are reported separately.
 

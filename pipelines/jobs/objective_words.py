@@ -10,7 +10,7 @@ name or its ``.zip`` file), predicted for every architecture. Latency is minimis
 word says ``:max``.
 
 Quantities that are not table columns or live measurements come back as
-:class:`~.search.evaluators.ArchMetric` values, which the evaluator adds to every
+:class:`~surrogate_nas.pipelines.search.evaluators.ArchMetric` values, which the evaluator adds to every
 observation and knows without training (so a constraint on them skips architectures
 before they are trained).
 """
@@ -175,7 +175,7 @@ def latency_model_metric(name: str, space) -> ArchMetric:
     Raises:
         InputDataError: no such device or model, a model of another quantity, or of another space.
     """
-    from surrogate_nas.pipelines.predictor_store import load_bundle_file
+    from surrogate_nas.pipelines.tracking.predictor_store import load_bundle_file
 
     path = Path(name).expanduser()
     if path.suffix == ".zip" or path.is_file():
@@ -201,8 +201,8 @@ def latency_model_metric(name: str, space) -> ArchMetric:
 
 
 def _saved_latency_model(name: str) -> dict:
-    from surrogate_nas.pipelines.predictor_store import load_bundle
-    from surrogate_nas.pipelines.tracking import Tracker
+    from surrogate_nas.pipelines.tracking.predictor_store import load_bundle
+    from surrogate_nas.pipelines.tracking.tracker import Tracker
 
     try:
         return load_bundle(Tracker(), name)
