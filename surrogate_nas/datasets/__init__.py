@@ -5,8 +5,9 @@ frozen value, so worker processes can load the same data again. :func:`load_data
 reads it into a :class:`Dataset` of three splits that hand out batches (in memory, or
 streamed from disk for data too large for memory).
 
-* ``digits``: scikit-learn's embedded 8x8 digits (no download);
-* ``cifar10``: CIFAR-10's python batches in the folder ``data_dir`` (we never download);
+* a named dataset (:data:`DATASET_PLUGINS`): the built-in ``digits`` (scikit-learn's embedded
+  8x8 digits, no download) and ``cifar10`` (CIFAR-10's python batches in the folder ``data_dir``;
+  we never download), see :mod:`.builtin`;
 * a folder of images, one sub-folder per class (:mod:`.images`);
 * a ``.npz`` file of arrays ``x``, ``y`` (:mod:`.arrays`);
 * a dataset plug-in: a name registered with :func:`register_dataset` or declared in an
@@ -18,6 +19,8 @@ Example:
     >>> data = load_dataset("digits", seed=0)
     >>> data.name, data.input_shape, data.num_classes, len(data.train)
     ('digits', (1, 8, 8), 10, 1079)
+
+Importing this package does not import torch; loading a dataset does.
 """
 
 from __future__ import annotations
@@ -26,14 +29,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from surrogate_nas.datasets.dataset import Dataset, in_memory, stratified_split
-from surrogate_nas.datasets.splits import Split, StreamSplit, TensorSplit
 from surrogate_nas.errors import DatasetError, InputDataError
 from surrogate_nas.plugins import GROUPS, Registry, call_with_accepted
 
-BUILTIN_DATASETS: tuple[str, ...] = ("digits", "cifar10")
-"""Datasets known by name; anything else is a plug-in, a folder of images or a ``.npz`` file."""
+if TYPE_CHECKING:
+    from surrogate_nas.datasets.dataset import Dataset
+
+_BUILTIN = {"digits": "surrogate_nas.datasets.builtin:DIGITS", "cifar10": "surrogate_nas.datasets.builtin:CIFAR10"}
+
+BUILTIN_DATASETS: tuple[str, ...] = tuple(_BUILTIN)
+"""Datasets known by name out of the box; anything else is a plug-in, a folder of images or a ``.npz`` file."""
+
+DEFAULT_DATASET = "digits"
+"""What ``seed`` and ``quickstart`` train on unless told otherwise: embedded, no download."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +54,12 @@ class DatasetPlugin:
         loader: returns the :class:`Dataset`; called with the keywords it accepts among ``seed``
             (of the train/valid/test split), ``image_size`` and ``data_dir`` (the user's options).
         description: one line for listings.
+        resizable: whether ``image_size`` applies (False: a dataset of fixed image size, which refuses it).
     """
 
     loader: Callable[..., Dataset]
     description: str = ""
+    resizable: bool = True
 
 
 def make_dataset_plugin(obj, name: str | None = None) -> DatasetPlugin:
@@ -64,11 +76,8 @@ def make_dataset_plugin(obj, name: str | None = None) -> DatasetPlugin:
     raise TypeError(f"expected a function returning a Dataset (or a DatasetPlugin), got {type(obj).__name__}")
 
 
-DATASET_PLUGINS: Registry[DatasetPlugin] = Registry(
-    "dataset", GROUPS["dataset"],
-    {"digits": "surrogate_nas.datasets.builtin:digits", "cifar10": "surrogate_nas.datasets.builtin:cifar10"},
-    make_dataset_plugin)
-"""Named datasets: the built-in two, :func:`register_dataset` and ``surrogate_nas.datasets`` entry points."""
+DATASET_PLUGINS: Registry[DatasetPlugin] = Registry("dataset", GROUPS["dataset"], _BUILTIN, make_dataset_plugin)
+"""Named datasets: the built-in ones, :func:`register_dataset` and ``surrogate_nas.datasets`` entry points."""
 
 
 def register_dataset(name: str, loader, replace: bool = False) -> None:
@@ -99,8 +108,9 @@ class DatasetSpec:
     """Where a dataset comes from and how it is read.
 
     Attributes:
-        source: ``digits``, ``cifar10``, a folder of images, or a ``.npz`` file.
-        data_dir: the CIFAR-10 folder (``cifar10`` only).
+        source: a named dataset (``digits``, ``cifar10``, a plug-in's), a folder of images, or a
+            ``.npz`` file.
+        data_dir: the folder a named dataset reads its files from (``cifar10``'s), if it takes one.
         image_size: resize images to this square size (folders and ``.npz``).
         seed: seeds the train/valid/test split of data without a fixed split.
         storage: ``auto`` (memory unless too large), ``memory`` or ``stream`` (image folders).
@@ -127,10 +137,10 @@ class DatasetSpec:
 
     @property
     def kind(self) -> str:
-        """``digits``, ``cifar10``, ``plugin``, ``images`` or ``npz``."""
+        """``named`` (a built-in or plug-in dataset), ``plugin`` (a plug-in's), ``images`` or ``npz``."""
         key = self.source.strip().lower()
         if key in BUILTIN_DATASETS:
-            return key
+            return "named"
         if _is_plugin(key):
             return "plugin"
         path = Path(self.source).expanduser()
@@ -145,7 +155,7 @@ class DatasetSpec:
 
     def load(self) -> Dataset:
         """The dataset; named ones are cached per spec in this process (files of yours may change)."""
-        return _load_builtin(self) if self.kind in (*BUILTIN_DATASETS, "plugin") else _load(self)
+        return _load_named(self) if self.kind in ("named", "plugin") else _load(self)
 
 
 def is_dataset(text: str) -> bool:
@@ -169,25 +179,30 @@ def load_dataset(source: str | DatasetSpec, data_dir=None, seed: int = 0, image_
 
 
 @lru_cache(maxsize=8)
-def _load_builtin(spec: DatasetSpec) -> Dataset:
-    return _load(spec)
+def _load_named(spec: DatasetSpec) -> Dataset:
+    """A named dataset from its registry entry (cached per spec)."""
+    from surrogate_nas.datasets.dataset import Dataset
+
+    plugin = DATASET_PLUGINS.get(spec.source)
+    if spec.image_size and not plugin.resizable:
+        raise InputDataError(f"--image-size applies to image folders and .npz files, not to {spec.source}")
+    try:
+        data = call_with_accepted(plugin.loader, seed=spec.seed, image_size=spec.image_size, data_dir=spec.data_dir)
+    except (DatasetError, InputDataError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plug-in's failure is named, not a crash of ours
+        if spec.kind != "plugin":
+            raise
+        raise DatasetError(f"dataset plug-in {spec.source!r} failed to load: {type(exc).__name__}: {exc}") from None
+    if not isinstance(data, Dataset):
+        raise DatasetError(f"dataset plug-in {spec.source!r} returned {type(data).__name__}, not a Dataset "
+                           "(build one with surrogate_nas.datasets.in_memory)")
+    return data
 
 
 def _load(spec: DatasetSpec) -> Dataset:
-    kind = spec.kind
-    if kind == "plugin":
-        return _load_plugin(spec)
-    if kind in BUILTIN_DATASETS and spec.image_size:
-        raise InputDataError(f"--image-size applies to image folders and .npz files, not to {kind}")
-    if kind == "digits":
-        from surrogate_nas.datasets.builtin import digits
-
-        return digits(spec.seed)
-    if kind == "cifar10":
-        from surrogate_nas.datasets.builtin import cifar10
-
-        return cifar10(spec.data_dir, spec.seed)
-    if kind == "npz":
+    """A dataset read from a file or folder."""
+    if spec.kind == "npz":
         from surrogate_nas.datasets.arrays import load_npz
 
         return load_npz(spec.source, spec.image_size, spec.seed)
@@ -196,22 +211,21 @@ def _load(spec: DatasetSpec) -> Dataset:
     return load_image_folder(spec.source, spec.image_size, spec.seed, spec.storage, spec.workers)
 
 
-def _load_plugin(spec: DatasetSpec) -> Dataset:
-    plugin = DATASET_PLUGINS.get(spec.source)
-    try:
-        data = call_with_accepted(plugin.loader, seed=spec.seed, image_size=spec.image_size, data_dir=spec.data_dir)
-    except (DatasetError, InputDataError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - a plug-in's failure is named, not a crash of ours
-        raise DatasetError(f"dataset plug-in {spec.source!r} failed to load: {type(exc).__name__}: {exc}") from None
-    if not isinstance(data, Dataset):
-        raise DatasetError(f"dataset plug-in {spec.source!r} returned {type(data).__name__}, not a Dataset "
-                           "(build one with surrogate_nas.datasets.in_memory)")
-    return data
+_LAZY = {"Dataset": "dataset", "in_memory": "dataset", "stratified_split": "dataset", "Split": "splits",
+         "StreamSplit": "splits", "TensorSplit": "splits"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:  # torch is imported with them
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
     "BUILTIN_DATASETS",
+    "DEFAULT_DATASET",
     "DATASET_PLUGINS",
     "DatasetPlugin",
     "Dataset",

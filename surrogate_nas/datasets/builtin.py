@@ -1,4 +1,4 @@
-"""The two built-in datasets: scikit-learn's embedded digits and CIFAR-10 from a folder.
+"""The built-in datasets (:data:`DIGITS`, :data:`CIFAR10`, entries of the dataset registry): scikit-learn's embedded digits and CIFAR-10 from a folder.
 
 * ``digits``: scikit-learn's embedded 8x8 handwritten digits (1,797 images,
   no download), split 60/20/20 into train/valid/test, stratified by class.
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from surrogate_nas.datasets import DatasetPlugin
 from surrogate_nas.datasets.dataset import SPLIT_FRACTIONS, Dataset, in_memory, stratified_split
 from surrogate_nas.errors import DatasetError
 
@@ -119,3 +120,10 @@ def _cifar10(root: Path, seed: int) -> Dataset:
     scale = np.float32(1 / 255)
     splits = [(x[train] * scale, y[train]), (x[valid] * scale, y[valid]), (x_test * scale, y_test)]
     return in_memory("cifar10", splits, num_classes, str(root))
+
+
+DIGITS = DatasetPlugin(digits, "scikit-learn's embedded 8x8 handwritten digits (no download)", resizable=False)
+"""The ``digits`` entry of :data:`~surrogate_nas.datasets.DATASET_PLUGINS`."""
+
+CIFAR10 = DatasetPlugin(cifar10, "CIFAR-10's python batches in --data-dir (never downloaded)", resizable=False)
+"""The ``cifar10`` entry of :data:`~surrogate_nas.datasets.DATASET_PLUGINS`."""
