@@ -16,23 +16,28 @@ or ``./surrogate-nas.db``) and MLflow (``mlflow=False`` to skip it).
 
 from __future__ import annotations
 
-import os
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from surrogate_nas.datasets import DatasetSpec, is_dataset
+from surrogate_nas.datasets import DEFAULT_DATASET, DatasetSpec, is_dataset
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import TrainConfig
-from surrogate_nas.spaces import SearchSpace, get_space
-
-DEFAULT_DB = "sqlite:///surrogate-nas.db"
+from surrogate_nas.spaces import DEFAULT_SPACE, SearchSpace, get_space
+from surrogate_nas.pipelines.jobs.config import (
+    DEFAULT_DB,
+    EvaluationConfig,
+    ExecutionConfig,
+    SearchConfig,
+    TrackingConfig,
+)
 
 
 def default_db() -> str:
     """``$SURROGATE_NAS_DB``, else ``./surrogate-nas.db``."""
-    return os.environ.get("SURROGATE_NAS_DB", DEFAULT_DB)
+    return TrackingConfig().url
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ class SearchResult:
 
 
 def search(
-    space: str | SearchSpace = "nb201",
+    space: str | SearchSpace | None = None,
     dataset: str | None = None,
     benchmark: str | None = None,
     *,
@@ -113,6 +118,8 @@ def search(
     stale_after: float | None = None,
     db: str | None = None,
     mlflow: bool = True,
+    config: SearchConfig | None = None,
+    tracking: TrackingConfig | None = None,
     on_step: Callable | None = None,
     on_start: Callable[[int], None] | None = None,
     on_activity: Callable[[str], None] | None = None,
@@ -122,16 +129,17 @@ def search(
 
     Give exactly one of ``dataset`` and ``benchmark``. The search is stored under ``name``;
     calling again with the same arguments resumes it without evaluating anything twice.
+    ``space`` defaults to a named table's own, else the default space.
     ``objectives`` are ``accuracy`` and, for live training, ``params``, ``flops`` or
     ``train_seconds`` (for tables: ``params`` or ``COLUMN:min|max``), or a latency:
-    ``latency@DEVICE`` (a setting of ``surrogate-nas devices``, NAS-Bench-201) or
+    ``latency@DEVICE`` (a setting of ``surrogate-nas devices``, for spaces with device tables) or
     ``latency@MODEL`` (saved by ``fit --target latency``); two or more give a Pareto front.
     ``constraints`` bound any such quantity (``["latency@pixel3<=5", "params<=0.5"]``):
     the best and the front are then the best feasible. ``workers`` > 1 trains that many
     architectures at once, asynchronously, on local processes or Ray (``executor``); on a
     table it simulates them on the table's cost clock. Multi-fidelity strategies (``mf-bo``,
     ``sh``, ``hb``) evaluate at several budgets: live, the epochs of ``epochs`` (rungs every
-    factor ``eta``); on a table, its fidelity columns (NB-201's 12 and 200 epochs, or
+    factor ``eta``); on a table, its fidelity columns (those of a named table, or
     ``fidelity_columns`` of a CSV). ``max_cost_s`` stops the search once its evaluations cost
     that many seconds (simulated on tables). ``step_seconds`` is the time budget of one
     Bayesian-optimisation step (the surrogate and shortlist it can afford; ``None``: the
@@ -145,47 +153,60 @@ def search(
     name or ``module:Class``, a predictor object (a fresh copy is fitted per objective and step),
     or a function ``(X, y) -> botorch Model``. ``executor`` is a name, ``module:Class`` or an
     :class:`~surrogate_nas.pipelines.execution.executors.Executor` object.
-    See :class:`~surrogate_nas.pipelines.jobs.search_job.SearchSpec` for the rest.
+
+    The keywords are the fields of :class:`~surrogate_nas.pipelines.jobs.config.SearchConfig`,
+    :class:`~surrogate_nas.pipelines.jobs.config.EvaluationConfig`,
+    :class:`~surrogate_nas.pipelines.jobs.config.ExecutionConfig` and
+    :class:`~surrogate_nas.pipelines.jobs.config.TrackingConfig` (see them for the rest); a
+    ready ``config`` (and ``tracking``) may be given instead of them.
 
     Raises:
         InputDataError: bad arguments (one line saying what was expected); nothing is stored.
         DatasetError: an unreadable dataset.
     """
-    from surrogate_nas.pipelines.jobs.objective_words import resolve_terms
-    from surrogate_nas.pipelines.jobs.search_job import SearchJob, SearchSpec
+    options = {k: v for k, v in locals().items() if k in _SEARCH_OPTIONS}
+    if config is None:
+        config = search_config(space, dataset, benchmark, **{k: v for k, v in options.items() if k not in _TRACKING})
+    elif any(v is not _SEARCH_DEFAULTS[k] and v != _SEARCH_DEFAULTS[k] for k, v in options.items()
+             if k not in _TRACKING) or (space, dataset, benchmark) != (None, None, None):
+        raise InputDataError("give either config= or the search's options, not both")
+    if tracking is None:
+        tracking = TrackingConfig(**{k: options[k] for k in _TRACKING})
+    elif any(options[k] != _SEARCH_DEFAULTS[k] for k in _TRACKING):
+        raise InputDataError("give either tracking= or db=, mlflow= and stale_after=, not both")
+    return run_search_config(config, tracking, on_step=on_step, on_start=on_start, on_activity=on_activity,
+                             on_notice=on_notice)
 
+
+def search_config(space=None, dataset: str | None = None, benchmark: str | None = None, *, builder=None,
+                  **options) -> SearchConfig:
+    """The :class:`~surrogate_nas.pipelines.jobs.config.SearchConfig` that :func:`search` makes of its
+    keywords (all but ``db``, ``mlflow``, ``stale_after`` and the callbacks), checked.
+
+    Raises:
+        InputDataError, DatasetError: see :func:`search`.
+    """
     if (dataset is None) == (benchmark is None):
         raise InputDataError("give either dataset= (live training) or benchmark= (a table), not both or neither")
-    source = dataset if dataset is not None else benchmark
     if dataset is not None and not is_dataset(dataset):
         DatasetSpec(dataset).kind  # raises the dataset error that says what was expected
-    if not isinstance(space, (str, SearchSpace)):
-        raise InputDataError(f"space must be a name, a .json/.yaml file, module:Name or a SearchSpace, got "
-                             f"{type(space).__name__}")
     if isinstance(space, str) and callable(builder):
         space = get_space(space, builder)  # a builder function: the space object carries it
-    spec = SearchSpec(
-        benchmark=source, space=space, builder=builder if isinstance(builder, str) else None, strategy=strategy,
-        surrogate=surrogate, acquisition=acquisition, step_seconds=step_seconds, metric=metric, objectives=tuple(objectives),
-        constraints=tuple(constraints), budget=budget,
-        batch_size=batch_size, seed=seed, name=name, wall_clock_s=wall_clock_s, minimize=minimize,
-        cost_column=cost_column, fidelity_columns=fidelity_columns, max_cost_s=max_cost_s, eta=eta, epochs=epochs, channels=channels, cells_per_stage=cells_per_stage, preset=preset,
-        augment=augment, image_size=image_size, data_dir=data_dir, device=device,
-        ref_point=None if ref_point is None else tuple(float(v) for v in ref_point), workers=workers,
-        executor=executor, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, ray_address=ray_address,
-        max_retries=max_retries,
-    )
-    _check_tracking(mlflow)
-    store = open_db(db, stale_after=stale_after)
-    table = None if spec.live else load_table(benchmark, metric, store, spec.search_space(), minimize, cost_column,
-                                              fidelity_columns)
-    resolve_terms(spec.objectives, spec.constraints, table, spec.search_space())  # validate before anything is created
-    if spec.live:
-        from surrogate_nas.device import resolve_device
+    return SearchConfig.from_options(benchmark=dataset if dataset is not None else benchmark, space=space,
+                                     builder=builder if isinstance(builder, str) else None, **options)
 
-        resolve_device(device)
-        spec.network()
-    job = SearchJob(spec, store, table, tracker=_tracker(mlflow))
+
+def run_search_config(config: SearchConfig, tracking: TrackingConfig | None = None, *, on_step=None,
+                      on_start=None, on_activity=None, on_notice=None) -> SearchResult:
+    """Run or resume the search ``config`` describes, stored and logged as ``tracking`` says (see :func:`search`)."""
+    from surrogate_nas.pipelines.jobs.search_job import SearchJob
+
+    tracking = tracking or TrackingConfig()
+    tracking.check()
+    store = tracking.open_store()
+    table = None if config.live else load_table(config.benchmark, config.metric, store, config.search_space(),
+                                                config.minimize, config.cost_column, config.fidelity_columns)
+    job = SearchJob(config, store, table, tracker=tracking.tracker())
     outcome = job.run(on_step=on_step, on_start=on_start, on_activity=on_activity, on_notice=on_notice)
     front = outcome.trace.pareto_front() if len(outcome.trace.objectives) > 1 else None
     trace = outcome.trace
@@ -193,6 +214,13 @@ def search(
                         trace.objectives[0].maximize, outcome.trained_here,
                         job.tracker.unlogged_line() if job.tracker is not None else "", trace.timings,
                         trace.stop_reason, trace.diverged_at)
+
+
+_TRACKING = ("db", "mlflow", "stale_after")
+_SEARCH_DEFAULTS = {k: p.default for k, p in inspect.signature(search).parameters.items()}
+_SEARCH_OPTIONS = tuple(k for k in _SEARCH_DEFAULTS
+                        if k not in ("space", "dataset", "benchmark", "config", "tracking")
+                        and not k.startswith("on_"))
 
 
 @dataclass(frozen=True)
@@ -204,26 +232,18 @@ class SeedJob:
     store: object
     tracker: object
     run_name: str = "seed"
-    workers: int = 1
-    executor: object = None
-    cpus_per_trial: float = 1.0
-    gpus_per_trial: float = 0.0
-    ray_address: str | None = None
-    max_retries: int = 1
+    execution: ExecutionConfig = ExecutionConfig()
 
     def run(self, progress: Callable | None = None):
-        from surrogate_nas.pipelines.execution.executors import make_executor, threads_per_trial
         from surrogate_nas.pipelines.jobs.seeding import run_seed_plan
 
-        executor = make_executor(self.executor, self.workers, self.cpus_per_trial, self.gpus_per_trial,
-                                 self.ray_address)
-        return run_seed_plan(self.plan, self.data, self.store, self.tracker, self.run_name, progress, executor,
-                             self.max_retries, threads_per_trial(self.cpus_per_trial))
+        return run_seed_plan(self.plan, self.data, self.store, self.tracker, self.run_name, progress,
+                             self.execution.make(), self.execution.max_retries, self.execution.threads)
 
 
 def prepare_seed(
-    space: str | SearchSpace = "nb201",
-    dataset: str = "digits",
+    space: str | SearchSpace = DEFAULT_SPACE,
+    dataset: str = DEFAULT_DATASET,
     n: int = 8,
     *,
     archs: Sequence[str] = (),
@@ -252,32 +272,35 @@ def prepare_seed(
 ) -> SeedJob:
     """Check every argument, load the data and open the database; nothing is trained or stored yet.
 
+    ``workers`` ... ``max_retries`` are the fields of
+    :class:`~surrogate_nas.pipelines.jobs.config.ExecutionConfig`, ``db``, ``mlflow`` and
+    ``stale_after`` those of :class:`~surrogate_nas.pipelines.jobs.config.TrackingConfig`.
+
     Raises:
         InputDataError, DatasetError: a bad argument, with a one-line message.
     """
     from surrogate_nas.device import resolve_device
-    from surrogate_nas.pipelines.execution.executors import check_execution
     from surrogate_nas.pipelines.jobs.seeding import SeedPlan
 
+    execution = ExecutionConfig(workers=workers, executor=executor, ray_address=ray_address,
+                                cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, max_retries=max_retries)
+    tracking = TrackingConfig(db=db, mlflow=mlflow, stale_after=stale_after)
     space_obj = get_space(space, builder if not isinstance(space, SearchSpace) else None)
     train = (TrainConfig.preset(preset, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate)
              if preset else TrainConfig(epochs=epochs or 5, batch_size=batch_size, learning_rate=learning_rate,
                                         augment=augment))
     networks = tuple(space_obj.network_config(c, k) for c in _values(channels) for k in _values(cells_per_stage))
     resolve_device(device)
-    if int(max_retries) < 0:
-        raise InputDataError(f"--max-retries must be >= 0, got {max_retries}")
-    check_execution(executor, int(workers), cpus_per_trial, gpus_per_trial, ray_address)
-    _check_tracking(mlflow)
+    execution.check()
+    tracking.check()
     spec = DatasetSpec(dataset, data_dir, image_size, seed)
     data = spec.load()
     plan = SeedPlan(space=space_obj, dataset=data.name, networks=networks, train=train, seed=seed, n=n,
                     archs=tuple(archs), device=device)
-    return SeedJob(plan, (spec, data), open_db(db, stale_after=stale_after), _tracker(mlflow), run_name, int(workers), executor,
-                   cpus_per_trial, gpus_per_trial, ray_address, int(max_retries))
+    return SeedJob(plan, (spec, data), tracking.open_store(), tracking.tracker(), run_name, execution)
 
 
-def seed(space: str | SearchSpace = "nb201", dataset: str = "digits", n: int = 8, *, progress: Callable | None = None,
+def seed(space: str | SearchSpace = DEFAULT_SPACE, dataset: str = DEFAULT_DATASET, n: int = 8, *, progress: Callable | None = None,
          **options):
     """Make the first ``n`` architectures of a seeded plan exist in the database: train those it lacks.
 
@@ -352,28 +375,7 @@ def open_db(url: str | None, read_only: bool = False, stale_after: float | None 
     ``stale_after``: seconds without a heartbeat before another worker's claim is taken over
     (default ``$SURROGATE_NAS_STALE_AFTER`` or 300).
     """
-    from surrogate_nas.storage import open_store
-    from surrogate_nas.storage.store import DEFAULT_STALE_AFTER_S
-
-    if stale_after is None:
-        stale_after = float(os.environ.get("SURROGATE_NAS_STALE_AFTER", DEFAULT_STALE_AFTER_S))
-    return open_store(url or default_db(), stale_after=stale_after, read_only=read_only)
-
-
-def _check_tracking(mlflow: bool) -> None:
-    """Refuse an unusable ``MLFLOW_TRACKING_URI`` before the database is opened (cheap: MLflow is not imported)."""
-    if mlflow:
-        from surrogate_nas.pipelines.tracking.tracker import tracking_uri
-
-        tracking_uri()
-
-
-def _tracker(mlflow: bool):
-    if not mlflow:
-        return None
-    from surrogate_nas.pipelines.tracking.tracker import Tracker
-
-    return Tracker()
+    return TrackingConfig(db=url, mlflow=False, stale_after=stale_after).open_store(read_only)
 
 
 def _values(value) -> tuple:
@@ -382,4 +384,6 @@ def _values(value) -> tuple:
     return tuple(value) if isinstance(value, (list, tuple)) else (value,)
 
 
-__all__ = ["SearchResult", "SeedJob", "compare", "default_db", "load_table", "prepare_seed", "search", "seed"]
+__all__ = ["DEFAULT_DB", "EvaluationConfig", "ExecutionConfig", "SearchConfig", "SearchResult", "SeedJob",
+           "TrackingConfig", "compare", "default_db", "load_table", "prepare_seed", "run_search_config", "search",
+           "search_config", "seed"]

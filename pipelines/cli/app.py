@@ -22,35 +22,26 @@ from pathlib import Path
 import click
 
 from surrogate_nas.errors import SurrogateNASError
+from surrogate_nas.spaces import DEFAULT_SPACE
+from surrogate_nas.pipelines.cli.options import config_options, field_option
+from surrogate_nas.pipelines.jobs.config import ExecutionConfig, SearchConfig, TrackingConfig
 
-DEFAULT_DB = "sqlite:///surrogate-nas.db"
+db_option = field_option(TrackingConfig, "db", "db_url", default=lambda: TrackingConfig().url)
+"""``--db URL`` as ``db_url``, resolved (``$SURROGATE_NAS_DB`` or ``./surrogate-nas.db`` when not given)."""
 
+stale_after_option = field_option(TrackingConfig, "stale_after", default=lambda: TrackingConfig().stale_after_s)
+"""``--stale-after SECONDS``, resolved (``$SURROGATE_NAS_STALE_AFTER`` or 300 when not given)."""
 
-def default_db() -> str:
-    return os.environ.get("SURROGATE_NAS_DB", DEFAULT_DB)
+mlflow_option = field_option(TrackingConfig, "mlflow")
+"""``--no-mlflow``, as ``mlflow`` (False when given)."""
 
+builder_option = field_option(SearchConfig, "builder")
 
-db_option = click.option(
-    "--db", "db_url", default=default_db, show_default="$SURROGATE_NAS_DB or " + DEFAULT_DB,
-    help="SQLAlchemy URL of the architecture database (sqlite:///file.db, postgresql://...).",
-)
-
-
-DEFAULT_STALE_AFTER_S = 300.0
-
-
-def default_stale_after() -> str:
-    return os.environ.get("SURROGATE_NAS_STALE_AFTER", str(DEFAULT_STALE_AFTER_S))
+execution_options = config_options(ExecutionConfig)
+"""Options saying where and how many trainings run at once."""
 
 
-stale_after_option = click.option(
-    "--stale-after", type=click.FloatRange(min=0), default=default_stale_after, metavar="SECONDS",
-    show_default=f"$SURROGATE_NAS_STALE_AFTER or {DEFAULT_STALE_AFTER_S:.0f}",
-    help="Grace period: a running claim without a heartbeat for this long is taken over, whatever host it is on.",
-)
-
-
-def space_option(default: str | None = "nb201", help_text: str | None = None):
+def space_option(default: str | None = DEFAULT_SPACE, help_text: str | None = None):
     """``--space NAME|FILE|MODULE:NAME``: a named search space (plug-ins included), a JSON/YAML file of
     choices, or ``module:Name`` imported from the current folder."""
     return click.option(
@@ -58,13 +49,6 @@ def space_option(default: str | None = "nb201", help_text: str | None = None):
         help=help_text or "Search space: a named one (see `surrogate-nas spaces`), a .json/.yaml file "
                           "mapping each choice to its options, or module:Name (from the current folder).",
     )
-
-
-builder_option = click.option(
-    "--builder", default=None, metavar="MODULE:FUNCTION",
-    help="For a --space file: the function (choices, input_shape, num_classes) -> torch.nn.Module building its "
-         "networks (a module of the current folder, or an installed one).",
-)
 
 
 def plugin_name(registry: str, extra: tuple[str, ...] = (), what: str | None = None):
@@ -85,45 +69,6 @@ def plugin_name(registry: str, extra: tuple[str, ...] = (), what: str | None = N
         more = "".join(f"{e}, " for e in extra if e not in found)
         raise click.BadParameter(f"unknown {what or found.kind} {value!r}; expected {more}{found.describe_choices()}")
     return check
-
-
-def execution_options(command):
-    """Options saying where and how many trainings run at once."""
-    for option in reversed((
-        click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-                     help="Trainings at once. A search then runs asynchronously: a free worker gets the next "
-                          "suggestion at once (on a table: simulated on its cost clock)."),
-        click.option("--executor", default=None,
-                     callback=plugin_name("surrogate_nas.pipelines.execution.executors:EXECUTOR_PLUGINS"),
-                     help="Where trainings run: inprocess (this process), local (worker processes, the default for "
-                          "--workers > 1), ray (Ray tasks), an installed plug-in (`surrogate-nas executors`) or "
-                          "module:Class."),
-        click.option("--ray-address", default=None, help="Join a running Ray cluster (auto or HOST:PORT); "
-                                                          "otherwise a local Ray instance is started."),
-        click.option("--cpus-per-trial", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-                     help="CPUs (torch threads) per training."),
-        click.option("--gpus-per-trial", type=click.FloatRange(min=0), default=0.0, show_default=True,
-                     help="GPUs per training; a fraction packs several trainings on one GPU."),
-        click.option("--max-retries", type=click.IntRange(min=0), default=1, show_default=True,
-                     help="New attempts for a training whose worker died, before it is recorded as failed."),
-    )):
-        command = option(command)
-    return command
-
-
-def data_options(command):
-    """Options describing the data and recipe of live training (image size, augmentation, preset)."""
-    for option in reversed((
-        click.option("--data-dir", type=click.Path(), default=None, help="The CIFAR-10 folder (--dataset cifar10)."),
-        click.option("--image-size", type=click.IntRange(min=1), default=None,
-                     help="Resize the images of a folder or .npz to N x N (required when their sizes differ)."),
-        click.option("--augment/--no-augment", default=False, show_default=True,
-                     help="Random crop with padding and horizontal flip while training."),
-        click.option("--preset", type=click.Choice(["nb201"]), default=None,
-                     help="A named training recipe: nb201 is NAS-Bench-201's (200 epochs, batch 256, augmentation)."),
-    )):
-        command = option(command)
-    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

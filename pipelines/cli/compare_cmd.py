@@ -7,22 +7,9 @@ from pathlib import Path
 
 import click
 
-from surrogate_nas.pipelines.cli.app import cli, db_option, space_option
+from surrogate_nas.pipelines.cli.app import cli, db_option, mlflow_option, space_option
+from surrogate_nas.pipelines.cli.options import csv_list
 from surrogate_nas.pipelines.cli.format import check_writable, print_table, write_csv
-
-
-def csv_list(kind=str):
-    def parse(ctx, param, value):
-        if value is None:
-            return None
-        try:
-            items = [kind(v.strip()) for v in str(value).split(",") if v.strip()]
-        except ValueError:
-            raise click.BadParameter(f"expected a comma-separated list, got {value!r}") from None
-        if not items:
-            raise click.BadParameter("the list is empty")
-        return items
-    return parse
 
 
 def resolve_benchmark(name: str, metric: str | None, db_url: str, space: str | None = None, builder=None,
@@ -55,10 +42,10 @@ def resolve_benchmark(name: str, metric: str | None, db_url: str, space: str | N
               help="A table of the same space (e.g. nb201-cifar10 when comparing on nb201-cifar100) whose value "
                    "of each architecture becomes an extra feature; reported apart from data-free results.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Per-seed rows as CSV.")
-@click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
+@mlflow_option
 @db_option
 def compare_command(benchmark, space, metric, minimize, names, train_sizes, seeds, test_size, transfer_from, output,
-                    no_mlflow, db_url) -> None:
+                    mlflow, db_url) -> None:
     """Compare predictors: Kendall tau, Spearman, top-5% precision, calibration, timings."""
     from tqdm import tqdm
 
@@ -73,7 +60,7 @@ def compare_command(benchmark, space, metric, minimize, names, train_sizes, seed
     check_writable(output, "the per-seed CSV")
     table = resolve_benchmark(benchmark, metric, db_url, space, minimize=minimize)
     source = None if transfer_from is None else resolve_benchmark(transfer_from, None, db_url, table.space.name)
-    tracker = None if no_mlflow else Tracker()
+    tracker = Tracker() if mlflow else None
     total = len(names) * len(train_sizes) * seeds
     with tqdm(total=total, desc="fitting predictors", unit="fit", dynamic_ncols=True) as bar:
         rows = compare_predictors(table, names, train_sizes, seeds, test_size=test_size,

@@ -15,6 +15,8 @@ import click
 from surrogate_nas.pipelines.cli.app import builder_option, cli, db_option, space_option
 from surrogate_nas.pipelines.cli.compare_cmd import resolve_benchmark
 from surrogate_nas.pipelines.cli.format import check_writable, print_table
+from surrogate_nas.pipelines.cli.options import field_option
+from surrogate_nas.pipelines.jobs.config import TrackingConfig
 
 
 @cli.command("fit")
@@ -33,11 +35,11 @@ from surrogate_nas.pipelines.cli.format import check_writable, print_table
 @click.option("--name", default=None, help="Name to save it under (default: PREDICTOR-BENCHMARK).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Also write it to this file (a zip of JSON, numpy arrays and XGBoost models; no pickle).")
-@click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow (then --out is required).")
+@field_option(TrackingConfig, "mlflow", help="Do not log to MLflow (then --out is required).")
 @db_option
-def fit_command(space, builder, target, kind, benchmark, metric, name, out, no_mlflow, db_url) -> None:
+def fit_command(space, builder, target, kind, benchmark, metric, name, out, mlflow, db_url) -> None:
     """Fit a predictor on every architecture of the database (or a table) and store it."""
-    if no_mlflow and not out:
+    if not mlflow and not out:
         raise click.UsageError("with --no-mlflow, give --out PATH to keep the predictor")
     from surrogate_nas.predictors.registry import make_predictor
     from surrogate_nas.pipelines.jobs.objective_words import LATENCY_QUANTITY
@@ -55,7 +57,7 @@ def fit_command(space, builder, target, kind, benchmark, metric, name, out, no_m
                                  param_hint="--name")
     table = resolve_benchmark(benchmark, metric, db_url, space, builder)
     features, predictor = make_predictor(kind, table.space)
-    tracker = None if no_mlflow else Tracker()
+    tracker = Tracker() if mlflow else None
     click.echo(f"fitting {kind} on {len(table)} architectures of {table.name} ...", err=True)
     start = time.perf_counter()
     predictor.fit(table.space.features(table.architectures(), features), table.values())
@@ -72,8 +74,8 @@ def fit_command(space, builder, target, kind, benchmark, metric, name, out, no_m
         run_id = log_bundle(tracker, bundle, name)
         click.echo(f"saved to MLflow as {name!r} (run {run_id}); score with: surrogate-nas predict --model {name} ARCH")
     if latency:
-        click.echo(f"search with it: --objectives accuracy,latency@{name if not no_mlflow else out} "
-                   f"or --constraint \"latency@{name if not no_mlflow else out}<=MS\"")
+        click.echo(f"search with it: --objectives accuracy,latency@{name if mlflow else out} "
+                   f"or --constraint \"latency@{name if mlflow else out}<=MS\"")
 
 
 @cli.command("predict")

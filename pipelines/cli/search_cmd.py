@@ -8,121 +8,37 @@ from pathlib import Path
 
 import click
 
-from surrogate_nas.pipelines.cli.app import (
-    builder_option,
-    cli,
-    data_options,
-    db_option,
-    execution_options,
-    plugin_name,
-    space_option,
-    stale_after_option,
-)
-from surrogate_nas.pipelines.cli.compare_cmd import csv_list, resolve_benchmark
+from surrogate_nas.pipelines.cli.app import builder_option, cli, db_option, mlflow_option, plugin_name, space_option
+from surrogate_nas.pipelines.cli.compare_cmd import resolve_benchmark
+from surrogate_nas.pipelines.cli.options import config_options, csv_list, take
+from surrogate_nas.pipelines.jobs.config import EvaluationConfig, ExecutionConfig, SearchConfig, TrackingConfig
 from surrogate_nas.pipelines.cli.format import check_writable, print_table, write_csv
 
 _STRATEGIES = "surrogate_nas.pipelines.search.strategies:STRATEGY_PLUGINS"
-_PREDICTORS = "surrogate_nas.predictors.registry:PREDICTOR_PLUGINS"
 
 
 @cli.command("search")
-@click.option("--benchmark", required=True,
-              help="Live training on digits, cifar10, a dataset plug-in, a folder of images or a .npz file; or a "
-                   "table: a named one (nb201-cifar10, ...), a CSV, or db[:DATASET].")
-@space_option(None, "Search space: a named one (`surrogate-nas spaces`), a .json/.yaml file of choices or "
-                    "module:Name (default: the named table's own, else nb201).")
-@builder_option
-@click.option("--metric", default=None, help="Target column of a table (default: the table's own).")
-@click.option("--minimize", is_flag=True, help="Smaller values of the table's target are better.")
-@click.option("--cost-column", default=None, help="A table's column of evaluation cost in seconds.")
-@click.option("--fidelity-columns", default=None, metavar="COL:EPOCHS,...",
-              help="A CSV's columns of the target after fewer epochs, e.g. acc_12ep:12,acc_200ep:200 "
-                   "(multi-fidelity strategies; the NB-201 tables know theirs).")
-@click.option("--strategy", default="bo", show_default=True, callback=plugin_name(_STRATEGIES),
-              help="bo, rs, rea, ls, mf-bo, sh, hb, an installed plug-in (`surrogate-nas strategies`) or "
-                   "module:Class. mf-bo, sh and hb are multi-fidelity: most candidates get a few epochs, the best "
-                   "the rest.")
-@click.option("--eta", type=click.FloatRange(min=1, min_open=True), default=None,
-              help="Multi-fidelity: promote the best 1/eta of a rung; live rungs are epochs/eta^k (default: the "
-                   "strategy's own, 6 for mf-bo, 3 for sh and hb).")
-@click.option("--surrogate", default="gp", show_default=True, callback=plugin_name(_PREDICTORS, ("gp",), "surrogate"),
-              help="BO's model: gp, xgb or any predictor (`surrogate-nas predictors`, plug-ins included) or "
-                   "module:Class.")
-@click.option("--acquisition", type=click.Choice(["logei", "ucb", "ts"]), default="logei", show_default=True,
-              help="qLogNoisyExpectedImprovement, qUpperConfidenceBound or Thompson sampling.")
-@click.option("--step-seconds", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True,
-              help="Time budget of one Bayesian-optimisation step: past it the GP conditions on a subset and "
-                   "refits its hyperparameters only every few steps, and fewer candidates reach the acquisition.")
-@click.option("--budget", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Architectures to evaluate (trainings, for live search).")
-@click.option("--wall-clock", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Stop starting new batches after this many seconds.")
-@click.option("--max-cost", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
-              help="Stop once the evaluations have cost this many seconds of training (simulated on tables).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
-@click.option("--objectives", default="accuracy", callback=csv_list(), show_default=True,
-              help="accuracy, or e.g. accuracy,params / accuracy,flops (live), accuracy,COLUMN:min (tables), "
-                   "accuracy,latency@pixel3 (a device of `surrogate-nas devices`, NB-201) or accuracy,latency@MODEL "
-                   "(a model of `fit --target latency`).")
-@click.option("--constraint", "constraints", multiple=True, metavar="NAME<=X",
-              help="Repeatable bound on any objective word or table column, e.g. \"latency@pixel3<=5\", "
-                   "\"params<=0.5\"; the best is then the best feasible.")
-@click.option("--ref-point", default=None, callback=csv_list(float),
-              help="Hypervolume reference point, one value per objective in its own units (default: fixed from "
-                   "the search's first evaluations, never from unevaluated rows of a table).")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--name", default=None, help="Search name; rerunning with the same name resumes it.")
+@config_options(SearchConfig)
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Trace CSV.")
-@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Live only (default 5, or the preset's).")
-@click.option("-C", "--channels", type=click.IntRange(min=1), default=None, help="Live only (default: the space's).")
-@click.option("-N", "--cells-per-stage", type=click.IntRange(min=1), default=None,
-              help="Live only (default: the space's).")
-@data_options
-@click.option("--device", default="auto", show_default=True, help="Live only.")
-@execution_options
-@click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
-@stale_after_option
-@db_option
-def search_command(benchmark, space, builder, metric, minimize, cost_column, fidelity_columns, strategy, eta,
-                   surrogate, acquisition, step_seconds, budget, wall_clock, max_cost, batch_size, objectives,
-                   constraints,
-                   ref_point, seed, name, output, epochs, channels,
-                   cells_per_stage, data_dir, image_size, augment, preset, device, workers, executor, ray_address,
-                   cpus_per_trial, gpus_per_trial, max_retries, no_mlflow, stale_after, db_url):
+@config_options(EvaluationConfig)
+@config_options(ExecutionConfig)
+@config_options(TrackingConfig)
+def search_command(output, **options):
     """Search for the best (and lightest) architecture; only the top candidates are trained."""
-    from surrogate_nas.datasets import is_dataset
     from surrogate_nas.pipelines import api
 
     check_writable(output, "the trace CSV")
-    live = is_dataset(benchmark)
-    where = {"dataset": benchmark} if live else {"benchmark": benchmark}
-    options = dict(strategy=strategy, budget=budget, objectives=objectives, constraints=constraints,
-                   batch_size=batch_size, seed=seed,
-                   name=name, builder=builder, metric=metric, minimize=minimize, cost_column=cost_column,
-                   fidelity_columns=fidelity_columns, eta=eta, max_cost_s=max_cost,
-                   epochs=epochs, channels=channels, cells_per_stage=cells_per_stage, preset=preset, augment=augment,
-                   image_size=image_size, data_dir=data_dir, device=device, surrogate=surrogate,
-                   acquisition=acquisition, step_seconds=step_seconds, wall_clock_s=wall_clock, ref_point=ref_point,
-                   workers=workers,
-                   executor=executor, ray_address=ray_address, cpus_per_trial=cpus_per_trial,
-                   gpus_per_trial=gpus_per_trial, max_retries=max_retries, stale_after=stale_after, db=db_url,
-                   mlflow=not no_mlflow)
-    result = run_and_report(lambda **hooks: api.search(space or _table_space(benchmark, live), **where, **options,
-                                                       **hooks), budget, f"{strategy} on {benchmark}", live,
-                            objectives, _rerun(), workers)
+    tracking = TrackingConfig(**take(options, TrackingConfig))
+    config = SearchConfig.from_options(**options)
+    result = run_and_report(lambda **hooks: api.run_search_config(config, tracking, **hooks), config.budget,
+                            f"{options['strategy']} on {config.benchmark}", config.live, config.objectives, _rerun(),
+                            config.execution.workers)
     if output:
         write_csv(result.trace, output, "trace")
-    if not no_mlflow:
+    if tracking.mlflow:
         from surrogate_nas.pipelines.tracking.tracker import ui_hint
 
         click.echo(result.unlogged or f"browse: {ui_hint()}")
-
-
-def _table_space(benchmark: str, live: bool) -> str:
-    """The space of a named table, else nb201."""
-    from surrogate_nas.tables import NAMED_BENCHMARKS
-
-    return NAMED_BENCHMARKS[benchmark].space if not live and benchmark in NAMED_BENCHMARKS else "nb201"
 
 
 def _rerun():
@@ -271,10 +187,10 @@ def _say_how_it_ended(result, frame, budget: int, live: bool, workers: int, reru
               help="The benchmark's hypervolume reference point, one value per objective in its own units "
                    "(default: from the true front; used for scoring only, never by the searches).")
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Regret curves as CSV.")
-@click.option("--no-mlflow", is_flag=True)
+@mlflow_option
 @db_option
 def benchmark_search_command(benchmark, space, builder, metric, minimize, cost_column, strategies, budget, seeds,
-                             batch_size, objectives, constraints, ref_point, output, no_mlflow, db_url):
+                             batch_size, objectives, constraints, ref_point, output, mlflow, db_url):
     """Regret curves (mean +- s.e. over seeds) of several strategies on one table; with several
     objectives, their hypervolume as a fraction of the exact true front's."""
     from tqdm import tqdm
@@ -303,7 +219,7 @@ def benchmark_search_command(benchmark, space, builder, metric, minimize, cost_c
             raise
     check_writable(output, "the regret curves CSV")
     table = resolve_benchmark(benchmark, metric, db_url, space, builder, minimize, cost_column)
-    tracker = None if no_mlflow else Tracker()
+    tracker = Tracker() if mlflow else None
     terms = resolve_terms(objectives or ["accuracy"], constraints, table)
     multi = len(terms.objectives) > 1
     if ref_point is not None and len(ref_point) != len(terms.objectives):

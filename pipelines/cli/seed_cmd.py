@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import click
 
-from surrogate_nas.pipelines.cli.app import (
-    builder_option,
-    cli,
-    data_options,
-    db_option,
-    execution_options,
-    space_option,
-    stale_after_option,
-)
+from surrogate_nas.datasets import DEFAULT_DATASET
+from surrogate_nas.pipelines.cli.app import builder_option, cli, space_option
 from surrogate_nas.pipelines.cli.format import print_table
+from surrogate_nas.pipelines.cli.options import config_options
+from surrogate_nas.pipelines.jobs.config import EvaluationConfig, ExecutionConfig, TrackingConfig
 
 
 def int_list(ctx, param, value):
@@ -31,10 +26,10 @@ def int_list(ctx, param, value):
 @cli.command("seed")
 @space_option()
 @builder_option
-@click.option("--dataset", default="digits", show_default=True,
-              help="digits, cifar10 (with --data-dir), a dataset plug-in, a folder of images (one sub-folder per "
-                   "class) or a .npz file.")
-@data_options
+@click.option("--dataset", default=DEFAULT_DATASET, show_default=True,
+              help="A named dataset (digits, cifar10 with --data-dir), a dataset plug-in, a folder of images (one "
+                   "sub-folder per class) or a .npz file.")
+@config_options(EvaluationConfig, only=("preset", "augment", "image_size", "data_dir"))
 @click.option("-n", "--num-archs", "n", type=click.IntRange(min=1), default=8, show_default=True,
               help="Architectures the plan holds: rerunning the same command finishes these, it does not add more.")
 @click.option("--arch", "archs", multiple=True, help="Train this architecture (repeatable) instead of sampling.")
@@ -44,25 +39,16 @@ def int_list(ctx, param, value):
 @click.option("-N", "--cells-per-stage", default=None, callback=int_list,
               help="Cells per stage N (default: the space's); a comma list trains every value.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.1, show_default=True)
+@click.option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True), default=0.1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling, split and training seed.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:K.")
-@execution_options
-@click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
-@stale_after_option
-@db_option
-def seed_command(space, builder, dataset, data_dir, image_size, augment, preset, n, archs, epochs, channels,
-                 cells_per_stage, batch_size, lr, seed, device, workers, executor, ray_address, cpus_per_trial,
-                 gpus_per_trial, max_retries, no_mlflow, stale_after, db_url) -> None:
+@config_options(EvaluationConfig, only=("device",))
+@config_options(ExecutionConfig)
+@config_options(TrackingConfig)
+def seed_command(space, dataset, n, **options) -> None:
     """Train the first N architectures of a seeded plan that the database lacks, and log them to MLflow."""
     from surrogate_nas.pipelines.api import prepare_seed
 
-    job = prepare_seed(space, dataset, n, archs=archs, epochs=epochs, channels=channels,
-                       cells_per_stage=cells_per_stage, batch_size=batch_size, learning_rate=lr, augment=augment,
-                       preset=preset, image_size=image_size, data_dir=data_dir, builder=builder, seed=seed,
-                       device=device, db=db_url, mlflow=not no_mlflow, workers=workers, executor=executor,
-                       ray_address=ray_address, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial,
-                       max_retries=max_retries, stale_after=stale_after)
+    job = prepare_seed(space, dataset, n, **options)
     with progress_bar(job.plan.size, f"training on {job.data[1].source}") as progress:
         report = job.run(progress)
     print_seed_summary(report, job.store, job.tracker)

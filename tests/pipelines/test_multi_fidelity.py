@@ -125,9 +125,9 @@ def test_the_joint_model_sees_each_results_fidelity_and_scores_candidates_at_ful
 
 
 def test_without_eta_a_search_uses_the_strategys_own_and_records_it():
-    from surrogate_nas.pipelines.jobs.search_job import SearchSpec
+    from surrogate_nas.pipelines.jobs.config import SearchConfig
 
-    assert SearchSpec(benchmark="nb201-cifar10", strategy="mf-bo").identity()["eta"] == 6.0
-    assert SearchSpec(benchmark="nb201-cifar10", strategy="sh").identity()["eta"] == 3.0
-    assert SearchSpec(benchmark="nb201-cifar10", strategy="mf-bo", eta=4.0).identity()["eta"] == 4.0
-    assert "eta" not in SearchSpec(benchmark="nb201-cifar10", strategy="bo").identity(), "bo takes no eta"
+    assert SearchConfig(benchmark="nb201-cifar10", strategy="mf-bo").identity()["eta"] == 6.0
+    assert SearchConfig(benchmark="nb201-cifar10", strategy="sh").identity()["eta"] == 3.0
+    assert SearchConfig(benchmark="nb201-cifar10", strategy="mf-bo", eta=4.0).identity()["eta"] == 4.0
+    assert "eta" not in SearchConfig(benchmark="nb201-cifar10", strategy="bo").identity(), "bo takes no eta"

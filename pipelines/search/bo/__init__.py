@@ -16,3 +16,7 @@ The strategies (:class:`~..strategies.bayesopt.BayesianOptimization`,
 :class:`~..strategies.multifidelity.MultiFidelityBO`) add the initial design and the rung
 schedule.
 """
+
+ACQUISITIONS = ("logei", "ucb", "ts")
+"""BO's acquisitions: qLogNoisyExpectedImprovement (qLogNEHVI for several objectives),
+qUpperConfidenceBound and Thompson sampling (:mod:`.acquisition`)."""

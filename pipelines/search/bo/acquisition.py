@@ -30,8 +30,6 @@ from gpytorch.models import ExactGP
 from surrogate_nas.pipelines.search.bo import constraints as bo_constraints
 from surrogate_nas.pipelines.search.constraints import ConstraintSet
 
-ACQUISITIONS = ("logei", "ucb", "ts")
-
 
 def sampler(model: Model, mc_samples: int, rng: np.random.Generator):
     """QMC base samples of ``mc_samples`` draws, seeded from ``rng`` (one sampler per model of a

@@ -54,7 +54,7 @@ import numpy as np
 import torch
 
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.pipelines.search.bo.acquisition import ACQUISITIONS
+from surrogate_nas.pipelines.search.bo import ACQUISITIONS
 from surrogate_nas.pipelines.search.bo.budget import StepPlan
 from surrogate_nas.pipelines.search.bo.candidates import CandidatePool
 from surrogate_nas.pipelines.search.bo.data import AllTrials
