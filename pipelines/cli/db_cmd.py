@@ -28,7 +28,7 @@ def stats_command(db_url: str) -> None:
 @click.option("-k", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--space", default=None, help="Only this search space.")
 @click.option("--dataset", default=None, help="Only this dataset.")
-@click.option("--metric", type=click.Choice(["valid_acc", "test_acc"]), default="valid_acc", show_default=True)
+@click.option("--metric", default="valid_acc", show_default=True, help="valid_acc or test_acc.")
 @db_option
 def top_command(k: int, space: str | None, dataset: str | None, metric: str, db_url: str) -> None:
     """The best k evaluations."""
@@ -48,8 +48,7 @@ def top_command(k: int, space: str | None, dataset: str | None, metric: str, db_
 
 @db_group.command("export")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default=None,
-              help="Default: from the file extension.")
+@click.option("--format", "fmt", default=None, help="csv or parquet (default: from the file extension).")
 @db_option
 def export_command(path: str, fmt: str | None, db_url: str) -> None:
     """Write every evaluation to CSV or Parquet."""
