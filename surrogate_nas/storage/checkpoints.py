@@ -23,6 +23,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from surrogate_nas.errors import StorageError
+from surrogate_nas.records import Status
+from surrogate_nas.storage.schema import evaluations
 
 ENV = "SURROGATE_NAS_CHECKPOINTS"
 
@@ -77,3 +79,20 @@ class CheckpointStore:
     def size_bytes(self) -> int:
         """Bytes the folder's checkpoints take."""
         return sum(p.stat().st_size for p in self.folder.glob("*.pt")) if self.folder.is_dir() else 0
+
+
+class CheckpointsMixin:
+    """The checkpoints of paused evaluations, for :class:`~surrogate_nas.storage.store.ArchitectureStore`
+    (it needs the store's ``session`` and ``url``)."""
+
+    @property
+    def checkpoints(self) -> CheckpointStore:
+        """Where the checkpoints of paused evaluations live."""
+        return CheckpointStore(checkpoint_folder(self.url))
+
+    def forget_checkpoint(self, evaluation_id: int) -> None:
+        """Mark a PAUSED evaluation's checkpoint gone (continuing it then restarts the training)."""
+        with self.session(write=True) as conn:
+            conn.execute(evaluations.update()
+                         .where(evaluations.c.id == evaluation_id, evaluations.c.status == Status.PAUSED.value)
+                         .values(checkpoint=None))
