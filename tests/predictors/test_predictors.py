@@ -205,3 +205,16 @@ def test_calibrated_xgb_intervals_cover_close_to_nominal(nb201):
 def test_registry_rejects_unknown_name_listing_choices():
     with pytest.raises(InputDataError, match="expected one of .*xgb"):
         make_predictor("nope", SPACE)
+
+
+def test_the_latency_model_leaves_ignored_columns_out():
+    from surrogate_nas.predictors.latency import LatencyRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = np.exp(X[:, 0] + 0.3 * X[:, 1] + rng.normal(scale=0.2, size=30))
+    model = LatencyRegressor(ignore_columns=(0,)).fit(X, y)
+    assert model.coef_[0] == 0 and model.coef_[1] != 0
+    assert LatencyRegressor().fit(X, y).coef_[0] != 0
+    with pytest.raises(InputDataError, match="ignore_columns"):
+        LatencyRegressor(ignore_columns=(5,)).fit(X, y)
