@@ -67,7 +67,8 @@ class RandomForestPredictor(Predictor):
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         if self.target_transform not in TRANSFORMS:
-            raise InputDataError(f"target_transform must be one of {', '.join(TRANSFORMS)}, got {self.target_transform!r}")
+            raise InputDataError(
+                f"target_transform must be one of {', '.join(TRANSFORMS)}, got {self.target_transform!r}")
         check_calibration(self.calibration)
         self.warp_ = CopulaWarp.fit(y) if self.target_transform == "copula" else None
         if self.warp_ is not None:

@@ -6,7 +6,9 @@ counts, cost, proxies). Each member is a message-passing network: node types are
 ``layers`` rounds update every node from its own state and the sums over its predecessors
 and its successors (the DAG read both ways, as in GATES and BRP-NAS), and the mean of the
 node states, concatenated with the standardised whole-graph features, goes through a small
-MLP to one score.
+MLP to one score. Whole-graph features are clipped to their training range first: a ReLU
+network continues linearly beyond the cells it has seen, and a kind of cell absent from the
+training set (one that cannot train at all, say) came back hundreds of points below chance.
 
 It is trained on the copula scores ``z`` of the targets (see
 :mod:`~surrogate_nas.predictors.warping`) with a pairwise logistic ranking loss (RankNet:
@@ -138,6 +140,7 @@ class GraphNetPredictor(Predictor):
         adj, types, extra = self._split(X)
         self.extra_mean_ = extra.mean(axis=0)
         self.extra_scale_ = np.where(extra.std(axis=0) > 0, extra.std(axis=0), 1.0)
+        self.extra_range_ = np.stack([extra.min(axis=0), extra.max(axis=0)])
         glob = self._extra(extra)
         self.warp_ = CopulaWarp.fit(y)
         z = self.warp_.scores(y)
@@ -189,6 +192,7 @@ class GraphNetPredictor(Predictor):
             return torch.stack([net(adj, types, glob) for net in nets]).double().numpy()
 
     def _extra(self, extra: np.ndarray) -> torch.Tensor:
+        extra = np.clip(extra, self.extra_range_[0], self.extra_range_[1])
         return torch.tensor((extra - self.extra_mean_) / self.extra_scale_, dtype=torch.float32)
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -197,8 +201,10 @@ class GraphNetPredictor(Predictor):
         return self.warp_.inverse(mean, calibrated_std(spread, self.variance_scale_, self.variance_floor_))
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
-        """Each member's weights under ``net<i>/``, the feature scaling, the readout line, the warp and the calibration."""
-        arrays = {"extra_mean": self.extra_mean_, "extra_scale": self.extra_scale_, "readout": self.readout_,
+        """Each member's weights under ``net<i>/``, the feature scaling and range, the readout line, the warp and the
+        calibration."""
+        arrays = {"extra_mean": self.extra_mean_, "extra_scale": self.extra_scale_, "extra_range": self.extra_range_,
+                  "readout": self.readout_,
                   "variance": np.array([self.variance_scale_, self.variance_floor_]), **self.warp_.arrays()}
         for i, net in enumerate(self.nets_):
             arrays.update({f"net{i}/{k}": v.detach().cpu().numpy() for k, v in net.state_dict().items()})
@@ -208,10 +214,12 @@ class GraphNetPredictor(Predictor):
         self.extra_mean_, self.extra_scale_ = np.asarray(arrays["extra_mean"]), np.asarray(arrays["extra_scale"])
         if "variance" in arrays:
             self.variance_scale_, self.variance_floor_ = (float(v) for v in arrays["variance"])
-            self.readout_ = np.asarray(arrays["readout"])
-        else:  # saved before the readout and calibration: the raw scores and spread plus the training residuals
+            self.readout_, self.extra_range_ = np.asarray(arrays["readout"]), np.asarray(arrays["extra_range"])
+        else:  # saved before readout, clipping and calibration: it predicts as it did then
             self.variance_scale_, self.variance_floor_ = 1.0, float(arrays["residual_var"][0])
             self.readout_ = np.array([0.0, 1.0])
+            unbounded = np.full_like(self.extra_mean_, np.inf)
+            self.extra_range_ = np.stack([-unbounded, unbounded])
         self.warp_ = CopulaWarp.from_arrays(arrays)
         self.nets_ = []
         for i in range(int(self.members)):

@@ -207,7 +207,7 @@ class GPPredictor(Predictor):
         self.train_X_, self.train_y_ = X, y
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
-        """The training data, the model's ``state_dict`` (hyper-parameters, transforms) and the calibration as arrays."""
+        """The training data, the model's ``state_dict`` (hyper-parameters, transforms) and calibration, as arrays."""
         arrays = {"train_X": self.train_X_, "train_y": self.train_y_,
                   "variance": np.array([self.variance_scale_, self.variance_floor_])}
         arrays.update({f"state/{k}": v.detach().cpu().numpy() for k, v in self.model_.state_dict().items()})
