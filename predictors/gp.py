@@ -33,10 +33,10 @@ each half of the training set predicts the other half, and the variance :meth:`p
 reports is ``scale * posterior variance + floor`` with both fitted on those residuals. The
 posterior alone trusts hyper-parameters fitted on a few dozen points and under-covers; the
 calibration table of ``docs/benchmarks.md`` ("Performance predictors on NAS-Bench-201")
-measures the coverage this gives. Only :meth:`predict` is
-calibrated: :attr:`GPPredictor.model_` is the fitted GP as it is, so Bayesian optimisation
-on its posterior is unchanged; a search that only reads ``model_`` passes
-``calibration="none"`` and skips the two extra fits.
+measures the coverage this gives. Only :meth:`predict` is calibrated:
+:attr:`GPPredictor.model_` is the fitted GP as it is, so Bayesian optimisation on its
+posterior is unchanged; a search that only reads ``model_`` passes ``calibration="none"``
+and skips the two extra fits.
 
 Example:
     >>> import numpy as np
