@@ -82,7 +82,7 @@ class GPPredictor(Predictor):
         lengthscale_prior: ``"dim-scaled"`` puts BoTorch's dimension-scaled log-normal prior
             (Hvarfner et al., 2024) on each part's lengthscales, so hundreds of features
             (NAS-Bench-101's path encoding) do not over-fit a few dozen points; ``"none"``
-            fits them by maximum likelihood alone, which over-fits and fails more often there
+            fits them by maximum likelihood alone, which over-fits there and ranks worse
             (``docs/benchmarks.md``, "Predictors on the NAS-Bench-101 and DARTS subsets",
             has ``gp`` with and without the prior).
         target_transform: ``"copula"`` fits the rank normal scores of the targets and maps
