@@ -10,7 +10,10 @@ from 0.75 to 0.78 and at n=500 from 0.75 to 0.80.
 :class:`CopulaWarp` maps a prediction ``(m, s)`` in score units back to the target's units
 through the strictly increasing, piecewise-linear map through the training pairs
 (score, target), extended linearly beyond them, so the ranking of predicted means is kept
-exactly; the std becomes the half-width of the mapped one-sigma interval.
+exactly; the std becomes ``s`` times the map's mean slope over ``m ± s`` (the half-width
+of the mapped one-sigma interval), read over at least the three gaps between training
+targets around ``m``: a single gap between two nearly equal targets is sampling noise,
+and a confident prediction inside it came back with almost no spread.
 
 Targets closer than single precision (:data:`TIE_RESOLUTION` of their magnitude) are ties.
 Tables store rounded averages: the packaged NB-201 tables hold 9.71199999, 9.712 and
@@ -111,9 +114,15 @@ class CopulaWarp:
         return np.where(z > ks[-1], kv[-1] + (z - ks[-1]) * hi_slope, out)
 
     def inverse(self, mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(mean, std)`` in score units to target units: the mapped mean, half the mapped ±1 std."""
+        """``(mean, std)`` in score units to target units: the mapped mean, and ``std`` times the
+        map's mean slope over ``mean ± w``, ``w`` being ``std`` or, when larger, the reach of
+        the three knot gaps around ``mean``."""
         mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
-        return self.values(mean), 0.5 * (self.values(mean + std) - self.values(mean - std))
+        ks, last = self.knot_scores, len(self.knot_scores) - 1
+        above = np.searchsorted(ks, mean)  # the first knot at or above each mean
+        reach = np.maximum(mean - ks[np.clip(above - 2, 0, last)], ks[np.clip(above + 1, 0, last)] - mean)
+        w = np.maximum(std, reach)
+        return self.values(mean), std * (self.values(mean + w) - self.values(mean - w)) / (2 * w)
 
     def arrays(self, prefix: str = "warp") -> dict[str, np.ndarray]:
         """The knots as named arrays, for a predictor's saved state."""

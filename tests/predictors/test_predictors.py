@@ -182,6 +182,16 @@ def test_copula_warp_keeps_the_order_and_extends_beyond_the_training_range():
         CopulaWarp.fit(np.full(5, 3.0))
 
 
+def test_copula_warp_spread_is_not_read_off_one_gap_between_nearly_equal_targets():
+    warp = CopulaWarp.fit(np.array([10.0, 50.0, 80.0, 80.01, 91.0, 93.5]))
+    ks = warp.knot_scores
+    one_gap = 0.01 / (ks[3] - ks[2])  # the slope between 80 and 80.01
+    _, std = warp.inverse(np.array([ks[2:4].mean()]), np.array([0.01]))
+    assert std[0] > 100 * 0.01 * one_gap
+    wide = warp.inverse(np.array([0.0]), np.array([2.0]))[1]
+    np.testing.assert_allclose(wide, 0.5 * (warp.values(2.0) - warp.values(-2.0)))  # beyond the gaps: the half-width
+
+
 @pytest.mark.parametrize("make", [GPPredictor, lambda: GPPredictor(target_transform="none"), XGBEnsemble,
                                   GPXGBEnsemble])
 def test_flat_targets_are_a_fit_error_with_a_reason(make):
