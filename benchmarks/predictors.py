@@ -6,7 +6,7 @@ Parts (``--part``):
   CIFAR-100 at n = 56/135/500, 200 test architectures disjoint (by canonical group) from the
   training set, 20 seeds: Kendall tau beside the NAS-Bench-Suite-Zero anchors, Spearman and
   precision of the predicted top 5%, and every predictor's calibration (coverage of the central
-  50/80/90/95% intervals, Gaussian NLL).
+  50/80/90/95% intervals, Gaussian NLL) checked against the bounds of ``benchmarks/_calibration.py``.
 * ``whole-space``: CIFAR-10, n = 78/156/469 (0.5/1/3% of the 15,625 cells), tested on every
   architecture outside the training set's canonical groups (``--test-size all``, the protocol
   of the graph-transformer papers), beside FlowerFormer and NN-Former.
@@ -33,6 +33,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _calibration import UNBOUNDED_NOTE, bounds_text, calibration_table  # noqa: E402
 from _report import add_run_args, markdown_table, save_frame, write_section, start_run  # noqa: E402
 
 from surrogate_nas.pipelines.tables.compare import compare_predictors, score_split, split_train_test, summarize
@@ -43,7 +44,9 @@ ANCHORS = {"xgb+zc (NAS-Bench-Suite-Zero)": {56: 0.707, 135: 0.769, 500: 0.813},
            "xgb one-hot (NAS-Bench-Suite-Zero)": {56: 0.33, 135: 0.50, 500: 0.66}}  # fmt: skip
 WHOLE_SPACE_ANCHORS = {"FlowerFormer (Hwang et al., 2024)": {156: 0.790},
                        "NN-Former (Xu et al., 2025)": {156: 0.804}}  # fmt: skip
-DEFAULT_PREDICTORS = "gp+xgb,gnn,gp-cat,gp,xgb,rf,xgb-nozc,xgb-onehot,gp-onehot,params,synflow,nwot,mean"
+DEFAULT_PREDICTORS = ("gp+xgb,gnn,gp-cat,gp,xgb,rf,xgb-nozc,gp-nozc,xgb-onehot,gp-onehot,params,flops,synflow,nwot,"
+                      "mean,latency")
+"""Every registered predictor (``compare --predictors all``), the headline ones first."""
 HEADLINE = ("gp+xgb", "gnn", "gp-cat", "gp", "xgb")
 TIMED = ("xgb", "gp", "gp-cat", "gp+xgb", "gnn", "rf")
 SELECTION_SEED = 100
@@ -63,17 +66,6 @@ def tau_table(summary, sizes, anchors: dict, metric="kendall_tau") -> list[str]:
         lines.append(f"| {label} | " + " | ".join(cell(summary, name, n, metric) for n in sizes) + " |")
     for name, values in anchors.items():
         lines.append(f"| *{name}* | " + " | ".join(f"{values[n]:.3f}" if n in values else "" for n in sizes) + " |")
-    return lines
-
-
-def calibration_table(summary, sizes) -> list[str]:
-    cols = ["coverage_50", "coverage_80", "coverage_90", "coverage_95", "nll"]
-    lines = ["| predictor | n | cover 50% | cover 80% | cover 90% | cover 95% | NLL |", "|---|---|---|---|---|---|---|"]
-    for name in dict.fromkeys(summary.index.get_level_values(0)):
-        for n in sizes:
-            if (name, n) in summary.index:
-                vals = " | ".join(f"{summary.loc[(name, n), c + '_mean']:.2f}" for c in cols)
-                lines.append(f"| {name} | {n} | {vals} |")
     return lines
 
 
@@ -105,8 +97,8 @@ def part_main(args) -> None:
                  "Spearman and precision of the predicted top 5% (share of the test set's best 5% found in the "
                  "predicted best 5%):", "", *rank_table(summary, sizes, [n for n in HEADLINE if n in names]), "",
                  "Calibration: coverage of the central 50/80/90/95% normal intervals `mean ± z std` and the Gaussian "
-                 "negative log-likelihood of the test values (mean over seeds):", "",
-                 *calibration_table(summary, sizes), ""]
+                 "negative log-likelihood (NLL) of the test values. " + bounds_text(), "",
+                 *calibration_table(df, "predictor", "xgb"), "", UNBOUNDED_NOTE, ""]
     write_section("predictors", "Performance predictors on NAS-Bench-201 (Kendall tau)", "\n".join(body))
     print("\n".join(body))
 

@@ -6,14 +6,23 @@ counts, cost, proxies). Each member is a message-passing network: node types are
 ``layers`` rounds update every node from its own state and the sums over its predecessors
 and its successors (the DAG read both ways, as in GATES and BRP-NAS), and the mean of the
 node states, concatenated with the standardised whole-graph features, goes through a small
-MLP to one score.
+MLP to one score. Whole-graph features are clipped to their training range first: a ReLU
+network continues linearly beyond the cells it has seen, and a kind of cell absent from the
+training set (one that cannot train at all, say) came back hundreds of points below chance.
 
 It is trained on the copula scores ``z`` of the targets (see
 :mod:`~surrogate_nas.predictors.warping`) with a pairwise logistic ranking loss (RankNet:
 ``log(1 + exp(-(f_i - f_j)))`` over pairs with ``z_i > z_j``, which is what Kendall's tau
-rewards) plus a small squared error that keeps the scores in ``z``'s units. ``members``
-networks from different seeds give the mean; the variance is their spread plus the
-training residual variance, so it is never zero.
+rewards) plus a small squared error. ``members`` networks from different seeds give a mean
+score and a spread. The ranking loss fixes the order of the scores, not their units (it keeps
+rewarding wider gaps), so a least-squares line from the members' mean score to ``z`` over the
+training rows maps them to ``z``'s units before the map back to the target's; the ranking is
+unchanged. Without it the scores ran past the training range and came back as accuracies
+far off. Networks from different seeds agree far more than their errors warrant, and their
+training residuals are near zero, so by default the variance is calibrated as the XGBoost
+ensemble's is (:mod:`~surrogate_nas.predictors.calibration`): an ensemble trained on each half
+of the training set (with its own line) predicts the other half, and ``scale * spread^2 +
+floor`` is fitted on those held-out residuals. That costs about one more ensemble's training.
 
 Everything runs in torch on the CPU with ``threads`` threads, inside a forked random
 state seeded by ``random_state``, so torch's global generator is left alone.
@@ -37,8 +46,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from surrogate_nas.errors import InputDataError
+from surrogate_nas.errors import FitError, InputDataError
 from surrogate_nas.predictors.base import Predictor
+from surrogate_nas.predictors.calibration import calibrated_std, check_calibration, crossfit_variance
 from surrogate_nas.predictors.gp import _threads
 from surrogate_nas.predictors.warping import CopulaWarp
 
@@ -77,6 +87,9 @@ class GraphNetPredictor(Predictor):
         mse_weight: Weight of the squared error next to the ranking loss.
         threads: Torch CPU threads while fitting and predicting.
         random_state: Seed of member ``i`` is ``random_state + i``.
+        calibration: ``"crossfit"`` (the variance fitted on two-fold held-out residuals) or
+            ``"none"`` (the members' spread alone; see
+            :data:`~surrogate_nas.predictors.calibration.CALIBRATIONS`).
     """
 
     name = "gnn"
@@ -94,6 +107,7 @@ class GraphNetPredictor(Predictor):
         mse_weight: float = 0.1,
         threads: int = 1,
         random_state: int = 0,
+        calibration: str = "crossfit",
     ) -> None:
         self.n_nodes = n_nodes
         self.n_node_types = n_node_types
@@ -106,6 +120,7 @@ class GraphNetPredictor(Predictor):
         self.mse_weight = mse_weight
         self.threads = threads
         self.random_state = random_state
+        self.calibration = calibration
 
     def _split(self, X: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
         n, k = int(self.n_nodes), int(self.n_node_types)
@@ -121,17 +136,43 @@ class GraphNetPredictor(Predictor):
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         if int(self.members) < 1 or int(self.epochs) < 1:
             raise InputDataError(f"members and epochs must be >= 1, got {self.members} and {self.epochs}")
+        check_calibration(self.calibration)
         adj, types, extra = self._split(X)
         self.extra_mean_ = extra.mean(axis=0)
         self.extra_scale_ = np.where(extra.std(axis=0) > 0, extra.std(axis=0), 1.0)
+        self.extra_range_ = np.stack([extra.min(axis=0), extra.max(axis=0)])
         glob = self._extra(extra)
         self.warp_ = CopulaWarp.fit(y)
-        z = torch.tensor(self.warp_.scores(y), dtype=torch.float32)
-        better = (z[:, None] > z[None, :]).float()  # pairs (i, j) with z_i > z_j
-        self.nets_ = []
+        z = self.warp_.scores(y)
+        seed = int(self.random_state)
+        self.nets_ = self._train(adj, types, glob, z, seed)
+        self.readout_ = self._readout(self._scores(self.nets_, adj, types, glob), z)
+        self.variance_scale_, self.variance_floor_ = 1.0, 0.0
+        if self.calibration == "crossfit":
+            def fit_predict(train: np.ndarray, test: np.ndarray, half_seed: int) -> tuple[np.ndarray, np.ndarray]:
+                nets = self._train(adj[train], types[train], glob[train], z[train], half_seed)
+                readout = self._readout(self._scores(nets, adj[train], types[train], glob[train]), z[train])
+                return _in_z_units(self._scores(nets, adj[test], types[test], glob[test]), readout)
+
+            self.variance_scale_, self.variance_floor_ = crossfit_variance(fit_predict, z, seed)
+
+    @staticmethod
+    def _readout(scores: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """``[intercept, slope]`` of the least-squares line from the members' mean training score to ``z``."""
+        slope, intercept = np.polyfit(scores.mean(axis=0), z, 1)
+        if not slope > 0:
+            raise FitError(f"the graph networks did not learn to rank their {len(z)} training architectures")
+        return np.array([intercept, slope])
+
+    def _train(self, adj: torch.Tensor, types: torch.Tensor, glob: torch.Tensor, z: np.ndarray,
+               seed: int) -> list[_Net]:
+        """``members`` networks trained on ``z``; member ``i`` seeded with ``seed + i``."""
+        target = torch.tensor(z, dtype=torch.float32)
+        better = (target[:, None] > target[None, :]).float()  # pairs (i, j) with z_i > z_j
+        nets = []
         with _threads(self.threads), torch.random.fork_rng(devices=[]):
             for i in range(int(self.members)):
-                torch.manual_seed(int(self.random_state) + i)
+                torch.manual_seed(seed + i)
                 net = _Net(int(self.n_node_types), glob.shape[1], int(self.hidden), int(self.layers))
                 opt = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate),
                                        weight_decay=float(self.weight_decay))
@@ -139,37 +180,46 @@ class GraphNetPredictor(Predictor):
                     opt.zero_grad()
                     f = net(adj, types, glob)
                     rank = (F.softplus(f[None, :] - f[:, None]) * better).sum() / better.sum().clamp_min(1.0)
-                    loss = rank + float(self.mse_weight) * F.mse_loss(f, z)
+                    loss = rank + float(self.mse_weight) * F.mse_loss(f, target)
                     loss.backward()
                     opt.step()
-                self.nets_.append(net.eval())
-            with torch.no_grad():
-                fitted = torch.stack([net(adj, types, glob) for net in self.nets_]).mean(dim=0)
-        self.residual_var_ = float(torch.mean((fitted - z) ** 2))
+                nets.append(net.eval())
+        return nets
+
+    def _scores(self, nets: list[_Net], adj: torch.Tensor, types: torch.Tensor, glob: torch.Tensor) -> np.ndarray:
+        """``members x n`` predicted scores."""
+        with _threads(self.threads), torch.no_grad():
+            return torch.stack([net(adj, types, glob) for net in nets]).double().numpy()
 
     def _extra(self, extra: np.ndarray) -> torch.Tensor:
+        extra = np.clip(extra, self.extra_range_[0], self.extra_range_[1])
         return torch.tensor((extra - self.extra_mean_) / self.extra_scale_, dtype=torch.float32)
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         adj, types, extra = self._split(X)
-        glob = self._extra(extra)
-        with _threads(self.threads), torch.no_grad():
-            preds = torch.stack([net(adj, types, glob) for net in self.nets_]).double().numpy()
-        mean = preds.mean(axis=0)
-        std = np.sqrt(preds.var(axis=0) + self.residual_var_)
-        return self.warp_.inverse(mean, std)
+        mean, spread = _in_z_units(self._scores(self.nets_, adj, types, self._extra(extra)), self.readout_)
+        return self.warp_.inverse(mean, calibrated_std(spread, self.variance_scale_, self.variance_floor_))
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
-        """Each member's weights under ``net<i>/``, the feature scaling, the warp and the residual variance."""
-        arrays = {"extra_mean": self.extra_mean_, "extra_scale": self.extra_scale_,
-                  "residual_var": np.array([self.residual_var_]), **self.warp_.arrays()}
+        """Each member's weights under ``net<i>/``, the feature scaling and range, the readout line, the warp and the
+        calibration."""
+        arrays = {"extra_mean": self.extra_mean_, "extra_scale": self.extra_scale_, "extra_range": self.extra_range_,
+                  "readout": self.readout_,
+                  "variance": np.array([self.variance_scale_, self.variance_floor_]), **self.warp_.arrays()}
         for i, net in enumerate(self.nets_):
             arrays.update({f"net{i}/{k}": v.detach().cpu().numpy() for k, v in net.state_dict().items()})
         return arrays, {}
 
     def import_state(self, arrays: dict[str, np.ndarray], blobs: dict[str, bytes]) -> None:
         self.extra_mean_, self.extra_scale_ = np.asarray(arrays["extra_mean"]), np.asarray(arrays["extra_scale"])
-        self.residual_var_ = float(arrays["residual_var"][0])
+        if "variance" in arrays:
+            self.variance_scale_, self.variance_floor_ = (float(v) for v in arrays["variance"])
+            self.readout_, self.extra_range_ = np.asarray(arrays["readout"]), np.asarray(arrays["extra_range"])
+        else:  # saved before readout, clipping and calibration: it predicts as it did then
+            self.variance_scale_, self.variance_floor_ = 1.0, float(arrays["residual_var"][0])
+            self.readout_ = np.array([0.0, 1.0])
+            unbounded = np.full_like(self.extra_mean_, np.inf)
+            self.extra_range_ = np.stack([-unbounded, unbounded])
         self.warp_ = CopulaWarp.from_arrays(arrays)
         self.nets_ = []
         for i in range(int(self.members)):
@@ -178,3 +228,9 @@ class GraphNetPredictor(Predictor):
             net.load_state_dict({k[len(prefix):]: torch.from_numpy(np.array(v)) for k, v in arrays.items()
                                  if k.startswith(prefix)}, strict=True)
             self.nets_.append(net.eval())
+
+
+def _in_z_units(scores: np.ndarray, readout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread of ``members x n`` scores, through the ``[intercept, slope]`` readout line."""
+    intercept, slope = readout
+    return intercept + slope * scores.mean(axis=0), slope * scores.std(axis=0)

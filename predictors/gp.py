@@ -26,8 +26,17 @@ functions.
 
 :meth:`predict` returns the posterior predictive std, i.e. *including* the
 fitted observation noise, because the 90% interval it defines is meant to
-cover measured accuracies, which carry seed noise (~0.3-1 points on
-NAS-Bench-201). Pass ``observation_noise=False`` for the latent-function std.
+cover measured accuracies, which carry seed noise. Pass ``observation_noise=False``
+for the latent-function std. By default that std is calibrated on held-out residuals
+(``calibration="crossfit"``, :mod:`~surrogate_nas.predictors.calibration`): a GP fitted on
+each half of the training set predicts the other half, and the variance :meth:`predict`
+reports is ``scale * posterior variance + floor`` with both fitted on those residuals. The
+posterior alone trusts hyper-parameters fitted on a few dozen points and under-covers; the
+calibration table of ``docs/benchmarks.md`` ("Performance predictors on NAS-Bench-201")
+measures the coverage this gives. Only :meth:`predict` is calibrated:
+:attr:`GPPredictor.model_` is the fitted GP as it is, so Bayesian optimisation on its
+posterior is unchanged; a search that only reads ``model_`` passes ``calibration="none"``
+and skips the two extra fits.
 
 Example:
     >>> import numpy as np
@@ -54,6 +63,7 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from surrogate_nas.errors import FitError, InputDataError
 from surrogate_nas.predictors.base import Predictor
+from surrogate_nas.predictors.calibration import calibrated_std, check_calibration, crossfit_variance
 from surrogate_nas.predictors.warping import TRANSFORMS, CopulaWarp
 
 
@@ -72,14 +82,17 @@ class GPPredictor(Predictor):
         lengthscale_prior: ``"dim-scaled"`` puts BoTorch's dimension-scaled log-normal prior
             (Hvarfner et al., 2024) on each part's lengthscales, so hundreds of features
             (NAS-Bench-101's path encoding) do not over-fit a few dozen points; ``"none"``
-            fits them by maximum likelihood alone. Measured on the NB-101 subset at n=50
-            (6 seeds): Kendall tau 0.71 against 0.57, and no failed fits against 1 in 18.
+            fits them by maximum likelihood alone, which over-fits there and ranks worse
+            (``docs/benchmarks.md``, "Predictors on the NAS-Bench-101 and DARTS subsets",
+            has ``gp`` with and without the prior).
         target_transform: ``"copula"`` fits the rank normal scores of the targets and maps
             predictions back (see :mod:`~surrogate_nas.predictors.warping`); ``"none"`` fits
             the targets as they are.
         warm_start: When the predictor was fitted before, start the marginal-likelihood
             optimisation from its hyperparameters (scikit-learn's ``warm_start``); a search
             refitting on a few more points then converges in a few iterations.
+        calibration: ``"crossfit"`` calibrates :meth:`predict`'s std on two-fold held-out
+            residuals (two more fits, each on half the rows); ``"none"`` reports the posterior std.
     """
 
     name = "gp"
@@ -94,6 +107,7 @@ class GPPredictor(Predictor):
         lengthscale_prior: str = "dim-scaled",
         target_transform: str = "copula",
         warm_start: bool = False,
+        calibration: str = "crossfit",
     ) -> None:
         self.maxiter = maxiter
         self.onehot_columns = onehot_columns
@@ -103,6 +117,7 @@ class GPPredictor(Predictor):
         self.lengthscale_prior = lengthscale_prior
         self.target_transform = target_transform
         self.warm_start = warm_start
+        self.calibration = calibration
 
     def _kernel(self, d: int):
         k = int(self.onehot_columns)
@@ -132,6 +147,7 @@ class GPPredictor(Predictor):
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         if self.target_transform not in TRANSFORMS:
             raise InputDataError(f"target_transform must be one of {', '.join(TRANSFORMS)}, got {self.target_transform!r}")
+        check_calibration(self.calibration)
         self.warp_ = CopulaWarp.fit(y) if self.target_transform == "copula" else None
         if self.warp_ is not None:
             y = self.warp_.scores(y)
@@ -140,6 +156,19 @@ class GPPredictor(Predictor):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(self.random_state))
             self._fit_model(X, y)
+        self.variance_scale_, self.variance_floor_ = 1.0, 0.0
+        if self.calibration == "crossfit":
+            self.variance_scale_, self.variance_floor_ = crossfit_variance(self._half_fit(X, y), y,
+                                                                           int(self.random_state))
+
+    def _half_fit(self, X: np.ndarray, y: np.ndarray):
+        """The cross-fit's ``fit_predict``: an uncalibrated GP like this one on some rows, its posterior on others."""
+        def fit_predict(train: np.ndarray, test: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            params = {**self.get_params(), "target_transform": "none", "calibration": "none", "warm_start": False,
+                      "random_state": seed}
+            return GPPredictor(**params).fit(X[train], y[train])._posterior(X[test])
+
+        return fit_predict
 
     def _build(self, X: np.ndarray, y: np.ndarray) -> SingleTaskGP:
         """The unfitted model on training data ``X``, ``y`` (fitting and loading both start here)."""
@@ -178,8 +207,9 @@ class GPPredictor(Predictor):
         self.train_X_, self.train_y_ = X, y
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
-        """The training data and the model's ``state_dict`` (hyper-parameters, transforms) as arrays."""
-        arrays = {"train_X": self.train_X_, "train_y": self.train_y_}
+        """The training data, the model's ``state_dict`` (hyper-parameters, transforms) and calibration, as arrays."""
+        arrays = {"train_X": self.train_X_, "train_y": self.train_y_,
+                  "variance": np.array([self.variance_scale_, self.variance_floor_])}
         arrays.update({f"state/{k}": v.detach().cpu().numpy() for k, v in self.model_.state_dict().items()})
         if self.warp_ is not None:
             arrays.update(self.warp_.arrays())
@@ -193,8 +223,16 @@ class GPPredictor(Predictor):
         model.eval()
         self.model_, self.train_X_, self.train_y_ = model, X, y
         self.warp_ = CopulaWarp.from_arrays(arrays)
+        # A file saved before calibration existed predicts as it did: the posterior std as it is.
+        self.variance_scale_, self.variance_floor_ = (float(v) for v in arrays.get("variance", (1.0, 0.0)))
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean, spread = self._posterior(X)
+        std = calibrated_std(spread, self.variance_scale_, self.variance_floor_)
+        return (mean, std) if self.warp_ is None else self.warp_.inverse(mean, std)
+
+    def _posterior(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``model_``'s posterior mean and std at ``X``, in the units it was fitted in."""
         test_X = torch.tensor(X, dtype=torch.float64)
         means, stds = [], []
         with _threads(self.threads), torch.no_grad(), gpytorch.settings.fast_pred_var(), warnings.catch_warnings():
@@ -204,8 +242,7 @@ class GPPredictor(Predictor):
                 post = self.model_.posterior(chunk, observation_noise=bool(self.observation_noise))
                 means.append(post.mean.reshape(-1))
                 stds.append(post.variance.clamp_min(0).sqrt().reshape(-1))
-        mean, std = torch.cat(means).numpy(), torch.cat(stds).numpy()
-        return (mean, std) if self.warp_ is None else self.warp_.inverse(mean, std)
+        return torch.cat(means).numpy(), torch.cat(stds).numpy()
 
 
 PRIORS = ("dim-scaled", "none")

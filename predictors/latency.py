@@ -6,7 +6,10 @@ slow on one GPU is slow on another, and mostly on a phone too. With NAS-Bench-20
 table; see :mod:`surrogate_nas.tables.devices`) a linear model of the new device's log
 latency is transfer from known devices, HELP's setting (Lee et al., NeurIPS 2021)
 without meta-training: ten measurements fit it. On spaces without device tables the
-same model runs on the space's structural features.
+same model runs on the space's structural features. When the device being fitted is one
+of the known settings (a table's ``lat_ms_pixel3`` column), its own ``devlat`` column would
+be the answer; ``ignore_columns`` leaves it out (``fit --target latency`` and ``compare`` set
+it from :func:`~surrogate_nas.tables.devices.own_latency_features`).
 
 Example:
     >>> import numpy as np
@@ -34,22 +37,34 @@ class LatencyRegressor(Predictor):
 
     Args:
         alphas: candidate ridge penalties; scikit-learn's efficient leave-one-out picks one.
+        ignore_columns: indices of feature columns the model must not read (their weight is
+            zero): a prior that would hand it the target, such as the fitted device's own latency.
     """
 
     name = "latency"
 
-    def __init__(self, alphas: tuple[float, ...] = DEFAULT_ALPHAS) -> None:
+    def __init__(self, alphas: tuple[float, ...] = DEFAULT_ALPHAS, ignore_columns: tuple[int, ...] = ()) -> None:
         self.alphas = tuple(float(a) for a in alphas)
+        self.ignore_columns = tuple(int(c) for c in ignore_columns)
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         if np.any(y <= 0):
             raise InputDataError(f"latencies must be positive milliseconds; got {float(y.min())}")
+        keep = np.ones(X.shape[1], dtype=bool)
+        try:
+            keep[list(self.ignore_columns)] = False
+        except IndexError:
+            raise InputDataError(f"ignore_columns {list(self.ignore_columns)} are not all among the "
+                                 f"{X.shape[1]} feature columns") from None
+        if not keep.any():
+            raise InputDataError(f"ignore_columns leaves none of the {X.shape[1]} feature columns to fit on")
         self.center_ = X.mean(axis=0)
         self.scale_ = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
         model = RidgeCV(alphas=self.alphas, store_cv_results=True)
-        model.fit((X - self.center_) / self.scale_, np.log(y))
+        model.fit(((X - self.center_) / self.scale_)[:, keep], np.log(y))
         best = int(np.argmin(model.cv_results_.mean(axis=0)))
-        self.coef_ = np.asarray(model.coef_, dtype=np.float64)
+        self.coef_ = np.zeros(X.shape[1])
+        self.coef_[keep] = model.coef_
         self.intercept_ = float(model.intercept_)
         self.log_std_ = float(np.sqrt(model.cv_results_[:, best].mean()))
 

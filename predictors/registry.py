@@ -3,10 +3,10 @@
 Factories are called only when asked for, so naming one predictor never builds
 the others. Feature kinds are those of the search space
 (:meth:`surrogate_nas.spaces.SearchSpace.features`): ``default`` is the space's best
-set, chosen by measurement (``benchmarks/predictors.py``; on NAS-Bench-201 live-op
-counts plus analytic cost lift XGBoost's Kendall tau from about 0.30 to 0.66 at n=56
-over the plain one-hot encoding, which is kept as ``xgb-onehot`` to reproduce the
-literature's plain baseline), ``cheap`` the same without zero-cost proxies, and
+set, chosen by measurement (on NAS-Bench-201, live-op counts plus analytic cost rank far
+better than the plain one-hot encoding, which is kept as ``xgb-onehot`` to reproduce the
+literature's plain baseline; the section "Performance predictors on NAS-Bench-201" of
+``docs/benchmarks.md`` has both), ``cheap`` the same without zero-cost proxies, and
 ``onehot``, ``cost``, ``zc``, ``zcall`` and ``dag`` mean the same in every space; ``latency``
 is what the ``latency`` predictor reads (on NAS-Bench-201 the cells' latency on known devices).
 Models that need to know the layout of their features (the GP's categorical kernel on the

@@ -10,7 +10,17 @@ from 0.75 to 0.78 and at n=500 from 0.75 to 0.80.
 :class:`CopulaWarp` maps a prediction ``(m, s)`` in score units back to the target's units
 through the strictly increasing, piecewise-linear map through the training pairs
 (score, target), extended linearly beyond them, so the ranking of predicted means is kept
-exactly; the std becomes the half-width of the mapped one-sigma interval.
+exactly; the std becomes ``s`` times the map's mean slope over ``m ± s`` (the half-width
+of the mapped one-sigma interval), read over at least the three gaps between training
+targets around ``m``: a single gap between two nearly equal targets is sampling noise,
+and a confident prediction inside it came back with almost no spread.
+
+Targets closer than single precision (:data:`TIE_RESOLUTION` of their magnitude) are ties.
+Tables store rounded averages: the packaged NB-201 tables hold 9.71199999, 9.712 and
+9.71200001 for the same chance-level accuracy. Ranked apart, such values spread one
+accuracy over a wide range of scores, and the map back was flat there: a prediction
+in that range got a standard deviation near zero, and a test value off by a few points an
+astronomical Gaussian NLL.
 
     >>> import numpy as np
     >>> warp = CopulaWarp.fit(np.array([1.0, 2.0, 10.0]))
@@ -32,11 +42,25 @@ from surrogate_nas.errors import FitError
 TRANSFORMS: tuple[str, ...] = ("copula", "none")
 """Target transforms the predictors accept: rank normal scores, or the targets as they are."""
 
+TIE_RESOLUTION = float(np.finfo(np.float32).eps)
+"""Relative difference below which two targets are the same value (single precision)."""
+
+
+def tie_levels(y: np.ndarray) -> np.ndarray:
+    """Index of each target's distinct value, increasing with it; values closer than
+    :data:`TIE_RESOLUTION` of their magnitude to their sorted neighbour share one index."""
+    y = np.asarray(y, dtype=np.float64)
+    order = np.argsort(y, kind="stable")
+    ranked = y[order]
+    gap = np.diff(ranked) > TIE_RESOLUTION * np.maximum(np.abs(ranked[1:]), np.abs(ranked[:-1]))
+    levels = np.empty(len(y), dtype=np.int64)
+    levels[order] = np.concatenate([[0], np.cumsum(gap)])
+    return levels
+
 
 def copula_scores(y: np.ndarray) -> np.ndarray:
-    """Normal scores of the ranks of ``y`` (ties share their average rank)."""
-    y = np.asarray(y, dtype=np.float64)
-    return norm.ppf((rankdata(y) - 0.5) / len(y))
+    """Normal scores of the ranks of ``y`` (ties, as :func:`tie_levels` finds them, share their average rank)."""
+    return norm.ppf((rankdata(tie_levels(y)) - 0.5) / len(y))
 
 
 @dataclass(frozen=True)
@@ -45,7 +69,7 @@ class CopulaWarp:
 
     Attributes:
         knot_scores: increasing copula scores of the distinct training targets.
-        knot_values: the distinct training targets, increasing.
+        knot_values: the distinct training targets (the mean of each tie), increasing.
     """
 
     knot_scores: np.ndarray
@@ -59,9 +83,11 @@ class CopulaWarp:
             FitError: ``y`` has a single distinct value (nothing to rank).
         """
         y = np.asarray(y, dtype=np.float64)
-        values, first = np.unique(y, return_index=True)
-        if len(values) < 2:
+        levels = tie_levels(y)
+        if levels.max() < 1:
             raise FitError(f"the {len(y)} training targets are all equal ({y[0]:g}); there is nothing to rank")
+        _, first = np.unique(levels, return_index=True)
+        values = np.bincount(levels, weights=y) / np.bincount(levels)
         return cls(copula_scores(y)[first], values)
 
     def scores(self, y: np.ndarray) -> np.ndarray:
@@ -69,19 +95,34 @@ class CopulaWarp:
         return copula_scores(y)
 
     def values(self, z: np.ndarray) -> np.ndarray:
-        """Targets for scores ``z``: linear between the knots, continued by the end slopes."""
+        """Targets for scores ``z``: linear between the knots, continued by the end slopes.
+
+        An end slope is the map's mean slope over the outermost score unit (one standard
+        deviation of the scores): from the end knot to the first knot at least one unit
+        inward. The slope of the last gap alone rests on the two most extreme targets; where
+        those nearly tie (accuracies crowd below their ceiling) it is almost flat, and every
+        prediction beyond the training range came back with almost no spread.
+        """
         z = np.asarray(z, dtype=np.float64)
         ks, kv = self.knot_scores, self.knot_values
         out = np.interp(z, ks, kv)
-        lo_slope = (kv[1] - kv[0]) / (ks[1] - ks[0])
-        hi_slope = (kv[-1] - kv[-2]) / (ks[-1] - ks[-2])
+        lo = min(int(np.searchsorted(ks, ks[0] + 1.0)), len(ks) - 1)
+        hi = max(int(np.searchsorted(ks, ks[-1] - 1.0, side="right")) - 1, 0)
+        lo_slope = (kv[lo] - kv[0]) / (ks[lo] - ks[0])
+        hi_slope = (kv[-1] - kv[hi]) / (ks[-1] - ks[hi])
         out = np.where(z < ks[0], kv[0] + (z - ks[0]) * lo_slope, out)
         return np.where(z > ks[-1], kv[-1] + (z - ks[-1]) * hi_slope, out)
 
     def inverse(self, mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(mean, std)`` in score units to target units: the mapped mean, half the mapped ±1 std."""
+        """``(mean, std)`` in score units to target units: the mapped mean, and ``std`` times the
+        map's mean slope over ``mean ± w``, ``w`` being ``std`` or, when larger, the reach of
+        the three knot gaps around ``mean``."""
         mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
-        return self.values(mean), 0.5 * (self.values(mean + std) - self.values(mean - std))
+        ks, last = self.knot_scores, len(self.knot_scores) - 1
+        above = np.searchsorted(ks, mean)  # the first knot at or above each mean
+        reach = np.maximum(mean - ks[np.clip(above - 2, 0, last)], ks[np.clip(above + 1, 0, last)] - mean)
+        w = np.maximum(std, reach)
+        return self.values(mean), std * (self.values(mean + w) - self.values(mean - w)) / (2 * w)
 
     def arrays(self, prefix: str = "warp") -> dict[str, np.ndarray]:
         """The knots as named arrays, for a predictor's saved state."""

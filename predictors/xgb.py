@@ -2,19 +2,21 @@
 
 One boosted model has no predictive variance, so we fit ``n_members`` models, each on a
 bootstrap resample of the training set with its own seed and row/column subsampling; the mean
-across members is the prediction. The raw spread across members under-covers badly (its 90%
-intervals held 43-55% of test values on NAS-Bench-201), so by default it is *calibrated*:
+across members is the prediction. The raw spread across members under-covers badly (members
+fitted on resamples of the same rows agree more than their errors warrant), so by default it
+is *calibrated*:
 
 * the members are fitted on the copula scores of the targets (rank normal scores, see
   :mod:`~surrogate_nas.predictors.warping`), where residuals are close to Gaussian, and
   predictions are mapped back to the target's units (ranking unchanged);
 * a two-fold cross-fit (an ensemble on each half predicts the other half) gives held-out
   residuals ``r`` and spreads ``s``; the predictive variance is ``a * spread^2 + b`` with
-  ``a, b`` fitted by maximum Gaussian likelihood on those pairs.
+  ``a, b`` fitted by maximum Gaussian likelihood on those pairs
+  (:mod:`~surrogate_nas.predictors.calibration`, shared with the GP, the forest and the graph
+  network).
 
-Measured over 5 splits of NB-201 CIFAR-10 at n = 56/135/500 (``benchmarks/predictors.py``
-reports every level), this brings the 50/80/90/95% coverage from about 0.2/0.4/0.5/0.55
-to about 0.56/0.81/0.88/0.92; the cross-fit costs about one more ensemble fit.
+The calibration table of ``docs/benchmarks.md`` ("Performance predictors on NAS-Bench-201")
+measures the coverage this gives; the cross-fit costs about one more ensemble fit.
 
 Defaults: shallow trees (depth 4), a small learning rate (0.05) and 300 rounds
 with 0.8 row/column subsampling, instead of the library's depth 6 / rate 0.3 /
@@ -32,18 +34,11 @@ from __future__ import annotations
 
 import numpy as np
 import xgboost as xgb
-from scipy.optimize import minimize
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.predictors.base import Predictor
+from surrogate_nas.predictors.calibration import calibrated_std, check_calibration, crossfit_variance
 from surrogate_nas.predictors.warping import TRANSFORMS, CopulaWarp
-
-CALIBRATIONS: tuple[str, ...] = ("crossfit", "none")
-"""``crossfit``: variance ``a * spread^2 + b`` fitted on held-out residuals; ``none``: the raw spread."""
-
-MIN_CROSSFIT_ROWS = 8
-"""Below this many training rows the cross-fit halves are too small; the std is then
-``sqrt(spread^2 + var(y))``, deliberately wide."""
 
 
 class XGBEnsemble(Predictor):
@@ -61,7 +56,8 @@ class XGBEnsemble(Predictor):
         n_jobs: Threads per member (small: the machines are shared).
         random_state: Seed of member ``i`` is ``random_state + i``.
         target_transform: ``"copula"`` (fit rank normal scores, map back) or ``"none"``.
-        calibration: ``"crossfit"`` or ``"none"`` (see :data:`CALIBRATIONS`).
+        calibration: ``"crossfit"`` or ``"none"`` (see
+            :data:`~surrogate_nas.predictors.calibration.CALIBRATIONS`).
     """
 
     name = "xgb"
@@ -99,8 +95,7 @@ class XGBEnsemble(Predictor):
             raise InputDataError(f"n_members must be >= 1, got {self.n_members}")
         if self.target_transform not in TRANSFORMS:
             raise InputDataError(f"target_transform must be one of {', '.join(TRANSFORMS)}, got {self.target_transform!r}")
-        if self.calibration not in CALIBRATIONS:
-            raise InputDataError(f"calibration must be one of {', '.join(CALIBRATIONS)}, got {self.calibration!r}")
+        check_calibration(self.calibration)
         self.warp_ = CopulaWarp.fit(y) if self.target_transform == "copula" else None
         z = y if self.warp_ is None else self.warp_.scores(y)
         seed = int(self.random_state)
@@ -130,26 +125,16 @@ class XGBEnsemble(Predictor):
 
     def _crossfit(self, X: np.ndarray, z: np.ndarray, seed: int) -> tuple[float, float]:
         """``(a, b)`` of the variance ``a * spread^2 + b``, by likelihood on two-fold held-out residuals."""
-        if len(z) < MIN_CROSSFIT_ROWS:
-            return 1.0, float(np.var(z))
-        half = np.random.default_rng(seed + 7919).permutation(len(z)) % 2 == 0
-        resid, spread = np.empty(len(z)), np.empty(len(z))
-        for part in (half, ~half):
-            preds = _stack(self._members(X[~part], z[~part], seed + 101), X[part])
-            resid[part], spread[part] = z[part] - preds.mean(axis=0), preds.std(axis=0)
+        def fit_predict(train: np.ndarray, test: np.ndarray, half_seed: int) -> tuple[np.ndarray, np.ndarray]:
+            preds = _stack(self._members(X[train], z[train], half_seed), X[test])
+            return preds.mean(axis=0), preds.std(axis=0)
 
-        def nll(log_ab: np.ndarray) -> float:
-            var = np.exp(log_ab[0]) * spread**2 + np.exp(log_ab[1])
-            return float(np.mean(np.log(var) + resid**2 / var))
-
-        start = np.array([0.0, np.log(np.mean(resid**2) + 1e-12)])
-        a, b = np.exp(minimize(nll, start, method="Nelder-Mead").x)
-        return float(a), float(b)
+        return crossfit_variance(fit_predict, z, seed)
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         preds = _stack(self.models_, X)
         mean = preds.mean(axis=0)
-        std = np.sqrt(self.variance_scale_ * preds.var(axis=0) + self.variance_floor_)
+        std = calibrated_std(preds.std(axis=0), self.variance_scale_, self.variance_floor_)
         return (mean, std) if self.warp_ is None else self.warp_.inverse(mean, std)
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:

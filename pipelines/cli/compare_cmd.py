@@ -40,7 +40,8 @@ def resolve_benchmark(name: str, metric: str | None, db_url: str, space: str | N
                    "canonical groups) or 'auto' (at most 200 of those).")
 @click.option("--transfer-from", default=None,
               help="A table of the same space (e.g. nb201-cifar10 when comparing on nb201-cifar100) whose value "
-                   "of each architecture becomes an extra feature; reported apart from data-free results.")
+                   "of each architecture becomes an extra feature; reported apart from data-free results. Not the "
+                   "compared table itself (same table or file and same metric).")
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Per-seed rows as CSV.")
 @mlflow_option
 @db_option
@@ -51,6 +52,7 @@ def compare_command(benchmark, space, metric, minimize, names, train_sizes, seed
 
     from surrogate_nas.pipelines.tables.compare import check_test_size, compare_predictors, summarize
     from surrogate_nas.pipelines.tracking.tracker import Tracker
+    from surrogate_nas.pipelines.tables.transfer import check_transfer_source
     from surrogate_nas.predictors.registry import expand_names
 
     if min(train_sizes) < 2:
@@ -59,7 +61,10 @@ def compare_command(benchmark, space, metric, minimize, names, train_sizes, seed
     test_size = check_test_size(test_size)
     check_writable(output, "the per-seed CSV")
     table = resolve_benchmark(benchmark, metric, db_url, space, minimize=minimize)
-    source = None if transfer_from is None else resolve_benchmark(transfer_from, None, db_url, table.space.name)
+    source = None
+    if transfer_from is not None:
+        source = resolve_benchmark(transfer_from, None, db_url, table.space.name)
+        check_transfer_source(table, source)
     tracker = Tracker() if mlflow else None
     total = len(names) * len(train_sizes) * seeds
     with tqdm(total=total, desc="fitting predictors", unit="fit", dynamic_ncols=True) as bar:

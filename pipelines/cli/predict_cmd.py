@@ -2,7 +2,10 @@
 
 ``fit --target latency`` makes a latency model for a device from a few measured
 architectures; a search then uses it as ``latency@NAME`` (see
-:mod:`surrogate_nas.pipelines.jobs.objective_words`).
+:mod:`surrogate_nas.pipelines.jobs.objective_words`). On NB-201 the model reads the cells'
+latency on the packaged device settings; fitting one of those settings itself (a table's
+``lat_ms_pixel3``) leaves that setting's own column out of its features
+(:func:`~surrogate_nas.pipelines.tables.compare.leave_out_target`).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ def fit_command(space, builder, target, kind, benchmark, metric, name, out, mlfl
     if not mlflow and not out:
         raise click.UsageError("with --no-mlflow, give --out PATH to keep the predictor")
     from surrogate_nas.predictors.registry import make_predictor
+    from surrogate_nas.pipelines.tables.compare import leave_out_target
     from surrogate_nas.pipelines.jobs.objective_words import LATENCY_QUANTITY
     from surrogate_nas.pipelines.tracking.predictor_store import log_bundle, save_bundle
     from surrogate_nas.pipelines.tracking.tracker import Tracker
@@ -57,6 +61,7 @@ def fit_command(space, builder, target, kind, benchmark, metric, name, out, mlfl
                                  param_hint="--name")
     table = resolve_benchmark(benchmark, metric, db_url, space, builder)
     features, predictor = make_predictor(kind, table.space)
+    leave_out_target(predictor, table.space, features, table.target)
     tracker = Tracker() if mlflow else None
     click.echo(f"fitting {kind} on {len(table)} architectures of {table.name} ...", err=True)
     start = time.perf_counter()

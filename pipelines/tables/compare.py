@@ -36,6 +36,7 @@ from surrogate_nas.predictors.registry import (  # noqa: E402
     predictor_label,
 )
 from surrogate_nas.tables import BenchmarkTable  # noqa: E402
+from surrogate_nas.tables.devices import own_latency_features  # noqa: E402
 
 METRICS: tuple[str, ...] = (
     "kendall_tau", "spearman", "pearson", "mae", "precision_at_10", "precision_top5", "nll",
@@ -118,7 +119,8 @@ def compare_predictors(
         transfer_from: A table of the same space (another dataset's results) whose value of each
             architecture is appended to every predictor's features
             (:func:`~surrogate_nas.pipelines.tables.transfer.prior_column`); more information than
-            the data-free features, so report such results apart.
+            the data-free features, so report such results apart. Never ``table`` itself
+            (:func:`~surrogate_nas.pipelines.tables.transfer.check_transfer_source`).
 
     Returns:
         One row per ``(predictor, train_size, seed)``: those columns, ``test_size``,
@@ -127,8 +129,8 @@ def compare_predictors(
         the comparison.
 
     Raises:
-        InputDataError: Unknown predictor, non-positive sizes or seeds, or
-            ``train_size + test_size`` larger than the table.
+        InputDataError: Unknown predictor, non-positive sizes or seeds,
+            ``train_size + test_size`` larger than the table, or ``transfer_from`` that is ``table`` itself.
     """
     predictors = expand_names(list(predictors))
     for name in predictors:
@@ -152,8 +154,9 @@ def compare_predictors(
     groups = [a.canonical_key for a in archs]
     prior = None
     if transfer_from is not None:
-        from surrogate_nas.pipelines.tables.transfer import prior_column
+        from surrogate_nas.pipelines.tables.transfer import check_transfer_source, prior_column
 
+        check_transfer_source(table, transfer_from)
         prior = prior_column(transfer_from, archs, table.space)
     features: dict[str, np.ndarray] = {}
     rows = []
@@ -166,6 +169,7 @@ def compare_predictors(
                     block = space.features(archs, kind)
                     features[kind] = block if prior is None else np.hstack([block, prior])
                 X = features[kind]
+                leave_out_target(predictor, space, kind, table.target)
                 if hasattr(predictor, "get_params") and "random_state" in predictor.get_params():
                     predictor.set_params(random_state=seed)
                 row = {"predictor": predictor_label(name), "train_size": int(n), "seed": seed,
@@ -176,6 +180,20 @@ def compare_predictors(
                     progress(f"{row['predictor']} n={n} seed={seed}: " + (
                         f"tau={done['kendall_tau']:.3f}" if done["status"] == "ok" else f"failed ({done['message']})"))
     return pd.DataFrame(rows, columns=["predictor", "train_size", "seed", "test_size", "status", "message", *METRICS])
+
+
+def leave_out_target(predictor, space, kind: str, target: str):
+    """``predictor``, told not to read the feature columns of ``kind`` that are ``target`` itself.
+
+    On NB-201 the ``latency`` features (``devlat``) hold every packaged device setting's
+    latency; fitting one of them (``--metric lat_ms_pixel3``) leaves that setting's own column
+    out, and keeps the others (see :func:`~surrogate_nas.tables.devices.own_latency_features`).
+    Returns ``predictor``.
+    """
+    own = own_latency_features(space.feature_names(kind), target)
+    if own:
+        predictor.set_params(ignore_columns=own)
+    return predictor
 
 
 def score_split(predictor, X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> dict:

@@ -10,6 +10,9 @@ source does not hold, the prediction of an XGBoost ensemble fitted on the whole 
 features when asked (``compare --transfer-from``); those results use more information than
 the data-free ones and are reported separately.
 
+The source must not be the target itself (:func:`check_transfer_source`): the same table
+read for the same metric column would hand every predictor the answer as a feature.
+
     >>> from surrogate_nas.tables import load_benchmark
     >>> target = load_benchmark("nb201-cifar100")
     >>> prior_column(load_benchmark("nb201-cifar10"), target.architectures()[:3]).shape
@@ -19,11 +22,40 @@ the data-free ones and are reported separately.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.tables import BenchmarkTable
+from surrogate_nas.tables import NAMED_BENCHMARKS, BenchmarkTable
+
+
+def check_transfer_source(table: BenchmarkTable, source: BenchmarkTable) -> None:
+    """Refuse a transfer source that is ``table`` itself: the same data, read for the same metric column.
+
+    The same data is the same packaged file for named tables (``nb201-cifar10`` and
+    ``nb201-cifar10-12ep`` share one), the same file after resolving the path for CSVs, or the
+    same database table. Another metric column of the same data (CIFAR-10's 12-epoch accuracy as
+    a prior for its 200-epoch one) is a legitimate source.
+
+    Raises:
+        InputDataError: ``source`` holds ``table``'s own target values.
+    """
+    if _data_of(table) == _data_of(source) and table.target == source.target:
+        raise InputDataError(
+            f"the transfer table {source.name} is the table being predicted ({table.name}): the same data and the "
+            f"same metric column {table.target} (same named table, or same file, and same metric), so the prior "
+            "feature would be the target itself; transfer from another dataset's table or another metric column"
+        )
+
+
+def _data_of(table: BenchmarkTable) -> str:
+    """Where ``table``'s rows come from: a packaged file, a resolved CSV path, or a database table's name."""
+    if table.name in NAMED_BENCHMARKS:
+        return f"packaged:{NAMED_BENCHMARKS[table.name].file}"
+    if table.name.startswith("db:"):
+        return table.name
+    return f"file:{Path(table.name).resolve()}"
 
 
 def prior_column(source: BenchmarkTable, archs: Sequence, space=None) -> np.ndarray:

@@ -51,6 +51,11 @@ class DeviceSetting:
         """The latency column in tables (``lat_ms_<name>``)."""
         return COLUMN_PREFIX + self.name
 
+    @property
+    def feature(self) -> str:
+        """The setting's column in the NB-201 ``devlat`` features (``log_lat_ms_<name>``)."""
+        return "log_" + self.column
+
 
 _HELP = "HELP (Lee et al. 2021), measured"
 _HW = "HW-NAS-Bench (Li et al. 2021), measured"
@@ -93,6 +98,22 @@ def get_device(name: str) -> DeviceSetting:
         raise InputDataError(f"unknown device setting {name!r}; expected one of {', '.join(DEVICES)} "
                              "(see `surrogate-nas devices`)")
     return device
+
+
+def own_latency_features(feature_names: Sequence[str], target: str) -> list[int]:
+    """Indices of the features that are the device setting ``target`` measures, when it is one.
+
+    Fitting ``lat_ms_pixel3`` (a table's pixel3 column) on the ``devlat`` prior would read
+    ``log_lat_ms_pixel3``, the answer itself; that column is left out. Only the exact setting
+    is: the same GPU at another batch size (``1080ti_1`` when fitting ``1080ti_32``) is another
+    measurement, with its own timing, and stays with the other settings. A target that is not a
+    packaged setting's column (a user's ``ms`` column from a new device) leaves every column in.
+
+    >>> own_latency_features(["log_lat_ms_pixel3", "log_lat_ms_raspi4"], "lat_ms_raspi4")
+    [1]
+    """
+    owned = {d.feature for d in DEVICES.values() if d.column == target}
+    return [i for i, name in enumerate(feature_names) if name in owned]
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+import numpy as np
 import pandas as pd
 
 from conftest import experiment_runs, run_cli
@@ -99,3 +100,43 @@ def test_transfer_from_a_table_of_another_space_is_one_line_exit_2(workdir):
                    "--predictors", "mean", "--train-sizes", "20", "--seeds", "1", "--test-size", "20", "--no-mlflow")
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
     assert "darts" in proc.stderr
+
+
+def _refused(capsys, argv) -> str:
+    from surrogate_nas.pipelines.cli.app import main
+
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_transfer_from_the_compared_table_itself_is_refused_and_writes_nothing(workdir, capsys):
+    common = ["--predictors", "mean", "--train-sizes", "20", "--seeds", "1", "--test-size", "20", "--output", "o.csv"]
+    err = _refused(capsys, ["compare", "--benchmark", "nb201-cifar100", "--transfer-from", "nb201-cifar100", *common])
+    assert "cifar100_valid_acc_200ep" in err and "same" in err
+    _subset_csv(workdir / "mine.csv")
+    pd.read_csv(workdir / "mine.csv")[["arch", "acc"]].to_csv(workdir / "mine.csv", index=False)
+    err = _refused(capsys, ["compare", "--benchmark", "mine.csv", "--metric", "acc",
+                            "--transfer-from", str(workdir / "mine.csv"), *common])
+    assert "mine.csv" in err and "acc" in err
+    assert not (workdir / "o.csv").exists()
+    assert experiment_runs()[1] == []
+
+
+def test_a_latency_model_of_a_known_device_does_not_read_that_device(workdir, capsys):
+    from surrogate_nas.pipelines.cli.app import main
+    from surrogate_nas.pipelines.tracking.predictor_store import load_bundle_file
+    from surrogate_nas.spaces import get_space
+    from surrogate_nas.tables.devices import DEVICES
+
+    frame = load_benchmark("nb201-cifar10").frame.sample(40, random_state=0)
+    frame[["arch", "lat_ms_pixel3"]].to_csv(workdir / "pixel3.csv", index=False)
+    assert main(["fit", "--target", "latency", "--benchmark", "pixel3.csv", "--metric", "lat_ms_pixel3",
+                 "--out", "p.zip", "--no-mlflow"]) == 0
+    capsys.readouterr()
+    model = load_bundle_file(workdir / "p.zip")["predictor"]
+    names = get_space("nb201").feature_names("latency")
+    own = names.index(DEVICES["pixel3"].feature)
+    assert model.ignore_columns == (own,) and model.coef_[own] == 0
+    assert np.count_nonzero(model.coef_) == len(names) - 1  # every other setting, raspi4 and the GPUs included

@@ -119,3 +119,21 @@ def test_whole_space_split_tests_every_architecture_outside_the_training_groups(
     train, test = split_train_test(groups, 156, "all", seed=0)
     outside = ~np.isin(groups, groups[train])
     assert len(test) == outside.sum() and set(test) == set(np.flatnonzero(outside))
+
+
+def test_the_transfer_source_may_not_be_the_compared_table_itself(table):
+    from surrogate_nas.pipelines.tables.transfer import check_transfer_source
+
+    with pytest.raises(InputDataError, match="same metric column cifar10_valid_acc_200ep"):
+        compare_predictors(table, ["mean"], [20], seeds=1, test_size=20, transfer_from=table)
+    same_file = load_benchmark("nb201-cifar10-12ep", "cifar10_valid_acc_200ep")  # another name, the same data
+    with pytest.raises(InputDataError, match="the target itself"):
+        check_transfer_source(table, same_file)
+    check_transfer_source(table, load_benchmark("nb201-cifar10-12ep"))  # another metric of the same cells
+    check_transfer_source(table, load_benchmark("nb201-cifar100"))
+
+
+def test_the_latency_predictor_of_a_known_device_does_not_read_its_own_latency():
+    pixel3 = load_benchmark("nb201-cifar10", "lat_ms_pixel3")
+    tau = compare_predictors(pixel3, ["latency"], [20], seeds=1, test_size=100)["kendall_tau"].iloc[0]
+    assert 0.5 < tau < 0.99  # reading log_lat_ms_pixel3 itself ranks perfectly

@@ -125,7 +125,8 @@ def test_without_ray_address_a_fresh_local_ray_starts_whatever_ray_address_or_th
 def test_a_job_whose_worker_always_dies_fails_with_its_reason_and_releases_its_claim(workdir):
     store = open_store(os.environ["SURROGATE_NAS_DB"])
     spec = DatasetSpec("digits")
-    setting = Setting("nb201", "digits", NetworkConfig(8, 1), TrainConfig(epochs=20), 0)
+    # Far more epochs than the test lasts, so that each attempt dies before it could finish.
+    setting = Setting("nb201", "digits", NetworkConfig(8, 1), TrainConfig(epochs=5000), 0)
     executor = LocalExecutor(1)
     with DatabaseTrainer(store, SPACE, (spec, spec.load()), setting, "cpu", executor=executor,
                          max_retries=1) as trainer:
@@ -135,7 +136,7 @@ def test_a_job_whose_worker_always_dies_fails_with_its_reason_and_releases_its_c
         while trainer.running:
             time.sleep(1.0)
             os.kill(executor.worker_pids()[0], signal.SIGKILL)
-            outcomes += trainer.poll(timeout=5)
+            outcomes += trainer.poll(timeout=1)
     assert len(outcomes) == 1 and "died (signal 9)" in outcomes[0].failed
     assert store.evaluations() == [], "the claim is released so that another run may train it"
 

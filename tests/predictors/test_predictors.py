@@ -169,6 +169,16 @@ def test_copula_warp_keeps_the_order_and_extends_beyond_the_training_range():
         CopulaWarp.fit(np.full(5, 3.0))
 
 
+def test_copula_warp_spread_is_not_read_off_one_gap_between_nearly_equal_targets():
+    warp = CopulaWarp.fit(np.array([10.0, 50.0, 80.0, 80.01, 91.0, 93.5]))
+    ks = warp.knot_scores
+    one_gap = 0.01 / (ks[3] - ks[2])  # the slope between 80 and 80.01
+    _, std = warp.inverse(np.array([ks[2:4].mean()]), np.array([0.01]))
+    assert std[0] > 100 * 0.01 * one_gap
+    wide = warp.inverse(np.array([0.0]), np.array([2.0]))[1]
+    np.testing.assert_allclose(wide, 0.5 * (warp.values(2.0) - warp.values(-2.0)))  # beyond the gaps: the half-width
+
+
 @pytest.mark.parametrize("make", [GPPredictor, lambda: GPPredictor(target_transform="none"), XGBEnsemble,
                                   GPXGBEnsemble])
 def test_flat_targets_are_a_fit_error_with_a_reason(make):
@@ -192,3 +202,16 @@ def test_calibrated_xgb_intervals_cover_close_to_nominal(nb201):
 def test_registry_rejects_unknown_name_listing_choices():
     with pytest.raises(InputDataError, match="expected one of .*xgb"):
         make_predictor("nope", SPACE)
+
+
+def test_the_latency_model_leaves_ignored_columns_out():
+    from surrogate_nas.predictors.latency import LatencyRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = np.exp(X[:, 0] + 0.3 * X[:, 1] + rng.normal(scale=0.2, size=30))
+    model = LatencyRegressor(ignore_columns=(0,)).fit(X, y)
+    assert model.coef_[0] == 0 and model.coef_[1] != 0
+    assert LatencyRegressor().fit(X, y).coef_[0] != 0
+    with pytest.raises(InputDataError, match="ignore_columns"):
+        LatencyRegressor(ignore_columns=(5,)).fit(X, y)

@@ -51,8 +51,9 @@ class GPCache:
         """
         n, m = Y.shape
         if len(self.gps) != m:
+            # The search reads each GP's posterior (``model_``), never ``predict``: no calibration to fit.
             self.gps = [GPPredictor(**{"onehot_columns": self.onehot_columns, "threads": 1, "target_transform": "none",
-                                       **self.options})
+                                       "calibration": "none", **self.options})
                         for _ in range(m)]
             self.state = RefitState()
         classic = plan.refit and plan.fit_points >= n and plan.iterations >= FULL_ITERATIONS

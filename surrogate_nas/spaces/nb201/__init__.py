@@ -132,4 +132,4 @@ def device_latency_features(archs: Sequence[Cell]) -> np.ndarray:
 def _device_latency_names() -> tuple[str, ...]:
     from surrogate_nas.tables.devices import DEVICES
 
-    return tuple(f"log_{d.column}" for d in DEVICES.values())
+    return tuple(d.feature for d in DEVICES.values())
