@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import markdown_table, save_frame, write_section  # noqa: E402
+from _report import add_run_args, markdown_table, save_frame, start_run, write_section  # noqa: E402
 
 from surrogate_nas.pipelines import api  # noqa: E402
 from surrogate_nas.tables import load_benchmark  # noqa: E402
@@ -47,7 +47,9 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--budget", type=int, default=100)
+    add_run_args(parser)
     args = parser.parse_args(argv)
+    start_run(args.allow_dirty)
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         csv, median, best = user_csv(Path(tmp))

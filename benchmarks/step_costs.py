@@ -16,6 +16,7 @@ history sizes, shortlists and objective counts:
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import markdown_table, save_frame, write_section  # noqa: E402
+from _report import add_run_args, markdown_table, save_frame, start_run, write_section  # noqa: E402
 
 from surrogate_nas.pipelines.search.history import Suggestion, Trial  # noqa: E402
 from surrogate_nas.pipelines.search.bo.budget import (  # noqa: E402
@@ -49,7 +50,9 @@ def rich_step(space, table, objectives: list[str], n: int, shortlist: int, mc_sa
     return bo.last_timing
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    parser = add_run_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
+    start_run(parser.parse_args(argv).allow_dirty)
     torch.set_num_threads(1)
     nb201 = load_benchmark("nb201-cifar10")
     space = nb201.search_space()
