@@ -189,6 +189,10 @@ class LiveBackend(Backend):
         return list(self._running.values())
 
     @property
+    def out_of_order(self) -> int:
+        return 0 if self.batch_size is not None else self.trainer.executor.slots
+
+    @property
     def running(self) -> int:
         return len(self._running) + len(self._ready)
 

@@ -53,6 +53,13 @@ class Backend(ABC):
     def running(self) -> int:
         return len(self.pending())
 
+    @property
+    def out_of_order(self) -> int:
+        """How many suggestions may still be running while later ones have finished (0 for
+        synchronous batches): a search killed and replayed re-suggests up to this many that
+        it never stored before it has re-suggested every stored one."""
+        return 0
+
     @abstractmethod
     def submit(self, suggestion: Suggestion) -> None:
         """Start evaluating ``suggestion``."""
@@ -118,6 +125,10 @@ class SimulatedBackend(Backend):
     @property
     def free(self) -> int:
         return len(self._idle)
+
+    @property
+    def out_of_order(self) -> int:
+        return self.workers
 
     def pending(self) -> list[Suggestion]:
         return [entry[3] for entry in sorted(self._running)]

@@ -287,6 +287,9 @@ def run_search(
     strategy.progress = on_activity
     stored = {(t.key, t.fidelity): t for t in as_history(replay, evaluator.space)}
     diverged_at: int | None = None
+    # Suggestions a replay makes that were never stored: those running when the search was
+    # killed, at most ``backend.out_of_order`` of them before every stored one is re-suggested.
+    unstored = 0
 
     start, step, last_suggest_s = time.perf_counter(), 0, None
     timings: list[dict] = []
@@ -303,7 +306,10 @@ def run_search(
             suggestions = strategy.suggest(n, pending)
             suggest_s, suggest_cpu_s = time.perf_counter() - t0, time.process_time() - c0
             asked = {(s.key, s.fidelity) for s in suggestions}
-            if stored and not asked <= stored.keys() and not stored.keys() <= asked:
+            if stored:
+                unstored += len(asked - stored.keys())
+            if stored and not asked <= stored.keys() and not stored.keys() <= asked \
+                    and unstored > backend.out_of_order:
                 diverged_at = len(history) + len(pending) + 1
                 told = tuple(stored.values())
                 stored.clear()

@@ -78,19 +78,22 @@ class _Interrupt(Exception):
     pass
 
 
-@pytest.mark.parametrize("case", ["bo", "mf-bo", "rs", "rea", "bo-3-workers"])
-def test_an_interrupted_search_resumes_into_the_trace_of_an_uninterrupted_one(tmp_path, case):
+@pytest.mark.parametrize("case, stop_at", [("bo", 3), ("mf-bo", 3), ("rs", 3), ("rea", 3), ("bo-3-workers", 3),
+                                           ("bo-3-workers", 8)])
+def test_an_interrupted_search_resumes_into_the_trace_of_an_uninterrupted_one(tmp_path, case, stop_at):
+    """On workers, step 8 stops the search while a suggestion made before others that finished
+    still runs: the replay re-suggests it before the stored ones suggested after it."""
     strategy, workers, budget = CASES[case]
     options = dict(benchmark="nb201-cifar10", strategy=strategy, budget=budget, seed=5, workers=workers, mlflow=False)
     whole = api.search("nb201", db=f"sqlite:///{tmp_path / 'whole.db'}", **options).trace
 
-    def stop_at_step_3(info):
-        if info.batch == 3:
+    def stop(info):
+        if info.batch == stop_at:
             raise _Interrupt
 
     db = f"sqlite:///{tmp_path / 'cut.db'}"
     with pytest.raises(_Interrupt):
-        api.search("nb201", db=db, on_step=stop_at_step_3, **options)
+        api.search("nb201", db=db, on_step=stop, **options)
     resumed = api.search("nb201", db=db, **options)
     assert 0 < resumed.resumed < budget and resumed.new == budget - resumed.resumed
     assert resumed.diverged_at is None
