@@ -84,7 +84,7 @@ def main(argv=None) -> None:
 CPU seconds (one torch thread) of each part of a classic BO step on NAS-Bench-201 (CIFAR-10
 table, {candidates:,} candidates, one suggestion pending, choosing 4) after ``rows`` random
 evaluations, and the seconds per unit of the part's shape in
-`surrogate_nas/pipelines/search/step_budget.py`. Medians per part: {", ".join(f"{k} {v:.3g}"
+`pipelines/search/bo/budget.py`. Medians per part: {", ".join(f"{k} {v:.3g}"
 for k, v in speeds.items())}. The planner's fixed speeds are {fixed}.
 
 {markdown_table(shown, ".4g")}
