@@ -27,7 +27,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from surrogate_nas.datasets.dataset import SPLIT_FRACTIONS, Dataset, channel_stats, in_memory, stratified_split
+from surrogate_nas.datasets.dataset import (
+    SPLIT_FRACTIONS,
+    Dataset,
+    channel_stats,
+    in_memory,
+    standardisation,
+    stratified_split,
+)
+from surrogate_nas.datasets.preprocessing import RawInput
 from surrogate_nas.datasets.splits import StreamSplit
 from surrogate_nas.errors import DatasetError
 
@@ -83,17 +91,19 @@ def load_image_folder(root, image_size: int | None = None, seed: int = 0, storag
         train, valid, test = ([files[i] for i in idx] for idx in (tr, va, te))
     n_bytes = 4 * len(files) * int(np.prod(shape))
     read = partial(_read, mode=mode, image_size=image_size)
+    raw = RawInput(shape[1:] if mode == "L" else (*shape[1:], 3), "uint8", "hw" if mode == "L" else "hwc", 255.0,
+                   image_size, f"decoded images, numpy.asarray(PIL.Image.open(file).convert({mode!r}))")
     if storage == "memory" or (storage == "auto" and n_bytes <= MEMORY_BUDGET_BYTES):
         splits = [(np.stack([read(f.path) for f in part]), np.array([f.label for f in part])) for part in
                   (train, valid, test)]
-        return in_memory(name, splits, len(classes), str(root), classes)
+        return in_memory(name, splits, len(classes), str(root), classes, raw)
     sample = train[:: max(1, len(train) // STATS_SAMPLE)]
     mean, std = channel_stats(np.stack([read(f.path) for f in sample]))
     load = partial(_normalised, mode=mode, image_size=image_size, mean=mean[0].astype(np.float32),
                    std=std[0].astype(np.float32))
     streamed = [StreamSplit(tuple(f.path for f in part), np.array([f.label for f in part]), load, workers)
                 for part in (train, valid, test)]
-    return Dataset(name, *streamed, shape, len(classes), str(root), classes)
+    return Dataset(name, *streamed, shape, len(classes), str(root), classes, standardisation(raw, mean, std, shape))
 
 
 def _scan(root: Path) -> tuple[dict[str, list[ImageFile]], tuple[str, ...]]:
