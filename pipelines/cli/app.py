@@ -209,6 +209,7 @@ def _register_commands() -> None:
         db_cmd,
         devices_cmd,
         export_cmd,
+        measure_cmd,
         predict_cmd,
         quickstart_cmd,
         search_cmd,

@@ -1,7 +1,7 @@
-"""The last mile: from a search to a network you can ship.
+"""The last mile: from a search to a network you can ship, and its latency where you stand.
 
 :func:`export` trains the chosen architecture(s) and writes TorchScript, ONNX and a model card
-(:mod:`.exporter`).
+(:mod:`.exporter`); :func:`~.measure.measure` times built networks on this machine.
 
     >>> from surrogate_nas.pipelines.ship import export
     >>> report = export("shipped/", search="bo-digits-accuracy-seed0-C8N1-1ep")  # doctest: +SKIP
