@@ -1,8 +1,9 @@
 """Latency of a network's forward pass on this machine: warm-up, repeats, outliers out, the median.
 
 Timing on a shared machine is noisy: another process takes the core for a few milliseconds and
-one repeat is ten times slower. :func:`time_forward` runs warm-up passes first (allocator,
-caches, lazy initialisation), then ``repeats`` timed passes, rejects those further than
+one repeat is ten times slower. :func:`time_forwards` runs warm-up passes first (allocator,
+caches, lazy initialisation), then ``repeats`` timed passes of every network in rounds (so a
+busy spell slows all of them alike), rejects those further than
 :data:`OUTLIER_MADS` scaled median absolute deviations from the median, and reports the median
 of the rest with its spread (the interquartile range in percent of the median), the threads,
 the device and the machine (:func:`machine`), so a number never travels without where it
@@ -21,6 +22,7 @@ import hashlib
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -78,16 +80,28 @@ def machine() -> str:
 
 def time_forward(net: nn.Module, input_shape, device: str = "cpu", batch_size: int = 1, threads: int = 1,
                  warmup: int = 5, repeats: int = 30) -> Latency:
-    """Time ``net``'s forward pass in eval mode on a random ``batch_size x input_shape`` batch.
+    """Time ``net``'s forward pass in eval mode on a random ``batch_size x input_shape`` batch
+    (see :func:`time_forwards`)."""
+    return time_forwards([net], input_shape, device, batch_size, threads, warmup, repeats)[0]
+
+
+def time_forwards(nets, input_shape, device: str = "cpu", batch_size: int = 1, threads: int = 1, warmup: int = 5,
+                  repeats: int = 30, progress: Callable[[int, int], None] | None = None) -> list[Latency]:
+    """Time the forward pass of each of ``nets`` in eval mode on one random ``batch_size x input_shape`` batch.
+
+    The repeats run in rounds, each round timing every network once: load that comes and goes
+    on a shared machine then falls on all networks alike instead of on whichever was being
+    timed, which keeps their ranking (``benchmarks/measure_stability.py``).
 
     Args:
-        net: the network (moved to ``device``).
+        nets: the networks (moved to ``device``).
         input_shape: one input's shape, e.g. ``(3, 32, 32)``.
         device: ``cpu``, ``cuda`` or ``cuda:K`` (CUDA is synchronised around every pass).
         batch_size: inputs per pass.
         threads: torch's intra-op threads while timing (restored afterwards).
-        warmup: untimed passes first.
-        repeats: timed passes.
+        warmup: untimed passes of each network first.
+        repeats: timed passes of each network (rounds).
+        progress: hears ``(rounds done, repeats)`` after each round.
 
     Raises:
         InputDataError: a device that is not there, or counts below 1.
@@ -95,29 +109,37 @@ def time_forward(net: nn.Module, input_shape, device: str = "cpu", batch_size: i
     if min(int(batch_size), int(threads), int(repeats)) < 1 or int(warmup) < 0:
         raise InputDataError("batch size, threads and repeats must be >= 1 and warm-up >= 0")
     dev = resolve_device(device)
-    net = net.to(dev).eval()
+    nets = [net.to(dev).eval() for net in nets]
     x = torch.randn(int(batch_size), *input_shape, generator=torch.Generator().manual_seed(0)).to(dev)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    seconds = np.zeros((len(nets), int(repeats)))
     before = torch.get_num_threads()
     torch.set_num_threads(int(threads))
     try:
         with torch.inference_mode():
-            for _ in range(int(warmup)):
-                net(x)
+            for net in nets:
+                for _ in range(int(warmup)):
+                    net(x)
             sync()
-            seconds = []
-            for _ in range(int(repeats)):
-                start = time.perf_counter()
-                net(x)
-                sync()
-                seconds.append(time.perf_counter() - start)
+            for r in range(int(repeats)):
+                for i, net in enumerate(nets):
+                    start = time.perf_counter()
+                    net(x)
+                    sync()
+                    seconds[i, r] = time.perf_counter() - start
+                if progress is not None:
+                    progress(r + 1, int(repeats))
     finally:
         torch.set_num_threads(before)
-    kept = without_outliers(np.asarray(seconds) * 1000.0)
+    return [_summary(row * 1000.0, int(batch_size), int(threads), str(dev)) for row in seconds]
+
+
+def _summary(ms: np.ndarray, batch_size: int, threads: int, device: str) -> Latency:
+    kept = without_outliers(ms)
     median = float(np.median(kept))
     q1, q3 = np.percentile(kept, [25, 75])
-    return Latency(median, float(100.0 * (q3 - q1) / median), int(repeats), len(kept), int(batch_size), int(threads),
-                   str(dev), machine(), torch.__version__)
+    return Latency(median, float(100.0 * (q3 - q1) / median), len(ms), len(kept), batch_size, threads, device,
+                   machine(), torch.__version__)
 
 
 def without_outliers(values: np.ndarray) -> np.ndarray:

@@ -40,7 +40,8 @@ def measure_command(out, input_shape, db_url, **options) -> None:
 
     def progress(done: int, total: int) -> None:
         if not bars:  # made at the first network, so a refused request prints no bar
-            bars.append(tqdm(total=total, desc="measuring", unit="net", dynamic_ncols=True))
+            bars.append(tqdm(total=total, desc="measuring, rounds of every network", unit="round",
+                             dynamic_ncols=True))
         bars[0].update(1)
 
     try:

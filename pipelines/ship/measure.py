@@ -2,7 +2,7 @@
 
 The architectures come from a CSV with an ``arch`` column (this module's own output included),
 from a seeded sample of the space, or from a stored search; each is built with the space's
-builder and timed by :func:`surrogate_nas.latency.time_forward`. Every row carries how it was
+builder and timed by :func:`surrogate_nas.latency.time_forwards`, all of them in rounds. Every row carries how it was
 measured (batch size, threads, device, machine fingerprint, torch version, spread), so a table
 never loses where its numbers come from.
 """
@@ -46,7 +46,7 @@ def measure(
     """Time the forward pass of architectures of ``space`` built with ``channels`` x ``cells_per_stage`` on
     ``input_shape`` inputs (a search's own network and input shape with ``search``).
 
-    ``progress`` hears ``(measured, total)`` after each network. Give exactly one of ``archs_file`` (a CSV with an ``arch`` column), ``sample`` (that many distinct
+    ``progress`` hears ``(rounds done, repeats)`` (every network is timed once a round). Give exactly one of ``archs_file`` (a CSV with an ``arch`` column), ``sample`` (that many distinct
     architectures drawn with ``seed``) and ``search`` (every architecture a stored search trained).
 
     Returns:
@@ -59,7 +59,7 @@ def measure(
             line named), an unknown search or device.
     """
     from surrogate_nas.device import resolve_device
-    from surrogate_nas.latency import time_forward
+    from surrogate_nas.latency import time_forwards
 
     if sum(v is not None for v in (archs_file, sample, search)) != 1:
         raise InputDataError("give one of --archs FILE, --sample N and --search NAME")
@@ -70,14 +70,11 @@ def measure(
     else:
         archs = _file_archs(space, archs_file) if archs_file is not None else _sampled(space, sample, seed)
         network = space.network_config(channels, cells_per_stage)
-    rows = []
-    for i, arch in enumerate(archs):
-        net = space.build_network(arch, network, tuple(input_shape), num_classes)
-        timing = time_forward(net, tuple(input_shape), device, batch_size, threads, warmup, repeats)
-        rows.append({"arch": arch.to_string(), **timing.to_dict(), "params": sum(p.numel() for p in net.parameters()),
-                     "network": network.label(), "input_shape": "x".join(map(str, input_shape))})
-        if progress is not None:
-            progress(i + 1, len(archs))
+    nets = [space.build_network(arch, network, tuple(input_shape), num_classes) for arch in archs]
+    timings = time_forwards(nets, tuple(input_shape), device, batch_size, threads, warmup, repeats, progress)
+    rows = [{"arch": arch.to_string(), **timing.to_dict(), "params": sum(p.numel() for p in net.parameters()),
+             "network": network.label(), "input_shape": "x".join(map(str, input_shape))}
+            for arch, net, timing in zip(archs, nets, timings)]
     return pd.DataFrame(rows, columns=["arch", LATENCY_COLUMN, "spread_pct", "repeats", "kept", "batch_size", "threads",
                                        "device", "machine", "torch", "params", "network", "input_shape"])
 
