@@ -24,13 +24,13 @@ def package_version() -> str:
         return __version__
 
 
-def model_card(target, data, result, test_accuracy: float, latency, files: dict, weights: str) -> dict:
+def model_card(target, data, trained: dict, test_accuracy: float, latency, files: dict, weights: str) -> dict:
     """The card's fields (JSON-safe).
 
     Args:
         target: the :class:`~.targets.ExportTarget`.
         data: the loaded dataset (its fingerprint, classes and preprocessing).
-        result: the :class:`~surrogate_nas.records.TrainResult` of the exported weights.
+        trained: ``valid_accuracy``, ``params``, ``flops`` and ``device`` of the training behind the weights.
         test_accuracy: the exported ``model.pt``'s accuracy (%) on the test split's raw inputs.
         latency: its :class:`~surrogate_nas.latency.Latency` on this machine (batch 1).
         files: what was written, and the ONNX check.
@@ -48,12 +48,12 @@ def model_card(target, data, result, test_accuracy: float, latency, files: dict,
                     "class_names": list(data.class_names), "test_size": len(data.test)},
         "input": {"shape": ["batch", *p.raw.raw_shape], "dtype": p.raw.raw_dtype, "what": p.raw.description},
         "preprocessing": p.to_dict(),
-        "recipe": {**asdict(target.train), "seed": target.seed, "device": result.device},
+        "recipe": {**asdict(target.train), "seed": target.seed, "device": trained["device"]},
         "weights": weights,
-        "valid_accuracy": result.valid_acc,
+        "valid_accuracy": trained["valid_accuracy"],
         "test_accuracy": test_accuracy,
-        "params": result.params,
-        "flops": result.flops,
+        "params": trained["params"],
+        "flops": trained["flops"],
         "latency": latency.to_dict(),
         "search": None if target.search is None else target.search.name,
         "search_mlflow_run_id": None if target.search is None else target.search.mlflow_run_id,

@@ -1,7 +1,8 @@
 """Export: from a search (or an architecture) to a folder of files you can ship.
 
-For each chosen architecture the network is trained with the search's recipe (same network,
-recipe, seed and data, so on the same device it reproduces the stored training), put behind
+For each chosen architecture the network takes the weights the search kept (``--keep-weights``)
+or is trained again with the search's recipe (same network, recipe, seed and data, so on the
+same device it reproduces the stored training), put behind
 its dataset's preprocessing, and written as ``model.pt``, ``model.onnx``, ``model_card.json``
 and ``model_card.md`` (:mod:`.bundle`, :mod:`.card`). Everything goes to a staging folder first
 and is renamed into place at the end, so a failure leaves nothing half written. With MLflow,
@@ -81,7 +82,8 @@ def export_targets(targets: list[ExportTarget], out, device: str = "cpu", onnx: 
             sub = stage if len(targets) == 1 else stage / target.label
             sub.mkdir(exist_ok=True)
             if progress is not None:
-                progress(f"training {target.label} ({target.train.epochs} epochs): {target.arch.to_string()}")
+                doing = "kept weights of" if target.weights is not None else f"training ({target.train.epochs} epochs)"
+                progress(f"{target.label}: {doing} {target.arch.to_string()}")
             card = _export_one(target, sub, device, onnx, tracker, register)
             networks.append(ExportedNetwork(out if len(targets) == 1 else out / target.label, card))
     unlogged = tracker.unlogged_line() if tracker is not None else ""
@@ -99,18 +101,29 @@ def _export_one(target: ExportTarget, folder: Path, device: str, onnx: bool, tra
     if data.preprocessing is None:
         raise InputDataError(f"dataset {data.source!r} does not say how its inputs were preprocessed "
                              "(a plug-in's Dataset without preprocessing); it cannot be exported")
-    result = train(target.space, target.arch, target.network, target.train, data, target.seed, device,
-                   keep_weights=True)
-    if result.status is not Status.OK:
-        raise InputDataError(f"training {target.arch.to_string()} {result.status.value}: {result.message}")
+    if target.weights is not None:
+        ev, weights = target.evaluation, target.weights
+        trained = {"valid_accuracy": ev.valid_acc, "test_accuracy": ev.test_acc, "params": ev.params,
+                   "flops": ev.flops, "device": ev.device}
+        source = f"kept by the search (evaluation {ev.id}, --keep-weights)"
+    else:
+        result = train(target.space, target.arch, target.network, target.train, data, target.seed, device,
+                       keep_weights=True)
+        if result.status is not Status.OK:
+            raise InputDataError(f"training {target.arch.to_string()} {result.status.value}: {result.message}")
+        weights = result.weights
+        trained = {"valid_accuracy": result.valid_acc, "test_accuracy": result.test_acc, "params": result.params,
+                   "flops": result.flops, "device": result.device}
+        source = ("the search kept no weights: retrained from scratch with its recipe" if target.search is not None
+                  else "trained from scratch")
     net = target.space.build_network(target.arch, target.network, data.input_shape, data.num_classes)
-    net.load_state_dict(torch.load(io.BytesIO(result.weights), weights_only=True))
+    net.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
     module = shipped_module(net, data.preprocessing)
     raw_test = _raw_test_inputs(data)
     example = raw_test[:EXAMPLE_ROWS] if raw_test is not None else _random_raw(data.preprocessing, EXAMPLE_ROWS)
 
     scripted = write_torchscript(module, example, folder / "model.pt")
-    test_accuracy = result.test_acc
+    test_accuracy = trained["test_accuracy"]
     if raw_test is not None:
         with torch.no_grad():
             predicted = torch.cat([scripted(x).argmax(1) for x in raw_test.split(1024)])
@@ -118,9 +131,7 @@ def _export_one(target: ExportTarget, folder: Path, device: str, onnx: bool, tra
     files = {"model.pt": {"written": True, "format": "TorchScript"}, "model.onnx": _onnx(
         onnx, module, scripted, example, raw_test, folder)}
     latency = time_forward(scripted, data.preprocessing.raw.raw_shape, "cpu", batch_size=1, threads=1)
-    source = "the search kept no weights: retrained from scratch with its recipe" if target.search is not None \
-        else "trained from scratch"
-    card = model_card(target, data, result, test_accuracy, latency, files, source)
+    card = model_card(target, data, trained, test_accuracy, latency, files, source)
     ref = _mlflow_run(tracker, target, card)
     if ref is not None:
         from surrogate_nas.pipelines.tracking.models import log_model

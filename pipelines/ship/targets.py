@@ -8,7 +8,7 @@ given.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from surrogate_nas.datasets import DatasetSpec, is_dataset
 from surrogate_nas.errors import InputDataError
@@ -29,6 +29,7 @@ class ExportTarget:
         label: ``best``, ``front-K`` or ``arch`` (the sub-folder of a front's export).
         evaluation: what the search stored for it, if it came from a search.
         search: the search it came from, if any.
+        weights: the weights the search kept of that training (``--keep-weights``), if any.
     """
 
     space: SearchSpace
@@ -40,6 +41,7 @@ class ExportTarget:
     label: str = "arch"
     evaluation: Evaluation | None = None
     search: SearchInfo | None = None
+    weights: bytes | None = field(default=None, repr=False)
 
 
 def parse_pick(text) -> str | int:
@@ -104,7 +106,7 @@ def search_targets(store, name: str, pick="best", data_dir: str | None = None) -
         ev = store.evaluation(trial.evaluation_id)
         spec = DatasetSpec(config["benchmark"], data_dir, config.get("image_size"), int(config.get("seed", ev.seed)))
         out.append(ExportTarget(space, space.parse(ev.arch), ev.network, TrainConfig(**ev.train_config), ev.seed,
-                                spec, label, ev, info))
+                                spec, label, ev, info, store.weights.get(str(store.weights.path(ev.id)))))
     return out
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import run_cli
+from conftest import experiment_runs, run_cli
 from surrogate_nas.datasets.dataset import SPLIT_FRACTIONS, stratified_split
 from surrogate_nas.pipelines.ship.bundle import staged_folder
 from surrogate_nas.storage import open_store
@@ -39,8 +39,9 @@ def raw_digits_test_split(seed: int = 0):
     return bunch.data[test], bunch.target[test]
 
 
+@pytest.mark.slow  # starts two Python processes (torch alone; MLflow)
 def test_export_of_a_search_runs_with_torch_alone_and_matches_onnx_and_the_registry(workdir):
-    run_cli(*SEARCH, check=True)
+    run_cli(*SEARCH, "--keep-weights", "none", check=True)  # so export retrains
     proc = run_cli("export", "--search", "tiny", "--out", "shipped", "--register", "tinynet", check=True)
     assert "exported 1 network(s)" in proc.stdout and "registered: models:/tinynet/1" in proc.stdout
     assert "next:" in proc.stdout
@@ -63,7 +64,11 @@ def test_export_of_a_search_runs_with_torch_alone_and_matches_onnx_and_the_regis
     assert card["dataset"]["fingerprint"] == "digits" and card["dataset"]["class_names"][:2] == ["0", "1"]
     assert card["preprocessing"]["scale"] == 16.0 and card["input"]["shape"] == ["batch", 64]
     assert card["files"]["model.onnx"]["max_abs_diff"] <= 1e-4
-    assert "test accuracy" in (folder / "model_card.md").read_text()
+    assert "test accuracy" in (folder / "model_card.md").read_text() and "retrained" in card["weights"]
+    _, runs = experiment_runs()
+    (logged,) = [r for r in runs if r.data.tags.get("kind") == "export"]
+    assert logged.info.run_id == card["mlflow_run_id"]
+    assert logged.data.tags["mlflow.parentRunId"] == search.mlflow_run_id  # linked to the search's run
 
     # model.pt takes the rows as scikit-learn holds them, in a process that imports torch alone.
     x, y = raw_digits_test_split()
@@ -89,6 +94,25 @@ def test_export_of_a_search_runs_with_torch_alone_and_matches_onnx_and_the_regis
                           env={**os.environ})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "(3, 10)"
+
+
+def test_kept_weights_are_exported_without_training_and_pruned_to_the_best_and_front(workdir):
+    proc = run_cli(*SEARCH, "--no-mlflow", check=True)
+    assert "kept weights: " in proc.stdout and "--keep-weights auto" in proc.stdout
+    store = open_store(os.environ["SURROGATE_NAS_DB"])
+    trials = store.trials(store.search("tiny").id)
+    kept = sorted(int(p.stem) for p in store.weights.folder.glob("*.pt"))
+    assert 1 <= len(kept) < len(trials) and f"kept weights: {len(kept)} training(s)" in proc.stdout
+    run_cli("export", "--search", "tiny", "--pick", "front", "--out", "front", "--no-mlflow", "--no-onnx", check=True)
+    cards = [json.loads(p.read_text()) for p in sorted((workdir / "front").glob("*/model_card.json"))]
+    assert sorted(c["evaluation_id"] for c in cards) == kept
+    for card in cards:
+        assert card["weights"].startswith("kept by the search")
+        assert card["test_accuracy"] == pytest.approx(store.evaluation(card["evaluation_id"]).test_acc)
+
+    proc = run_cli(*SEARCH[:-2], "--name", "all", "--budget", "4", "--batch-size", "1", "--keep-weights", "all",
+                   "--no-mlflow", check=True)
+    assert "kept weights: 4 training(s)" in proc.stdout
 
 
 def test_export_of_an_architecture_on_uint8_images_takes_them_as_the_file_holds_them(workdir):
@@ -132,3 +156,15 @@ def test_a_failed_export_leaves_no_folder_behind(tmp_path):
         (stage / "model.pt").write_bytes(b"half")
         raise RuntimeError("training died")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_seed_keeps_the_weights_it_is_asked_to(workdir):
+    fast = ["seed", "--dataset", "digits", "--epochs", "1", "-C", "8", "-N", "1", "--no-mlflow"]
+    store = open_store(os.environ["SURROGATE_NAS_DB"])
+    proc = run_cli(*fast, "-n", "2", "--keep-weights", "none", check=True)
+    assert "kept weights: 0 training(s)" in proc.stdout and not list(store.weights.folder.glob("*.pt"))
+    proc = run_cli(*fast, "-n", "5", "--keep-weights", "all", check=True)
+    assert "kept weights: 3 training(s)" in proc.stdout and len(list(store.weights.folder.glob("*.pt"))) == 3
+    proc = run_cli(*fast, "-n", "5", "--seed", "1", check=True)  # auto: the best and the accuracy-params front
+    kept = int(proc.stdout.split("kept weights: ")[1].split()[0])
+    assert 1 <= kept <= 5 and len(list(store.weights.folder.glob("*.pt"))) == 3 + kept
