@@ -8,7 +8,7 @@ from surrogate_nas.datasets import DEFAULT_DATASET
 from surrogate_nas.pipelines.cli.app import builder_option, cli, space_option
 from surrogate_nas.pipelines.cli.format import print_table
 from surrogate_nas.pipelines.cli.options import config_options
-from surrogate_nas.pipelines.jobs.config import EvaluationConfig, TrackingConfig
+from surrogate_nas.pipelines.jobs.config import EvaluationConfig, ExecutionConfig, TrackingConfig
 
 
 @cli.command("export")
@@ -31,6 +31,12 @@ from surrogate_nas.pipelines.jobs.config import EvaluationConfig, TrackingConfig
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="A new folder for the files.")
 @click.option("--no-onnx", "onnx", is_flag=True, flag_value=False, default=True, help="Write no model.onnx.")
 @click.option("--register", metavar="NAME", help="Register the model in MLflow's model registry under NAME.")
+@click.option("--retrain-epochs", type=click.IntRange(min=1), default=None,
+              help="Final training: train from scratch for this many epochs (default: the recipe's) and export that.")
+@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Final training with this many seeds; the best by validation accuracy is exported, the card "
+                   "has the test accuracy's mean and s.d.")
+@config_options(ExecutionConfig)
 @config_options(TrackingConfig, only=("db", "mlflow"))
 def export_command(out, **options) -> None:
     """Train a search's best network (or its front, or --arch) and write model.pt (TorchScript), model.onnx and a
@@ -47,6 +53,12 @@ def print_export_summary(report, register: str | None) -> None:
              "ms (batch 1)": n.card["latency"]["latency_ms"]} for n in report.networks]
     click.echo("")
     print_table(rows)
+    for n in report.networks:
+        final = n.card.get("final_training")
+        if final:
+            click.echo(f"final training of {n.folder.name}: {len(final['seeds'])} seed(s) x {final['epochs']} epochs, "
+                       f"test accuracy {final['test_accuracy_mean']:.2f} +- {final['test_accuracy_sd']:.2f}% "
+                       f"(mean +- s.d.); exported seed {final['chosen_seed']}, the best by validation accuracy")
     first = report.networks[0]
     onnx = first.card["files"]["model.onnx"]
     files = "model.pt, model.onnx" if onnx["written"] else "model.pt"

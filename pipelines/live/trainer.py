@@ -160,7 +160,7 @@ class DatabaseTrainer:
         return len(self._jobs) + len(self._waiting)
 
     def start(self, arch, setting: Setting | None = None, wait_s: float = 0.0,
-              stop_after: int | None = None) -> TrainingOutcome | None:
+              stop_after: int | None = None, data: tuple[DatasetSpec, Dataset] | None = None) -> TrainingOutcome | None:
         """Claim ``arch`` and start training it; None while it runs (see :meth:`poll`).
 
         An architecture the database holds comes back at once (``stored``). One a live worker
@@ -168,7 +168,8 @@ class DatabaseTrainer:
         :meth:`poll`), or skipped at once when ``wait_s`` is 0. ``stop_after`` trains only that
         many epochs of the setting's schedule and pauses the evaluation with a checkpoint; a
         paused evaluation is continued from its checkpoint, and one already past
-        ``stop_after`` epochs comes back as ``stored``.
+        ``stop_after`` epochs comes back as ``stored``. ``data`` trains on another split of the data
+        than the trainer's (its spec and the dataset loaded here; not waited for).
         """
         setting = setting or self.setting
         stop = int(setting.train.epochs) if stop_after is None else int(stop_after)
@@ -192,7 +193,10 @@ class DatabaseTrainer:
             self.store.release(evaluation_id)
             return TrainingOutcome(arch, setting, evaluation_id=evaluation_id, stored=self.store.evaluation(evaluation_id))
         space = self.space.name if self.space.name in _registered() else self.space.with_cache(None)
-        job = TrainingJob(space, arch.to_string(), setting.network, setting.train, self.spec, setting.seed,
+        if data is not None:
+            remember_dataset(*data)
+        job = TrainingJob(space, arch.to_string(), setting.network, setting.train,
+                          self.spec if data is None else data[0], setting.seed,
                           self.device, self.threads, stop if stop < int(setting.train.epochs) else None, resume,
                           self.keep_weights and stop >= int(setting.train.epochs))
         with self._heartbeat.lock:

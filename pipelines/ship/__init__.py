@@ -40,6 +40,14 @@ def export(
     device: str = "cpu",
     onnx: bool = True,
     register: str | None = None,
+    retrain_epochs: int | None = None,
+    seeds: int = 1,
+    workers: int = 1,
+    executor=None,
+    cpus_per_trial: float = 1.0,
+    gpus_per_trial: float = 0.0,
+    ray_address: str | None = None,
+    max_retries: int = 1,
     db: str | None = None,
     mlflow: bool = True,
     progress: Callable[[str], None] | None = None,
@@ -52,6 +60,13 @@ def export(
     training settings (``epochs`` ... ``seed``) are for ``arch`` only; ``data_dir`` is also where
     a search's files are, when they were given by folder (``cifar10``).
 
+    ``retrain_epochs`` and ``seeds`` ask for a final training: the architecture trained from
+    scratch with ``seeds`` seeds for ``retrain_epochs`` epochs (default: the recipe's) on the
+    executors ``workers`` ... ``max_retries`` describe (those of
+    :class:`~surrogate_nas.pipelines.jobs.config.ExecutionConfig`), stored in the database
+    (a killed final training resumes), and the seed with the best validation accuracy exported;
+    its card holds every seed's test accuracy and their mean and standard deviation.
+
     Returns:
         An :class:`~.exporter.ExportReport` (each network's folder and model card).
 
@@ -60,7 +75,7 @@ def export(
             is then left untouched.
     """
     from surrogate_nas.device import resolve_device
-    from surrogate_nas.pipelines.jobs.config import TrackingConfig
+    from surrogate_nas.pipelines.jobs.config import ExecutionConfig, TrackingConfig
     from surrogate_nas.pipelines.ship.exporter import export_targets
     from surrogate_nas.pipelines.ship.targets import arch_target, parse_pick, search_targets
 
@@ -70,18 +85,29 @@ def export(
         raise InputDataError("--register needs MLflow; drop --no-mlflow")
     parse_pick(pick)
     resolve_device(device)
+    final = retrain_epochs is not None or int(seeds) != 1
+    if int(seeds) < 1 or (retrain_epochs is not None and int(retrain_epochs) < 1):
+        raise InputDataError(f"--seeds and --retrain-epochs must be >= 1, got {seeds} and {retrain_epochs}")
+    execution = ExecutionConfig(workers=workers, executor=executor, cpus_per_trial=cpus_per_trial,
+                                gpus_per_trial=gpus_per_trial, ray_address=ray_address, max_retries=max_retries)
+    execution.check()
     tracking = TrackingConfig(db=db, mlflow=mlflow)
     tracking.check()
+    store = tracking.open_store(read_only=not final)
     if search is not None:
-        store = tracking.open_store(read_only=True)
         try:
             targets = search_targets(store, search, pick, data_dir)
-        finally:
+        except BaseException:
             store.close()
+            raise
     else:
         train = (TrainConfig.preset(preset, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate)
                  if preset else TrainConfig(epochs=epochs or 5, batch_size=batch_size, learning_rate=learning_rate,
                                             augment=augment))
         targets = [arch_target(space, arch, dataset, train, channels, cells_per_stage, image_size, data_dir, seed,
                                builder)]
-    return export_targets(targets, out, device, onnx, tracking.tracker(), register, progress)
+    try:
+        return export_targets(targets, out, device, onnx, tracking.tracker(), register, progress,
+                              (retrain_epochs, int(seeds), store, execution) if final else None)
+    finally:
+        store.close()

@@ -13,7 +13,7 @@ each network is logged as a model in a run nested under the search's run (and re
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -56,7 +56,7 @@ class ExportReport:
 
 
 def export_targets(targets: list[ExportTarget], out, device: str = "cpu", onnx: bool = True, tracker=None,
-                   register: str | None = None, progress=None) -> ExportReport:
+                   register: str | None = None, progress=None, final=None) -> ExportReport:
     """Train and export ``targets`` into the new folder ``out`` (one sub-folder each when there are several).
 
     Args:
@@ -67,6 +67,8 @@ def export_targets(targets: list[ExportTarget], out, device: str = "cpu", onnx: 
         tracker: an MLflow :class:`~surrogate_nas.pipelines.tracking.tracker.Tracker`, or None.
         register: register each logged model under this name.
         progress: called with one line as each network starts training.
+        final: ``(epochs, seeds, store, execution)``: train each target from scratch with that many
+            seeds and epochs first (:func:`~.final.final_training`) and export the best seed.
 
     Raises:
         InputDataError, DatasetError: a bad target, data that changed since the search, a
@@ -81,16 +83,25 @@ def export_targets(targets: list[ExportTarget], out, device: str = "cpu", onnx: 
         for target in targets:
             sub = stage if len(targets) == 1 else stage / target.label
             sub.mkdir(exist_ok=True)
+            summary = None
+            if final is not None:
+                from surrogate_nas.pipelines.ship.final import final_training
+
+                epochs, seeds, store, execution = final
+                trained, target, weights = final_training(target, epochs or target.train.epochs, seeds, store,
+                                                          execution, device, progress)
+                target, summary = replace(target, weights=weights), trained.summary()
             if progress is not None:
-                doing = "kept weights of" if target.weights is not None else f"training ({target.train.epochs} epochs)"
+                doing = ("final training's best seed," if summary else "kept weights of") if target.weights is not None \
+                    else f"training ({target.train.epochs} epochs)"
                 progress(f"{target.label}: {doing} {target.arch.to_string()}")
-            card = _export_one(target, sub, device, onnx, tracker, register)
+            card = _export_one(target, sub, device, onnx, tracker, register, summary)
             networks.append(ExportedNetwork(out if len(targets) == 1 else out / target.label, card))
     unlogged = tracker.unlogged_line() if tracker is not None else ""
     return ExportReport(out, tuple(networks), time.perf_counter() - start, unlogged)
 
 
-def _export_one(target: ExportTarget, folder: Path, device: str, onnx: bool, tracker, register) -> dict:
+def _export_one(target: ExportTarget, folder: Path, device: str, onnx: bool, tracker, register, final) -> dict:
     from surrogate_nas.latency import time_forward
     from surrogate_nas.training import train
 
@@ -105,7 +116,9 @@ def _export_one(target: ExportTarget, folder: Path, device: str, onnx: bool, tra
         ev, weights = target.evaluation, target.weights
         trained = {"valid_accuracy": ev.valid_acc, "test_accuracy": ev.test_acc, "params": ev.params,
                    "flops": ev.flops, "device": ev.device}
-        source = f"kept by the search (evaluation {ev.id}, --keep-weights)"
+        source = f"kept by the search (evaluation {ev.id}, --keep-weights)" if final is None else (
+            f"final training: the best of {len(final['seeds'])} seed(s) by validation accuracy (seed "
+            f"{final['chosen_seed']}, {final['epochs']} epochs, evaluation {ev.id})")
     else:
         result = train(target.space, target.arch, target.network, target.train, data, target.seed, device,
                        keep_weights=True)
@@ -132,6 +145,7 @@ def _export_one(target: ExportTarget, folder: Path, device: str, onnx: bool, tra
         onnx, module, scripted, example, raw_test, folder)}
     latency = time_forward(scripted, data.preprocessing.raw.raw_shape, "cpu", batch_size=1, threads=1)
     card = model_card(target, data, trained, test_accuracy, latency, files, source)
+    card["final_training"] = final
     ref = _mlflow_run(tracker, target, card)
     if ref is not None:
         from surrogate_nas.pipelines.tracking.models import log_model

@@ -168,3 +168,23 @@ def test_seed_keeps_the_weights_it_is_asked_to(workdir):
     proc = run_cli(*fast, "-n", "5", "--seed", "1", check=True)  # auto: the best and the accuracy-params front
     kept = int(proc.stdout.split("kept weights: ")[1].split()[0])
     assert 1 <= kept <= 5 and len(list(store.weights.folder.glob("*.pt"))) == 3 + kept
+
+
+def test_final_training_with_seeds_is_stored_and_not_repeated(workdir):
+    run_cli(*SEARCH[:-2], "--budget", "2", "--batch-size", "2", "--no-mlflow", "--name", "two", check=True)
+    final = ["export", "--search", "two", "--retrain-epochs", "2", "--seeds", "2", "--no-mlflow",
+             "--no-onnx"]
+    proc = run_cli(*final, "--out", "final", check=True)
+    assert "final training of final: 2 seed(s) x 2 epochs, test accuracy" in proc.stdout
+    card = json.loads((workdir / "final" / "model_card.json").read_text())
+    summary = card["final_training"]
+    assert summary["seeds"] == [0, 1] and summary["epochs"] == 2 and card["recipe"]["epochs"] == 2
+    assert summary["test_accuracy_mean"] == pytest.approx(np.mean(summary["test_accuracies"]))
+    chosen = int(np.argmax(summary["valid_accuracies"]))
+    assert summary["chosen_seed"] == chosen and card["recipe"]["seed"] == chosen
+    assert card["test_accuracy"] == pytest.approx(summary["test_accuracies"][chosen])  # model.pt on its test split
+    store = open_store(os.environ["SURROGATE_NAS_DB"])
+    stored = len(store.evaluations())
+    proc = run_cli(*final, "--out", "again", check=True)  # the seeds are stored: nothing is trained again
+    assert len(store.evaluations()) == stored
+    assert json.loads((workdir / "again" / "model_card.json").read_text())["final_training"] == summary
