@@ -242,8 +242,8 @@ class SearchConfig:
     objectives: tuple[str, ...] = option(
         ("accuracy",), "--objectives", show_default=True,
         help="accuracy, or e.g. accuracy,params / accuracy,flops (live), accuracy,COLUMN:min (tables), "
-             "accuracy,latency@pixel3 (a device of `surrogate-nas devices`) or accuracy,latency@MODEL (a model of "
-             "`fit --target latency`).")
+             "accuracy,latency@pixel3 (a device of `surrogate-nas devices`), accuracy,latency@local (timed on this "
+             "machine's CPU; latency@cuda on its GPU) or accuracy,latency@MODEL (a model of `fit --target latency`).")
     constraints: tuple[str, ...] = option(
         (), "--constraint", multiple=True, metavar="NAME<=X",
         help="Repeatable bound on any objective word or table column, e.g. \"latency@pixel3<=5\", \"params<=0.5\"; "

@@ -71,7 +71,10 @@ class SearchJob:
             raise InputDataError(f"table {table.name} holds {table.space.name} architectures, "
                                  f"not {space.name}; pass --space {table.space.name}")
         self.space = (space if table is None else table.search_space()).with_cache(store)
-        self.terms = resolve_terms(config.objectives, config.constraints, table, self.space)
+        # Loaded here, so a missing dataset fails before a progress bar or a search row exists.
+        self.data = (config.dataset_spec(), config.dataset_spec().load()) if config.live else None
+        measured = (config.network(), self.data[1].input_shape, self.data[1].num_classes) if config.live else None
+        self.terms = resolve_terms(config.objectives, config.constraints, table, self.space, measured)
         self.objectives = self.terms.objectives
         if config.live:
             from surrogate_nas.device import resolve_device
@@ -85,8 +88,6 @@ class SearchJob:
                                      metrics=self.terms.metrics).known()
             ConstraintSet(self.terms.constraints, known).restrict(self.space)
         self.name = config.resolved_name()
-        # Loaded here, so a missing dataset fails before a progress bar or a search row exists.
-        self.data = (config.dataset_spec(), config.dataset_spec().load()) if config.live else None
 
     def run(self, on_step=None, on_start=None, on_activity=None, on_notice=None) -> SearchOutcome:
         """Run or resume the search.
