@@ -94,7 +94,7 @@ def card_markdown(card: dict) -> str:
         f"- weights: {card['weights']}",
         f"- search: {card['search'] or '-'}; MLflow run: {card['mlflow_run_id'] or '-'}; registered model: "
         f"{card['registered_model'] or '-'}",
-        f"- files: model.pt (TorchScript: `torch.jit.load('model.pt')`); "
+        "- files: model.pt (TorchScript: `torch.jit.load('model.pt')`); "
         + (f"model.onnx (max difference to model.pt {onnx['max_abs_diff']:.2g})" if onnx.get("written")
            else f"no model.onnx ({onnx['why_not']})"),
         f"- surrogate-nas {card['package_version']}, torch {card['torch_version']}",
