@@ -93,7 +93,8 @@ def export(
     execution.check()
     tracking = TrackingConfig(db=db, mlflow=mlflow)
     tracking.check()
-    store = tracking.open_store(read_only=not final)
+    # An --arch export touches no database unless it trains seeds through it.
+    store = tracking.open_store(read_only=not final) if search is not None or final else None
     if search is not None:
         try:
             targets = search_targets(store, search, pick, data_dir)
@@ -110,4 +111,5 @@ def export(
         return export_targets(targets, out, device, onnx, tracking.tracker(), register, progress,
                               (retrain_epochs, int(seeds), store, execution) if final else None)
     finally:
-        store.close()
+        if store is not None:
+            store.close()

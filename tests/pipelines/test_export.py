@@ -127,6 +127,7 @@ def test_export_of_an_architecture_on_uint8_images_takes_them_as_the_file_holds_
     assert "no model.onnx: not asked for" in proc.stdout and "uint8 arrays of shape ('batch', 12, 12, 3)" in proc.stdout
     card = json.loads((workdir / "npz-net" / "model_card.json").read_text())
     assert card["dataset"]["class_names"] == ["red", "green", "blue"] and card["mlflow_run_id"] is None
+    assert not (workdir / "nas.db").exists()  # an --arch export needs no database
     model = torch.jit.load(str(workdir / "npz-net" / "model.pt"))
     with torch.no_grad():
         predicted = model(torch.from_numpy(x)).argmax(1).numpy()
