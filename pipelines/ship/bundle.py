@@ -56,15 +56,18 @@ def onnx_available() -> bool:
     return True
 
 
-def write_onnx(module: nn.Module, example: torch.Tensor, path: Path) -> None:
-    """Export ``module`` to ONNX at ``path``, with a free batch dimension (``example`` holds 2 or more rows)."""
+def write_onnx(module: nn.Module, example: torch.Tensor, path: Path, size_dims: tuple[int, int] | None = None) -> None:
+    """Export ``module`` to ONNX at ``path``, with a free batch dimension (``example`` holds 2 or more rows)
+    and free image height and width at ``size_dims`` (the input's axes, for a module that resizes its inputs)."""
     for name in ("torch.onnx", "torch.export", "onnxscript"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    batch = torch.export.Dim("batch", min=1)
+    dims = {0: torch.export.Dim("batch", min=1)}
+    if size_dims is not None:
+        dims.update({size_dims[0]: torch.export.Dim("height", min=2), size_dims[1]: torch.export.Dim("width", min=2)})
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         torch.onnx.export(module, (example,), str(path), input_names=["input"], output_names=["logits"],
-                          dynamic_shapes=({0: batch},), dynamo=True, external_data=False)
+                          dynamic_shapes=(dims,), dynamo=True, external_data=False)
 
 
 def onnx_outputs(path: Path, x: np.ndarray) -> np.ndarray:

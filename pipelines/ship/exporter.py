@@ -171,7 +171,9 @@ def _onnx(wanted: bool, module, scripted, example, raw_test, folder: Path) -> di
         return {"written": False, "why_not": "not asked for (--no-onnx)"}
     if not onnx_available():
         return {"written": False, "why_not": ONNX_MISSING}
-    write_onnx(module, example, folder / "model.onnx")
+    raw = module.preprocess
+    write_onnx(module, example, folder / "model.onnx",
+               None if raw.resize is None else (2, 3) if raw.layout == "chw" else (1, 2))
     checked = raw_test if raw_test is not None else example
     return {"written": True, "format": "ONNX", "max_abs_diff": check_onnx(folder / "model.onnx", scripted, checked),
             "compared_on": "the test split" if raw_test is not None else "random raw inputs"}

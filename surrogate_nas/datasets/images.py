@@ -78,7 +78,7 @@ def load_image_folder(root, image_size: int | None = None, seed: int = 0, storag
         raise DatasetError(f"image folder {str(root)!r} does not exist")
     split_files, classes = _scan(root)
     files = [f for part in split_files.values() for f in part]
-    shape, mode, digest = _inspect(split_files, classes, image_size, Image)
+    shape, mode, digest, (raw_w, raw_h) = _inspect(split_files, classes, image_size, Image)
     size_tag = f"-{image_size}px" if image_size else ""
     name = f"images-{digest[:12]}{size_tag}"
     if "train" in split_files:
@@ -91,7 +91,7 @@ def load_image_folder(root, image_size: int | None = None, seed: int = 0, storag
         train, valid, test = ([files[i] for i in idx] for idx in (tr, va, te))
     n_bytes = 4 * len(files) * int(np.prod(shape))
     read = partial(_read, mode=mode, image_size=image_size)
-    raw = RawInput(shape[1:] if mode == "L" else (*shape[1:], 3), "uint8", "hw" if mode == "L" else "hwc", 255.0,
+    raw = RawInput((raw_h, raw_w) if mode == "L" else (raw_h, raw_w, 3), "uint8", "hw" if mode == "L" else "hwc", 255.0,
                    image_size, f"decoded images, numpy.asarray(PIL.Image.open(file).convert({mode!r}))")
     if storage == "memory" or (storage == "auto" and n_bytes <= MEMORY_BUDGET_BYTES):
         splits = [(np.stack([read(f.path) for f in part]), np.array([f.label for f in part])) for part in
@@ -141,8 +141,9 @@ def _scan(root: Path) -> tuple[dict[str, list[ImageFile]], tuple[str, ...]]:
 
 
 def _inspect(split_files: dict[str, list[ImageFile]], classes: tuple[str, ...], image_size: int | None,
-             image_module) -> tuple[tuple[int, int, int], str, str]:
-    """Check every image opens and sizes agree; return the input shape, the PIL mode and a content digest.
+             image_module) -> tuple[tuple[int, int, int], str, str, tuple[int, int]]:
+    """Check every image opens and sizes agree; return the input shape, the PIL mode, a content digest and
+    the first image's size (width, height) as decoded.
 
     The digest covers each image's bytes with its split and class name, in sorted order,
     so it does not depend on file names or on where the folder is.
@@ -171,7 +172,7 @@ def _inspect(split_files: dict[str, list[ImageFile]], classes: tuple[str, ...], 
     channels = 1 if gray else 3
     if image_size:
         digest.update(f"size={image_size}".encode())
-    return (channels, height, width), ("L" if gray else "RGB"), digest.hexdigest()
+    return (channels, height, width), ("L" if gray else "RGB"), digest.hexdigest(), next(iter(sizes))
 
 
 def _read(path: Path, mode: str, image_size: int | None) -> np.ndarray:

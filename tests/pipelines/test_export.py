@@ -189,3 +189,19 @@ def test_final_training_with_seeds_is_stored_and_not_repeated(workdir):
     proc = run_cli(*final, "--out", "again", check=True)  # the seeds are stored: nothing is trained again
     assert len(store.evaluations()) == stored
     assert json.loads((workdir / "again" / "model_card.json").read_text())["final_training"] == summary
+
+
+def test_resized_image_folders_export_models_that_resize_decoded_images_of_any_size(workdir):
+    from user_data import write_images
+
+    write_images(workdir / "imgs", per_class=10, size=10)
+    arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    proc = run_cli("export", "--arch", arch, "--dataset", "imgs", "--image-size", "8", "--epochs", "1", "-C", "8",
+                   "--out", "net", "--no-mlflow", check=True)
+    assert "uint8 arrays of shape ('batch', 10, 10, 3)" in proc.stdout
+    onnxruntime = pytest.importorskip("onnxruntime")
+    x = np.random.default_rng(0).integers(0, 256, (3, 13, 11, 3), dtype=np.uint8)  # not the folder's size
+    with torch.no_grad():
+        expected = torch.jit.load(str(workdir / "net" / "model.pt"))(torch.from_numpy(x)).numpy()
+    session = onnxruntime.InferenceSession(str(workdir / "net" / "model.onnx"), providers=["CPUExecutionProvider"])
+    assert np.abs(session.run(None, {session.get_inputs()[0].name: x})[0] - expected).max() <= 1e-4
