@@ -92,8 +92,8 @@ def export_targets(targets: list[ExportTarget], out, device: str = "cpu", onnx: 
                                                           execution, device, progress)
                 target, summary = replace(target, weights=weights), trained.summary()
             if progress is not None:
-                doing = ("final training's best seed," if summary else "kept weights of") if target.weights is not None \
-                    else f"training ({target.train.epochs} epochs)"
+                kept = "final training's best seed," if summary else "kept weights of"
+                doing = kept if target.weights is not None else f"training ({target.train.epochs} epochs)"
                 progress(f"{target.label}: {doing} {target.arch.to_string()}")
             card = _export_one(target, sub, device, onnx, tracker, register, summary)
             networks.append(ExportedNetwork(out if len(targets) == 1 else out / target.label, card))

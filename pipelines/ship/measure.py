@@ -46,8 +46,9 @@ def measure(
     """Time the forward pass of architectures of ``space`` built with ``channels`` x ``cells_per_stage`` on
     ``input_shape`` inputs (a search's own network and input shape with ``search``).
 
-    ``progress`` hears ``(rounds done, repeats)`` (every network is timed once a round). Give exactly one of ``archs_file`` (a CSV with an ``arch`` column), ``sample`` (that many distinct
+    Give exactly one of ``archs_file`` (a CSV with an ``arch`` column), ``sample`` (that many distinct
     architectures drawn with ``seed``) and ``search`` (every architecture a stored search trained).
+    ``progress`` hears ``(rounds done, repeats)``: every network is timed once a round.
 
     Returns:
         One row per architecture: ``arch``, ``latency_ms`` (median of the kept repeats), ``spread_pct``
