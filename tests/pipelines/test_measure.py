@@ -59,6 +59,13 @@ def test_bad_measure_requests_are_one_line(workdir):
     assert not (workdir / "x.csv").exists()
 
 
+def test_the_python_api_measures_too():
+    import surrogate_nas
+
+    frame = surrogate_nas.measure(sample=3, channels=8, input_shape=(3, 8, 8), repeats=3, warmup=0)
+    assert len(frame) == 3 and (frame["latency_ms"] > 0).all() and frame["arch"].is_unique
+
+
 def test_outliers_are_rejected_and_threads_restored():
     values = np.array([1.0, 1.1, 0.9, 1.05, 0.95, 12.0])
     assert list(without_outliers(values)) == [1.0, 1.1, 0.9, 1.05, 0.95]
