@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import warnings
 from collections import OrderedDict
@@ -96,14 +97,24 @@ def check_onnx(path: Path, scripted: torch.jit.ScriptModule, x: torch.Tensor) ->
 def staged_folder(out: Path) -> Iterator[Path]:
     """A new empty folder beside ``out`` that becomes ``out`` when the block succeeds and is removed when it fails.
 
+    The folder's name holds this process's id; the folders of a killed export of ``out`` (its
+    process gone from this host) are removed first.
+
     Raises:
         InputDataError: ``out`` exists already.
     """
+    from surrogate_nas.storage.workers import is_dead
+
     out = Path(out).expanduser()
     if out.exists():
         raise InputDataError(f"{out} exists; export to a new folder (nothing was written)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    host = socket.gethostname()
+    for left in out.parent.glob(f".{out.name}.partial-*"):
+        pid = left.name[len(f".{out.name}.partial-"):].split("-")[0]
+        if is_dead(f"{host}:{pid}"):
+            shutil.rmtree(left, ignore_errors=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)
     try:

@@ -157,6 +157,12 @@ def test_a_failed_export_leaves_no_folder_behind(tmp_path):
         (stage / "model.pt").write_bytes(b"half")
         raise RuntimeError("training died")
     assert list(tmp_path.iterdir()) == []
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = tmp_path / f".out.partial-{int(dead.stdout)}-abc"  # what a killed export of out left
+    killed.mkdir()
+    with staged_folder(tmp_path / "out") as stage:
+        (stage / "model.pt").write_bytes(b"whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_seed_keeps_the_weights_it_is_asked_to(workdir):
