@@ -7,9 +7,9 @@ measurement is cached in the database's feature table under the machine's finger
 device and the network, so a rerun or another search on the same machine measures nothing
 twice and another machine never reads this one's numbers. A request for more new
 architectures than :data:`MEASURE_BUDGET` (a constraint screening every NB-201 cell, say)
-measures a seeded sample of :data:`FEW_SHOT` of them and predicts the rest with the few-shot
-``latency`` predictor (the one of ``fit --target latency``) fitted on every measured architecture
-of the request; predictions are never cached as measurements.
+measures a seeded sample of :data:`FEW_SHOT` of the request (the same request, the same sample)
+and predicts the others with the few-shot ``latency`` predictor (the one of ``fit --target
+latency``) fitted on that sample; predictions are never cached as measurements.
 """
 
 from __future__ import annotations
@@ -52,18 +52,20 @@ def local_latency_metric(target: str, space, network=None, input_shape=None, num
         cache = space.feature_cache
         keys = [a.canonical_key for a in archs]
         known = dict(cache.get_features(space.name, feature, keys)) if cache is not None else {}
-        missing = list({a.canonical_key: a for a in archs if a.canonical_key not in known}.values())
-        measure = missing
-        if len(missing) > MEASURE_BUDGET:
-            rng = np.random.default_rng(0)
-            measure = [missing[i] for i in sorted(rng.choice(len(missing), FEW_SHOT, replace=False))]
-        measured = _measure(space, measure, network, input_shape, num_classes, device)
+        unique = list({a.canonical_key: a for a in archs}.values())
+        missing = [a for a in unique if a.canonical_key not in known]
+        sample = missing
+        if len(missing) > MEASURE_BUDGET:  # the same request draws the same sample, so a rerun times nothing
+            chosen = np.random.default_rng(0).choice(len(unique), FEW_SHOT, replace=False)
+            sample = [unique[i] for i in sorted(chosen)]
+        new = [a for a in sample if a.canonical_key not in known]
+        measured = _measure(space, new, network, input_shape, num_classes, device)
         if cache is not None and measured:
             cache.put_features(space.name, feature, measured)
         known.update(measured)
         rest = [a for a in missing if a.canonical_key not in known]
         if rest:
-            known.update(_predict(space, archs, known, rest))
+            known.update(_predict(space, sample, known, rest))
         return np.array([known[k] for k in keys], dtype=np.float64)
 
     name = "lat_ms_local" if target == "local" else "lat_ms_" + target.replace(":", "")
@@ -84,13 +86,12 @@ def _measure(space, archs, network, input_shape, num_classes, device) -> dict[st
     return {a.canonical_key: t.latency_ms for a, t in zip(archs, timings)}
 
 
-def _predict(space, archs, known: dict[str, float], rest) -> dict[str, float]:
-    """The few-shot latency model, fitted on the architectures of ``archs`` with a measurement, on ``rest``."""
+def _predict(space, sample, known: dict[str, float], rest) -> dict[str, float]:
+    """The few-shot latency model, fitted on the measured ``sample``, on ``rest``."""
     from surrogate_nas.predictors.registry import make_predictor
 
-    seen = list({a.canonical_key: a for a in archs if a.canonical_key in known}.values())
     kind, predictor = make_predictor("latency", space)
-    predictor.fit(space.features(seen, kind), np.array([known[a.canonical_key] for a in seen]))
+    predictor.fit(space.features(sample, kind), np.array([known[a.canonical_key] for a in sample]))
     return dict(zip((a.canonical_key for a in rest), predictor.predict(space.features(rest, kind))[0]))
 
 
