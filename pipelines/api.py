@@ -28,6 +28,7 @@ from surrogate_nas.records import TrainConfig
 from surrogate_nas.spaces import DEFAULT_SPACE, SearchSpace, get_space
 from surrogate_nas.pipelines.jobs.config import (
     DEFAULT_DB,
+    KEEP_WEIGHTS,
     EvaluationConfig,
     ExecutionConfig,
     SearchConfig,
@@ -61,6 +62,7 @@ class SearchResult:
             :data:`~surrogate_nas.pipelines.search.runner.STOP_REASONS`).
         diverged_at: the evaluation where a resumed search stopped following its stored
             trials (another torch build or BLAS, a changed ``step_seconds``), else None.
+        kept_weights: ``(trainings, bytes)`` whose weights a live search keeps for ``export``.
     """
 
     name: str
@@ -75,6 +77,7 @@ class SearchResult:
     timings: pd.DataFrame | None = None
     stop_reason: str = "budget"
     diverged_at: int | None = None
+    kept_weights: tuple[int, int] = (0, 0)
 
 
 def search(
@@ -104,6 +107,7 @@ def search(
     image_size: int | None = None,
     data_dir: str | None = None,
     device: str = "auto",
+    keep_weights: str = "auto",
     surrogate="gp",
     acquisition: str = "logei",
     step_seconds: float | None = 3.0,
@@ -213,7 +217,7 @@ def run_search_config(config: SearchConfig, tracking: TrackingConfig | None = No
     return SearchResult(outcome.name, trace.frame, trace.best, front, outcome.new, outcome.resumed,
                         trace.objectives[0].maximize, outcome.trained_here,
                         job.tracker.unlogged_line() if job.tracker is not None else "", trace.timings,
-                        trace.stop_reason, trace.diverged_at)
+                        trace.stop_reason, trace.diverged_at, outcome.kept_weights)
 
 
 _TRACKING = ("db", "mlflow", "stale_after")
@@ -269,12 +273,15 @@ def prepare_seed(
     ray_address: str | None = None,
     max_retries: int = 1,
     stale_after: float | None = None,
+    keep_weights: str = "auto",
 ) -> SeedJob:
     """Check every argument, load the data and open the database; nothing is trained or stored yet.
 
     ``workers`` ... ``max_retries`` are the fields of
     :class:`~surrogate_nas.pipelines.jobs.config.ExecutionConfig`, ``db``, ``mlflow`` and
-    ``stale_after`` those of :class:`~surrogate_nas.pipelines.jobs.config.TrackingConfig`.
+    ``stale_after`` those of :class:`~surrogate_nas.pipelines.jobs.config.TrackingConfig`;
+    ``keep_weights`` (``auto``, ``none``, ``best``, ``front``, ``all``) whose trained weights stay
+    beside the database.
 
     Raises:
         InputDataError, DatasetError: a bad argument, with a one-line message.
@@ -295,8 +302,10 @@ def prepare_seed(
     tracking.check()
     spec = DatasetSpec(dataset, data_dir, image_size, seed)
     data = spec.load()
+    if keep_weights not in KEEP_WEIGHTS:
+        raise InputDataError(f"keep_weights must be one of {', '.join(KEEP_WEIGHTS)}, got {keep_weights!r}")
     plan = SeedPlan(space=space_obj, dataset=data.name, networks=networks, train=train, seed=seed, n=n,
-                    archs=tuple(archs), device=device)
+                    archs=tuple(archs), device=device, keep_weights=keep_weights)
     return SeedJob(plan, (spec, data), tracking.open_store(), tracking.tracker(), run_name, execution)
 
 

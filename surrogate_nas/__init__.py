@@ -6,7 +6,8 @@ never the other way round. Importing the package is cheap: torch is imported
 only by the modules that build or train networks.
 
 The user-facing functions :func:`search`, :func:`seed` and :func:`compare` (the Python
-API the CLI is built on, :mod:`surrogate_nas.pipelines.api`) are re-exported here, loaded
+API the CLI is built on, :mod:`surrogate_nas.pipelines.api`), :func:`export` and :func:`measure`
+(:mod:`surrogate_nas.pipelines.ship`) are re-exported here, loaded
 on first use, and so is one ``register_*`` function per kind of plug-in
 (:func:`register_space`, :func:`register_strategy`, :func:`register_predictor`,
 :func:`register_executor`, :func:`register_dataset`; see :mod:`surrogate_nas.plugins`).
@@ -23,6 +24,8 @@ _LAZY = {
     "search": "surrogate_nas.pipelines.api",
     "seed": "surrogate_nas.pipelines.api",
     "compare": "surrogate_nas.pipelines.api",
+    "export": "surrogate_nas.pipelines.ship",
+    "measure": "surrogate_nas.pipelines.ship.measure",
     "register_dataset": "surrogate_nas.datasets",
     "register_strategy": "surrogate_nas.pipelines.search.strategies",
     "register_predictor": "surrogate_nas.predictors.registry",
@@ -48,7 +51,9 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "compare",
+    "export",
     "get_space",
+    "measure",
     "register_dataset",
     "register_executor",
     "register_predictor",

@@ -178,6 +178,8 @@ class TrainResult:
     checkpoint: bytes | None = field(default=None, repr=False)
     resumed_at: int = 0
     """The epoch this call continued from (0: trained from scratch); the curve holds every epoch."""
+    weights: bytes | None = field(default=None, repr=False)
+    """The trained network's ``state_dict`` (``torch.save`` bytes) when asked for (``keep_weights``)."""
 
     @property
     def epochs_done(self) -> int:
@@ -192,6 +194,7 @@ class TrainResult:
         d = asdict(self)
         d["status"] = self.status.value
         d.pop("checkpoint")
+        d.pop("weights")
         return d
 
 

@@ -67,6 +67,7 @@ def train(
     *,
     stop_after: int | None = None,
     resume: bytes | None = None,
+    keep_weights: bool = False,
 ) -> TrainResult:
     """Train ``arch`` on ``dataset`` and report accuracies, curves and costs.
 
@@ -85,6 +86,8 @@ def train(
             checkpoint to resume from; the learning-rate schedule still spans ``config.epochs``.
         resume: a checkpoint from an earlier call with the same arguments; the run continues
             from its epoch (and its curve, losses and seconds carry over).
+        keep_weights: return the trained network's weights (:attr:`~TrainResult.weights`), e.g. to
+            export it.
 
     Returns:
         A :class:`TrainResult`; accuracies are top-1 % (0-100). ``train_losses``
@@ -117,7 +120,7 @@ def train(
     before = float(state["seconds"]) if state else 0.0
     losses: list[float] = list(state["losses"]) if state else []
     valid_accs: list[float] = list(state["valid_accs"]) if state else []
-    status, message, valid_acc, test_acc, checkpoint = Status.OK, "", None, None, None
+    status, message, valid_acc, test_acc, checkpoint, weights = Status.OK, "", None, None, None, None
     start = time.perf_counter()
     try:
         with _reproducible(dev, int(seed)):
@@ -138,6 +141,10 @@ def train(
             test_acc = accuracy(net, data.test, dev)
             if stop < int(config.epochs):
                 checkpoint = run.checkpoint(run_id, losses, valid_accs, before + time.perf_counter() - start, dev)
+            if keep_weights:
+                buffer = io.BytesIO()
+                torch.save({k: v.cpu() for k, v in net.state_dict().items()}, buffer)
+                weights = buffer.getvalue()
     except KeyboardInterrupt:
         raise
     except _Diverged as exc:
@@ -165,6 +172,7 @@ def train(
         device=str(dev),
         message=message,
         checkpoint=checkpoint,
+        weights=weights,
         resumed_at=int(state["epoch"]) if state else 0,
     )
 

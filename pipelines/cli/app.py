@@ -208,6 +208,8 @@ def _register_commands() -> None:
         compare_cmd,
         db_cmd,
         devices_cmd,
+        export_cmd,
+        measure_cmd,
         predict_cmd,
         quickstart_cmd,
         search_cmd,

@@ -59,6 +59,10 @@ def fit_command(space, builder, target, kind, benchmark, metric, name, out, mlfl
     if latency and name is not None and name.lower() in DEVICES:
         raise click.BadParameter(f"{name!r} is a device setting of the latency table; pick another name",
                                  param_hint="--name")
+    if latency and metric is None:
+        from surrogate_nas.pipelines.ship.measure import measured_column
+
+        metric = measured_column(benchmark)  # a CSV of `surrogate-nas measure`: its latency_ms
     table = resolve_benchmark(benchmark, metric, db_url, space, builder)
     features, predictor = make_predictor(kind, table.space)
     leave_out_target(predictor, table.space, features, table.target)

@@ -35,6 +35,11 @@ def search_command(output, **options):
                             config.execution.workers)
     if output:
         write_csv(result.trace, output, "trace")
+    if config.live:
+        count, size = result.kept_weights
+        click.echo(f"kept weights: {count} training(s), {size / 1e6:.2f} MB beside the database "
+                   f"(--keep-weights {config.evaluation.keep_weights}); ship one: surrogate-nas export --search "
+                   f"{shlex.quote(result.name)} --out shipped/")
     if tracking.mlflow:
         from surrogate_nas.pipelines.tracking.tracker import ui_hint
 

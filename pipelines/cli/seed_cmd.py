@@ -41,7 +41,7 @@ def int_list(ctx, param, value):
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True), default=0.1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling, split and training seed.")
-@config_options(EvaluationConfig, only=("device",))
+@config_options(EvaluationConfig, only=("device", "keep_weights"))
 @config_options(ExecutionConfig)
 @config_options(TrackingConfig)
 def seed_command(space, dataset, n, **options) -> None:
@@ -105,6 +105,9 @@ def print_seed_summary(report, store, tracker) -> None:
                f"{report.wall_seconds:.1f}s ({report.train_seconds:.1f}s of training); {report.found} of the plan's "
                f"{plan.size} were already stored; the database now holds {stats['evaluations']} evaluations: "
                f"{store.url}")
+    count, size = report.kept_weights
+    click.echo(f"kept weights: {count} training(s), {size / 1e6:.2f} MB beside the database "
+               f"(--keep-weights {plan.keep_weights})")
     if not report.trained and not report.skipped:
         click.echo("nothing to train: the plan is complete (raise -n, or change --seed, for more)")
     click.echo("next: surrogate-nas db top   |   surrogate-nas db export results.csv")

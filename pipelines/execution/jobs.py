@@ -31,6 +31,7 @@ class TrainingJob:
         threads: torch CPU threads for this training.
         stop_after: stop after this many epochs and return a checkpoint (None: train them all).
         resume: a checkpoint of the same training to continue from.
+        keep_weights: return the trained weights with the result.
     """
 
     space: object
@@ -43,6 +44,7 @@ class TrainingJob:
     threads: int = 1
     stop_after: int | None = None
     resume: bytes | None = None
+    keep_weights: bool = False
 
 
 def remember_dataset(spec: DatasetSpec, dataset: Dataset) -> None:
@@ -67,4 +69,4 @@ def run_training_job(job: TrainingJob, device: str | None = None) -> TrainResult
     if data is None:
         data = _DATA[job.data] = job.data.load()
     return train(job.space, job.arch, job.network, job.train, data, job.seed, device or job.device,
-                 stop_after=job.stop_after, resume=job.resume)
+                 stop_after=job.stop_after, resume=job.resume, keep_weights=job.keep_weights)

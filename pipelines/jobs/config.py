@@ -35,6 +35,8 @@ from surrogate_nas.pipelines.jobs.options import check_fields, option, option_of
 from surrogate_nas.pipelines.search.bo import ACQUISITIONS
 
 DEFAULT_DB = "sqlite:///surrogate-nas.db"
+KEEP_WEIGHTS = ("auto", "none", "best", "front", "all")
+"""Whose trained weights a live search keeps: ``auto`` is what ``export`` needs (the best and the front)."""
 DEFAULT_STALE_AFTER_S = 300.0
 
 
@@ -58,6 +60,10 @@ class EvaluationConfig:
                                   help="The folder of a dataset read from files (cifar10's python batches).")
     device: str = option("auto", "--device", identity=False, show_default=True,
                          help="auto, cpu, cuda or cuda:K (live only).")
+    keep_weights: str = option(
+        "auto", "--keep-weights", choices=KEEP_WEIGHTS, identity=False, show_default=True,
+        help="Live only: keep the trained weights of none, the best, the Pareto front or all trainings beside the "
+             "database, so `export` needs no retraining (auto: the best and the front).")
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -236,8 +242,8 @@ class SearchConfig:
     objectives: tuple[str, ...] = option(
         ("accuracy",), "--objectives", show_default=True,
         help="accuracy, or e.g. accuracy,params / accuracy,flops (live), accuracy,COLUMN:min (tables), "
-             "accuracy,latency@pixel3 (a device of `surrogate-nas devices`) or accuracy,latency@MODEL (a model of "
-             "`fit --target latency`).")
+             "accuracy,latency@pixel3 (a device of `surrogate-nas devices`), accuracy,latency@local (timed on this "
+             "machine's CPU; latency@cuda on its GPU) or accuracy,latency@MODEL (a model of `fit --target latency`).")
     constraints: tuple[str, ...] = option(
         (), "--constraint", multiple=True, metavar="NAME<=X",
         help="Repeatable bound on any objective word or table column, e.g. \"latency@pixel3<=5\", \"params<=0.5\"; "

@@ -59,8 +59,12 @@ class SearchTerms:
     metrics: tuple[ArchMetric, ...] = ()
 
 
-def resolve_terms(objectives, constraints=(), table: BenchmarkTable | None = None, space=None) -> SearchTerms:
+def resolve_terms(objectives, constraints=(), table: BenchmarkTable | None = None, space=None,
+                  network: tuple | None = None) -> SearchTerms:
     """Resolve words for a search of ``table`` (or live training in ``space`` when ``table`` is None).
+
+    ``network`` is ``(NetworkConfig, input_shape, num_classes)`` of a live search's networks, which
+    ``latency@local`` and ``latency@cuda`` time (default: the space's reference network).
 
     Raises:
         InputDataError: a word that names nothing, a table column without a direction, a
@@ -71,7 +75,7 @@ def resolve_terms(objectives, constraints=(), table: BenchmarkTable | None = Non
     objs = []
     for word in objectives:
         name, direction = _split_direction(str(word), "objective")
-        base, metric = _quantity(name, table, space, "objective")
+        base, metric = _quantity(name, table, space, "objective", network)
         if metric is not None:
             metrics[metric.name] = metric
         if table is not None and metric is None and direction is None and base is None:
@@ -81,7 +85,7 @@ def resolve_terms(objectives, constraints=(), table: BenchmarkTable | None = Non
     cons = []
     for text in constraints:
         word, upper, bound = split_constraint(text)
-        base, metric = _quantity(word, table, space, "constraint")
+        base, metric = _quantity(word, table, space, "constraint", network)
         if metric is not None:
             metrics[metric.name] = metric
         cons.append(Constraint(base.name if base else word, bound, upper))
@@ -110,10 +114,17 @@ def _split_direction(word: str, what: str) -> tuple[str, str | None]:
     return name, direction
 
 
-def _quantity(name: str, table: BenchmarkTable | None, space, what: str) -> tuple[Objective | None, ArchMetric | None]:
+def _quantity(name: str, table: BenchmarkTable | None, space, what: str,
+              network: tuple | None = None) -> tuple[Objective | None, ArchMetric | None]:
     """The quantity ``name`` stands for: an objective with its default direction (None: a
     table column that needs one), and the metric to compute when it is not reported anyway."""
     if name.startswith(LATENCY):
+        target = name[len(LATENCY):].strip().lower()
+        if target in ("local", "cuda") or target.startswith("cuda:"):
+            from surrogate_nas.pipelines.jobs.local_latency import local_latency_metric
+
+            metric = local_latency_metric(target, space, *(network or ()))
+            return Objective(metric.name, False), metric
         return _latency(name[len(LATENCY):], table, space)
     if table is None:
         if name not in LIVE_OBJECTIVE_WORDS:

@@ -19,6 +19,7 @@ from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import Setting, Status
 from surrogate_nas.tables import BenchmarkTable
 from surrogate_nas.pipelines.jobs.config import SearchConfig
+from surrogate_nas.pipelines.jobs.kept_weights import prune_weights
 from surrogate_nas.pipelines.jobs.objective_words import resolve_terms
 from surrogate_nas.pipelines.jobs.recorder import TrialRecorder
 from surrogate_nas.pipelines.jobs.trials import trial_from_stored
@@ -47,6 +48,8 @@ class SearchOutcome:
     resumed: int
     trained_here: int = 0
     """Of the ``new`` trials, those this process trained itself (others were stored by other workers)."""
+    kept_weights: tuple[int, int] = (0, 0)
+    """Trainings of this search whose weights are kept beside the database, and the bytes they take."""
 
 
 class SearchJob:
@@ -68,7 +71,10 @@ class SearchJob:
             raise InputDataError(f"table {table.name} holds {table.space.name} architectures, "
                                  f"not {space.name}; pass --space {table.space.name}")
         self.space = (space if table is None else table.search_space()).with_cache(store)
-        self.terms = resolve_terms(config.objectives, config.constraints, table, self.space)
+        # Loaded here, so a missing dataset fails before a progress bar or a search row exists.
+        self.data = (config.dataset_spec(), config.dataset_spec().load()) if config.live else None
+        measured = (config.network(), self.data[1].input_shape, self.data[1].num_classes) if config.live else None
+        self.terms = resolve_terms(config.objectives, config.constraints, table, self.space, measured)
         self.objectives = self.terms.objectives
         if config.live:
             from surrogate_nas.device import resolve_device
@@ -82,8 +88,6 @@ class SearchJob:
                                      metrics=self.terms.metrics).known()
             ConstraintSet(self.terms.constraints, known).restrict(self.space)
         self.name = config.resolved_name()
-        # Loaded here, so a missing dataset fails before a progress bar or a search row exists.
-        self.data = (config.dataset_spec(), config.dataset_spec().load()) if config.live else None
 
     def run(self, on_step=None, on_start=None, on_activity=None, on_notice=None) -> SearchOutcome:
         """Run or resume the search.
@@ -134,10 +138,12 @@ class SearchJob:
                 evaluator.trainer.close()
         if parent is not None:
             self.tracker.end_run(parent, "FINISHED")
+        kept = (0, 0)
         if config.live:
             self._drop_checkpoints(search_id)
+            kept = self._keep_weights(search_id, trace)
         trained_here = evaluator.trained if isinstance(evaluator, LiveEvaluator) else 0
-        return SearchOutcome(trace, self.name, recorder.new, len(done), trained_here)
+        return SearchOutcome(trace, self.name, recorder.new, len(done), trained_here, kept)
 
     def _parent_run(self, search_id: int, resumed: int):
         if self.tracker is None:
@@ -188,7 +194,7 @@ class SearchJob:
         executor = execution.make()
         trainer = DatabaseTrainer(self.store, self.space, (data_spec, data), setting, config.evaluation.device,
                                   executor=executor, max_retries=execution.max_retries, threads=execution.threads,
-                                  on_wait=_say)
+                                  on_wait=_say, keep_weights=config.evaluation.keep_weights != "none")
         evaluator = LiveEvaluator(trainer, on_result=recorder.trained, metrics=self.terms.metrics)
         backend = LiveBackend(evaluator, batch_size=None if executor.slots > 1 else config.batch_size)
         return evaluator, backend, self._warm_start(evaluator, setting, own)
@@ -231,6 +237,17 @@ class SearchJob:
             if e is not None and e.status is Status.PAUSED and e.checkpoint:
                 self.store.forget_checkpoint(e.id)
                 checkpoints.delete(e.checkpoint)
+
+    def _keep_weights(self, search_id: int, trace: SearchTrace) -> tuple[int, int]:
+        """Delete the kept weights of this search's trainings that ``--keep-weights`` does not keep
+        (``auto``: the best and the front); return how many are kept and their bytes."""
+        ids = {self.space.parse(t.arch).canonical_key: t.evaluation_id for t in self.store.trials(search_id)
+               if t.evaluation_id is not None}
+        best = [ids.get(trace.best.key)] if trace.best is not None else []
+        front = [ids.get(self.space.parse(a).canonical_key) for a in trace.pareto_front()["arch"]] \
+            if len(trace.objectives) > 1 else []
+        return prune_weights(self.store, self.config.evaluation.keep_weights, ids.values(),
+                             [i for i in best if i is not None], [i for i in front if i is not None])
 
     def _log_artifacts(self, parent, trace: SearchTrace) -> None:
         from surrogate_nas.pipelines.search.benchmark import plot_regret

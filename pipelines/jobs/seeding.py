@@ -25,6 +25,7 @@ from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import NetworkConfig, Setting, TrainConfig
 from surrogate_nas.spaces import SearchSpace
 from surrogate_nas.pipelines.execution.executors import Executor
+from surrogate_nas.pipelines.jobs.kept_weights import prune_weights
 from surrogate_nas.pipelines.live.trainer import DatabaseTrainer, TrainingOutcome
 
 
@@ -40,6 +41,9 @@ class SeedPlan:
     n: int = 8
     archs: tuple = ()
     device: str = "auto"
+    keep_weights: str = "auto"
+    """Whose weights to keep beside the database (see :mod:`~surrogate_nas.pipelines.jobs.kept_weights`):
+    the best and front are by validation accuracy and params among the trainings of this run."""
 
     def __post_init__(self) -> None:
         if self.n < 1 and not self.archs:
@@ -89,6 +93,10 @@ class SeedReport:
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
+    evaluation_ids: list[int] = field(default_factory=list)
+    """Of the trainings in ``trained``, in the same order."""
+    kept_weights: tuple[int, int] = (0, 0)
+    """Trainings of this run whose weights are kept, and their bytes."""
 
     @property
     def train_seconds(self) -> float:
@@ -97,6 +105,7 @@ class SeedReport:
     def add(self, outcome: TrainingOutcome) -> None:
         if outcome.trained:
             self.trained.append(outcome.result)
+            self.evaluation_ids.append(outcome.evaluation_id)
         elif outcome.stored is not None:
             self.found += 1
         elif outcome.failed:
@@ -126,7 +135,7 @@ def seed_architectures(
     report = SeedReport(plan)
     start = time.perf_counter()
     trainer = DatabaseTrainer(store, plan.space, data, plan.setting(plan.networks[0]), plan.device, on_result,
-                              executor, max_retries, threads)
+                              executor, max_retries, threads, keep_weights=plan.keep_weights != "none")
 
     def handle(outcome: TrainingOutcome) -> None:
         report.add(outcome)
@@ -157,7 +166,20 @@ def seed_architectures(
             for outcome in trainer.poll():
                 handle(outcome)
     report.wall_seconds = time.perf_counter() - start
+    report.kept_weights = _keep_weights(store, plan.keep_weights, report)
     return report
+
+
+def _keep_weights(store, policy: str, report: SeedReport) -> tuple[int, int]:
+    """Prune this run's kept weights to ``policy``'s; best and front by (valid accuracy, params)."""
+    from surrogate_nas.pipelines.search.pareto import pareto_mask
+
+    scored = [(i, r) for i, r in zip(report.evaluation_ids, report.trained) if r.valid_acc is not None]
+    if not scored:
+        return prune_weights(store, policy, report.evaluation_ids)
+    best = max(scored, key=lambda s: s[1].valid_acc)[0]
+    mask = pareto_mask(np.array([[r.valid_acc, -r.params] for _, r in scored]))
+    return prune_weights(store, policy, report.evaluation_ids, [best], [i for (i, _), m in zip(scored, mask) if m])
 
 
 def run_seed_plan(plan: SeedPlan, data: tuple[DatasetSpec, Dataset], store, tracker=None, run_name: str = "seed",

@@ -83,6 +83,12 @@ class LiveEvaluator(Evaluator):
         return {"params": counted(self.space.count_params), "flops": counted(self.space.count_flops),
                 **{m.name: m.values for m in self.metrics}}
 
+    def measure_first(self, arch) -> None:
+        """Compute ``arch``'s metrics before it trains: a latency timed here (``latency@local``, cached)
+        then never shares the machine with the architecture's own training."""
+        for m in self.metrics:
+            m.values([arch])
+
     def _with_metrics(self, arch, obs: Observation) -> Observation:
         if not self.metrics:
             return obs
@@ -112,8 +118,12 @@ class LiveEvaluator(Evaluator):
 
     def evaluate(self, suggestions: Sequence[Suggestion]) -> list[Observation]:
         """Train ``suggestions`` one after another (see :class:`LiveBackend` for parallel training)."""
-        return [self.observe(self.trainer.run(s.arch, wait_s=self.wait_s, stop_after=self.stop_after(s.fidelity)),
-                             s.fidelity) for s in suggestions]
+        out = []
+        for s in suggestions:
+            self.measure_first(s.arch)
+            outcome = self.trainer.run(s.arch, wait_s=self.wait_s, stop_after=self.stop_after(s.fidelity))
+            out.append(self.observe(outcome, s.fidelity))
+        return out
 
     def observe(self, outcome: TrainingOutcome, fidelity: float = 1.0) -> Observation:
         """The observation an outcome stands for; a new training is reported to ``on_result`` first."""
@@ -197,6 +207,7 @@ class LiveBackend(Backend):
         return len(self._running) + len(self._ready)
 
     def submit(self, suggestion: Suggestion) -> None:
+        self.evaluator.measure_first(suggestion.arch)
         outcome = self.trainer.start(suggestion.arch, wait_s=self.evaluator.wait_s,
                                      stop_after=self.evaluator.stop_after(suggestion.fidelity))
         if outcome is None:

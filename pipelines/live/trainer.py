@@ -129,16 +129,18 @@ class DatabaseTrainer:
         heartbeat_s: seconds between heartbeats of the running claims; at most a third of the
             store's grace period, so a live claim never looks stale.
         on_wait: called with one line when the trainer starts waiting for another worker.
+        keep_weights: store the weights of every finished training beside the database
+            (``store.weights``), for ``export``.
     """
 
     def __init__(self, store, space, data: tuple[DatasetSpec, Dataset], setting: Setting, device: str = "auto",
                  on_trained: Callable[[TrainResult, int], None] | None = None, executor: Executor | None = None,
                  max_retries: int = 1, threads: int = 1, heartbeat_s: float = HEARTBEAT_S,
-                 on_wait: Callable[[str], None] | None = None) -> None:
+                 on_wait: Callable[[str], None] | None = None, keep_weights: bool = False) -> None:
         self.store, self.space, self.setting, self.device = store, space, setting, device
         self.spec, self.dataset = data
         self.on_trained, self.max_retries, self.threads = on_trained, int(max_retries), int(threads)
-        self.on_wait = on_wait
+        self.on_wait, self.keep_weights = on_wait, bool(keep_weights)
         self.executor = executor or InProcessExecutor()
         remember_dataset(self.spec, self.dataset)  # in-process jobs reuse the data loaded here
         self._jobs: dict[int, _Job] = {}
@@ -158,7 +160,7 @@ class DatabaseTrainer:
         return len(self._jobs) + len(self._waiting)
 
     def start(self, arch, setting: Setting | None = None, wait_s: float = 0.0,
-              stop_after: int | None = None) -> TrainingOutcome | None:
+              stop_after: int | None = None, data: tuple[DatasetSpec, Dataset] | None = None) -> TrainingOutcome | None:
         """Claim ``arch`` and start training it; None while it runs (see :meth:`poll`).
 
         An architecture the database holds comes back at once (``stored``). One a live worker
@@ -166,7 +168,8 @@ class DatabaseTrainer:
         :meth:`poll`), or skipped at once when ``wait_s`` is 0. ``stop_after`` trains only that
         many epochs of the setting's schedule and pauses the evaluation with a checkpoint; a
         paused evaluation is continued from its checkpoint, and one already past
-        ``stop_after`` epochs comes back as ``stored``.
+        ``stop_after`` epochs comes back as ``stored``. ``data`` trains on another split of the data
+        than the trainer's (its spec and the dataset loaded here; not waited for).
         """
         setting = setting or self.setting
         stop = int(setting.train.epochs) if stop_after is None else int(stop_after)
@@ -190,8 +193,12 @@ class DatabaseTrainer:
             self.store.release(evaluation_id)
             return TrainingOutcome(arch, setting, evaluation_id=evaluation_id, stored=self.store.evaluation(evaluation_id))
         space = self.space.name if self.space.name in _registered() else self.space.with_cache(None)
-        job = TrainingJob(space, arch.to_string(), setting.network, setting.train, self.spec, setting.seed,
-                          self.device, self.threads, stop if stop < int(setting.train.epochs) else None, resume)
+        if data is not None:
+            remember_dataset(*data)
+        job = TrainingJob(space, arch.to_string(), setting.network, setting.train,
+                          self.spec if data is None else data[0], setting.seed,
+                          self.device, self.threads, stop if stop < int(setting.train.epochs) else None, resume,
+                          self.keep_weights and stop >= int(setting.train.epochs))
         with self._heartbeat.lock:
             self._heartbeat.ids.add(evaluation_id)
         try:
@@ -268,6 +275,8 @@ class DatabaseTrainer:
             stored = self.store.finish(job.evaluation_id, result)
             if stored:
                 self.store.checkpoints.delete(job.checkpoint)
+                if result.weights is not None:
+                    self.store.weights.put(job.evaluation_id, result.weights)
         if not stored:
             # Our claim was presumed stale and another worker finished the evaluation first.
             found = self.store.evaluation(job.evaluation_id)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from surrogate_nas.datasets.preprocessing import RawInput
 from surrogate_nas.datasets.dataset import SPLIT_FRACTIONS, Dataset, in_memory, stratified_split
 from surrogate_nas.errors import DatasetError
 
@@ -42,6 +43,7 @@ def load_npz(path, image_size: int | None = None, seed: int = 0) -> Dataset:
         if (a in arrays) != (b in arrays):
             raise DatasetError(f"{path} has {a if a in arrays else b} without {b if a in arrays else a}")
     given = [(arrays[a], arrays[b], a, b) for a, b in PAIRS if a in arrays]
+    raw = _raw_input(arrays["x"], image_size)
     pairs = [(_images(path, x, a), _labels(path, y, b, len(x))) for x, y, a, b in given]
     num_classes = int(pairs[0][1].max()) + 1
     if num_classes < 2 or len(np.unique(pairs[0][1])) < 2:
@@ -66,7 +68,15 @@ def load_npz(path, image_size: int | None = None, seed: int = 0) -> Dataset:
     else:
         splits = pairs + ([pairs[1]] if len(pairs) == 2 else [])
     names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else []
-    return in_memory(name, splits, num_classes, str(path), names)
+    return in_memory(name, splits, num_classes, str(path), names, raw)
+
+
+def _raw_input(x: np.ndarray, image_size: int | None) -> RawInput:
+    """How :func:`_images` (and the resize) read rows of ``x``."""
+    layout = "hw" if x.ndim == 3 else "hwc" if x.ndim == 4 and x.shape[-1] in (1, 3, 4) and x.shape[1] not in (
+        1, 3, 4) else "chw"
+    return RawInput(x.shape[1:], x.dtype.name, layout, 255.0 if x.dtype == np.uint8 else 1.0, image_size,
+                    "rows of the .npz file's x array")
 
 
 def _images(path: Path, x: np.ndarray, key: str) -> np.ndarray:

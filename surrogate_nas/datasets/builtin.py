@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from surrogate_nas.datasets import DatasetPlugin
+from surrogate_nas.datasets.preprocessing import RawInput
 from surrogate_nas.datasets.dataset import SPLIT_FRACTIONS, Dataset, in_memory, stratified_split
 from surrogate_nas.errors import DatasetError
 
@@ -41,8 +42,10 @@ def digits(seed: int) -> Dataset:
     x = (bunch.data.astype(np.float32) / 16.0).reshape(-1, 1, 8, 8)
     y = bunch.target.astype(np.int64)
     train, valid, test = stratified_split(y, SPLIT_FRACTIONS, seed)
+    raw = RawInput((64,), "float64", "flat", 16.0, description="rows of sklearn.datasets.load_digits().data "
+                                                              "(64 values 0-16)")
     return in_memory("digits", [(x[i], y[i]) for i in (train, valid, test)], 10, "digits",
-                     [str(c) for c in range(10)])
+                     [str(c) for c in range(10)], raw)
 
 
 def cifar10(data_dir, seed: int) -> Dataset:
@@ -119,7 +122,9 @@ def _cifar10(root: Path, seed: int) -> Dataset:
     train, valid = stratified_split(y, (CIFAR10_VALID_FRACTION,), seed)
     scale = np.float32(1 / 255)
     splits = [(x[train] * scale, y[train]), (x[valid] * scale, y[valid]), (x_test * scale, y_test)]
-    return in_memory("cifar10", splits, num_classes, str(root))
+    raw = RawInput((3072,), "uint8", "flat", 255.0, description="rows of a CIFAR-10 python batch's 'data' "
+                                                                "(3072 uint8: red, green, blue planes)")
+    return in_memory("cifar10", splits, num_classes, str(root), raw=raw)
 
 
 DIGITS = DatasetPlugin(digits, "scikit-learn's embedded 8x8 handwritten digits (no download)", resizable=False)

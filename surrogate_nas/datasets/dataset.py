@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from surrogate_nas.datasets.preprocessing import Preprocessing, RawInput
 from surrogate_nas.datasets.splits import Split, TensorSplit
 
 SPLIT_FRACTIONS = (0.2, 0.2)
@@ -27,6 +28,8 @@ class Dataset:
         num_classes: number of classes; labels are ``0 .. num_classes - 1``.
         source: where the data came from (a path, or the built-in name), for messages.
         class_names: the class of each label, when known.
+        preprocessing: how a raw input becomes what the network sees (what an exported network
+            folds in), when the loader knows it.
     """
 
     name: str
@@ -37,6 +40,7 @@ class Dataset:
     num_classes: int
     source: str = ""
     class_names: tuple[str, ...] = ()
+    preprocessing: Preprocessing | None = None
 
     @property
     def in_memory(self) -> bool:
@@ -84,11 +88,23 @@ def channel_stats(x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, std
 
 
-def in_memory(name: str, splits, num_classes: int, source: str = "", class_names=()) -> Dataset:
-    """A dataset of ``[(x, y)] * 3`` numpy splits, standardised with the training split's statistics."""
+def in_memory(name: str, splits, num_classes: int, source: str = "", class_names=(),
+              raw: RawInput | None = None) -> Dataset:
+    """A dataset of ``[(x, y)] * 3`` numpy splits, standardised with the training split's statistics.
+
+    ``raw`` says what the inputs were before the loader made ``n x c x h x w`` floats of them
+    (default: they were such floats already).
+    """
     (xtr, ytr), (xva, yva), (xte, yte) = splits
     mean, std = channel_stats(xtr)
     xs = [torch.from_numpy(((x - mean) / std).astype(np.float32)) for x in (xtr, xva, xte)]
     ys = [torch.from_numpy(np.asarray(y, dtype=np.int64)) for y in (ytr, yva, yte)]
-    return Dataset(name, *(TensorSplit(x, y) for x, y in zip(xs, ys)), tuple(xs[0].shape[1:]), int(num_classes),
-                   source, tuple(class_names))
+    shape = tuple(xs[0].shape[1:])
+    return Dataset(name, *(TensorSplit(x, y) for x, y in zip(xs, ys)), shape, int(num_classes), source,
+                   tuple(class_names), standardisation(raw or RawInput(shape), mean, std, shape))
+
+
+def standardisation(raw: RawInput, mean: np.ndarray, std: np.ndarray, shape) -> Preprocessing:
+    """The :class:`Preprocessing` of ``raw`` inputs standardised by :func:`channel_stats`' ``mean`` and ``std``."""
+    return Preprocessing(raw, tuple(float(v) for v in np.ravel(mean)), tuple(float(v) for v in np.ravel(std)),
+                         tuple(int(v) for v in shape))

@@ -27,7 +27,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from surrogate_nas.datasets.dataset import SPLIT_FRACTIONS, Dataset, channel_stats, in_memory, stratified_split
+from surrogate_nas.datasets.dataset import (
+    SPLIT_FRACTIONS,
+    Dataset,
+    channel_stats,
+    in_memory,
+    standardisation,
+    stratified_split,
+)
+from surrogate_nas.datasets.preprocessing import RawInput
 from surrogate_nas.datasets.splits import StreamSplit
 from surrogate_nas.errors import DatasetError
 
@@ -70,7 +78,7 @@ def load_image_folder(root, image_size: int | None = None, seed: int = 0, storag
         raise DatasetError(f"image folder {str(root)!r} does not exist")
     split_files, classes = _scan(root)
     files = [f for part in split_files.values() for f in part]
-    shape, mode, digest = _inspect(split_files, classes, image_size, Image)
+    shape, mode, digest, (raw_w, raw_h) = _inspect(split_files, classes, image_size, Image)
     size_tag = f"-{image_size}px" if image_size else ""
     name = f"images-{digest[:12]}{size_tag}"
     if "train" in split_files:
@@ -83,17 +91,19 @@ def load_image_folder(root, image_size: int | None = None, seed: int = 0, storag
         train, valid, test = ([files[i] for i in idx] for idx in (tr, va, te))
     n_bytes = 4 * len(files) * int(np.prod(shape))
     read = partial(_read, mode=mode, image_size=image_size)
+    raw = RawInput((raw_h, raw_w) if mode == "L" else (raw_h, raw_w, 3), "uint8", "hw" if mode == "L" else "hwc", 255.0,
+                   image_size, f"decoded images, numpy.asarray(PIL.Image.open(file).convert({mode!r}))")
     if storage == "memory" or (storage == "auto" and n_bytes <= MEMORY_BUDGET_BYTES):
         splits = [(np.stack([read(f.path) for f in part]), np.array([f.label for f in part])) for part in
                   (train, valid, test)]
-        return in_memory(name, splits, len(classes), str(root), classes)
+        return in_memory(name, splits, len(classes), str(root), classes, raw)
     sample = train[:: max(1, len(train) // STATS_SAMPLE)]
     mean, std = channel_stats(np.stack([read(f.path) for f in sample]))
     load = partial(_normalised, mode=mode, image_size=image_size, mean=mean[0].astype(np.float32),
                    std=std[0].astype(np.float32))
     streamed = [StreamSplit(tuple(f.path for f in part), np.array([f.label for f in part]), load, workers)
                 for part in (train, valid, test)]
-    return Dataset(name, *streamed, shape, len(classes), str(root), classes)
+    return Dataset(name, *streamed, shape, len(classes), str(root), classes, standardisation(raw, mean, std, shape))
 
 
 def _scan(root: Path) -> tuple[dict[str, list[ImageFile]], tuple[str, ...]]:
@@ -131,8 +141,9 @@ def _scan(root: Path) -> tuple[dict[str, list[ImageFile]], tuple[str, ...]]:
 
 
 def _inspect(split_files: dict[str, list[ImageFile]], classes: tuple[str, ...], image_size: int | None,
-             image_module) -> tuple[tuple[int, int, int], str, str]:
-    """Check every image opens and sizes agree; return the input shape, the PIL mode and a content digest.
+             image_module) -> tuple[tuple[int, int, int], str, str, tuple[int, int]]:
+    """Check every image opens and sizes agree; return the input shape, the PIL mode, a content digest and
+    the first image's size (width, height) as decoded.
 
     The digest covers each image's bytes with its split and class name, in sorted order,
     so it does not depend on file names or on where the folder is.
@@ -161,7 +172,7 @@ def _inspect(split_files: dict[str, list[ImageFile]], classes: tuple[str, ...], 
     channels = 1 if gray else 3
     if image_size:
         digest.update(f"size={image_size}".encode())
-    return (channels, height, width), ("L" if gray else "RGB"), digest.hexdigest()
+    return (channels, height, width), ("L" if gray else "RGB"), digest.hexdigest(), next(iter(sizes))
 
 
 def _read(path: Path, mode: str, image_size: int | None) -> np.ndarray:

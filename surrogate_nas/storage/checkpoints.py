@@ -90,6 +90,11 @@ class CheckpointsMixin:
         """Where the checkpoints of paused evaluations live."""
         return CheckpointStore(checkpoint_folder(self.url))
 
+    @property
+    def weights(self) -> CheckpointStore:
+        """Where the kept weights of finished evaluations live (``<checkpoint folder>/weights/<id>.pt``)."""
+        return CheckpointStore(checkpoint_folder(self.url) / "weights")
+
     def forget_checkpoint(self, evaluation_id: int) -> None:
         """Mark a PAUSED evaluation's checkpoint gone (continuing it then restarts the training)."""
         with self.session(write=True) as conn:
