@@ -64,6 +64,7 @@ from surrogate_nas.pipelines.search.bo.surrogates import TRANSFORMS, make_surrog
 from surrogate_nas.pipelines.search.constraints import NO_CONSTRAINTS, ConstraintSet
 from surrogate_nas.pipelines.search.history import Suggestion, objective_matrix
 from surrogate_nas.pipelines.search.pareto import reference_point
+from surrogate_nas.pipelines.search.prior import Prior, SourceTrust, prior_lengthscales, spearman, trust
 from surrogate_nas.pipelines.search.strategies.base import Strategy
 
 
@@ -103,12 +104,15 @@ class BayesianOptimization(Strategy):
         refit_every: once refitting the GP at every step exceeds the budget, its
             hyperparameters are refitted every this many steps (or when the history grew
             by a tenth) and the posterior conditioned on the new data in between.
+        prior: a :class:`..prior.Prior`: its sources' scores are appended to the features and
+            the first ``prior_top`` architectures are the sources' best.
+        prior_top: how many of the random initial architectures the sources' best replace.
     """
 
     name = "bo"
     multi_objective = True
     models_constraints = True
-    search_options = ("surrogate", "acquisition", "step_seconds")
+    search_options = ("surrogate", "acquisition", "step_seconds", "prior")
 
     def __init__(
         self,
@@ -131,6 +135,8 @@ class BayesianOptimization(Strategy):
         constraints: ConstraintSet | None = None,
         step_seconds: float | None = 3.0,
         refit_every: int = 5,
+        prior: Prior | None = None,
+        prior_top: int = 4,
     ) -> None:
         super().__init__(space, objectives, seed)
         if step_seconds is not None and not float(step_seconds) > 0:
@@ -153,6 +159,7 @@ class BayesianOptimization(Strategy):
         self.space.parse_kind(features)  # validates the kind once, at the boundary
         self.surrogate, self.acquisition, self.features = surrogate, acquisition, features
         self.ref_point = ref_point
+        self.prior, self.prior_top = prior, int(prior_top)
         self.n_initial, self.target_transform = int(n_initial), target_transform
         self.step_seconds = None if step_seconds is None else float(step_seconds)
         if isinstance(given, str):
@@ -172,7 +179,27 @@ class BayesianOptimization(Strategy):
         return AllTrials(self.featurize)
 
     def featurize(self, archs: Sequence) -> torch.Tensor:
-        return torch.as_tensor(self.space.features(list(archs), self.features), dtype=torch.float64)
+        X = self.space.features(list(archs), self.features)
+        if self.prior is not None:
+            X = np.hstack([X, self.prior.columns(list(archs))])
+        return torch.as_tensor(X, dtype=torch.float64)
+
+    def prior_report(self) -> list[SourceTrust] | None:
+        """How much the last GP of the searched objective trusted each prior source, and whether the
+        source ranks the evaluated architectures as the search found them (None: no prior, or no GP yet)."""
+        cache = getattr(self.step.surrogate, "cache", None)
+        if self.prior is None or cache is None or not cache.gps or getattr(cache.gps[0], "model_", None) is None:
+            return None
+        trials = [t for t in self.history if t.fidelity >= 1] or list(self.history)
+        scores = self.prior.columns([t.arch for t in trials])
+        y = [self.score(t) for t in trials]
+        lengthscales = prior_lengthscales(cache.gps[0].model_, len(self.prior.sources), self._prior_end())
+        return [SourceTrust(label, trust(ls), spearman(scores[:, j], y), len(trials))
+                for j, (label, ls) in enumerate(zip(self.prior.labels, lengthscales))]
+
+    def _prior_end(self) -> int:
+        """The column after the prior's (the features of the training view may add columns after them)."""
+        return len(self.space.feature_names(self.features)) + len(self.prior.sources)
 
     @property
     def last_plan(self) -> StepPlan | None:
@@ -183,10 +210,19 @@ class BayesianOptimization(Strategy):
         self.last_timing = {"fit_s": 0.0, "acq_s": 0.0}
         self.last_activity = ""
         n_random = max(0, self.n_initial - len(self.history) - len(pending))
-        out = self.fresh(min(n, n_random), taken)
+        out = self.from_prior(min(n, n_random, self.prior_top - len(self.history) - len(pending)), taken)
+        out += self.fresh(min(n, n_random) - len(out), taken)
         if len(out) == n or len(self.history) < 2:
             return out + self.fresh(n - len(out), taken)
         return out + self.model_based(n - len(out), pending, out, taken)
+
+    def from_prior(self, k: int, taken: set[str]) -> list[Suggestion]:
+        """Up to ``k`` of the prior's best architectures outside ``taken`` (which grows by their keys)."""
+        if self.prior is None or k <= 0:
+            return []
+        archs = self.prior.top(k, taken)
+        taken.update(a.canonical_key for a in archs)
+        return [Suggestion(a) for a in archs]
 
     def model_based(self, k: int, pending, out: Sequence[Suggestion], taken: set[str]) -> list[Suggestion]:
         """``k`` suggestions from a BO step (random ones when the surrogate cannot be fitted)."""
