@@ -128,7 +128,8 @@ class SearchJob:
             if parent is not None:
                 self._log_artifacts(parent, trace)
                 if report:
-                    self.tracker.log(parent, metrics={f"prior_trust_{i}": s.trust for i, s in enumerate(report)})
+                    self.tracker.log(parent, metrics={f"prior_trust_{i}": s.trust for i, s in enumerate(report)
+                                                      if s.trust is not None})
         except KeyboardInterrupt:
             if parent is not None:
                 self.tracker.end_run(parent, "KILLED")

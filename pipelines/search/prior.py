@@ -10,7 +10,9 @@ whatever its metric. BO appends these columns to the architecture features
 source: a source that says nothing gets a long one and is ignored, one that ranks the wrong way
 round is as informative as one that ranks the right way round (a stationary kernel does not
 see the sign). :func:`trust` reads how much each source moves the model. The first
-architectures of a search come from the sources' best (:meth:`Prior.top`).
+architectures of a search come from the sources' best (:meth:`Prior.top`), and more of them
+(from the worst, for a source that ranks the evaluated architectures the wrong way round)
+while a source's ranks agree with the results.
 
     >>> from surrogate_nas.tables import load_benchmark
     >>> prior = Prior.from_tables([load_benchmark("nb201-cifar10")], load_benchmark("nb201-cifar100").search_space())
@@ -96,34 +98,48 @@ class Prior:
         """``n x s``: each source's score of each architecture."""
         return np.stack([s.scores(archs, self.space) for s in self.sources], axis=1)
 
-    def top(self, k: int, taken: set[str] = frozenset()) -> list:
-        """The ``k`` best architectures of the sources, taken in turn (each source's next best not in ``taken``)."""
-        out, seen, at = [], set(taken), [0] * len(self.sources)
-        while len(out) < k and any(i < len(s.best) for i, s in zip(at, self.sources)):
-            for j, source in enumerate(self.sources):
-                while at[j] < len(source.best) and source.best[at[j]].canonical_key in seen:
+    def agreement(self, archs: Sequence, values: Sequence[float]) -> list[float]:
+        """Each source's Spearman correlation with ``values`` (larger is better) of ``archs``."""
+        columns = self.columns(archs)
+        return [spearman(columns[:, j], np.asarray(values, dtype=np.float64)) for j in range(len(self.sources))]
+
+    def top(self, k: int, taken: set[str] = frozenset(), ends: Sequence[tuple[int, bool]] | None = None,
+            allowed: set[str] | None = None) -> list:
+        """The ``k`` best architectures of the sources, taken in turn: each source's next best not in ``taken``
+        (and in ``allowed``, canonical keys, unless None). ``ends``: ``(source index, reversed)`` pairs, to walk
+        only those sources, a reversed one from its worst (default: every source from its best)."""
+        ends = [(j, False) for j in range(len(self.sources))] if ends is None else list(ends)
+        chosen = [self.sources[j].best[::-1] if rev else self.sources[j].best for j, rev in ends]
+        seen = set(taken)
+        if allowed is not None:
+            seen |= {a.canonical_key for best in chosen for a in best if a.canonical_key not in allowed}
+        out, at = [], [0] * len(chosen)
+        while len(out) < k and any(i < len(best) for i, best in zip(at, chosen)):
+            for j, best in enumerate(chosen):
+                while at[j] < len(best) and best[at[j]].canonical_key in seen:
                     at[j] += 1
-                if at[j] < len(source.best) and len(out) < k:
-                    out.append(source.best[at[j]])
-                    seen.add(source.best[at[j]].canonical_key)
+                if at[j] < len(best) and len(out) < k:
+                    out.append(best[at[j]])
+                    seen.add(best[at[j]].canonical_key)
         return out
 
 
 @dataclass(frozen=True)
 class SourceTrust:
-    """How much a search's model trusted one prior source (:func:`trust`), and the Spearman correlation of
-    the source's values with the ``evaluated`` results (negative: the source ranks them the wrong way round,
-    which a GP uses as well)."""
+    """How much a search's model trusted one prior source (:func:`trust`; None before any model was fitted),
+    and the Spearman correlation of the source's values with the ``evaluated`` results (negative: the source
+    ranks them the wrong way round, which a GP uses as well)."""
 
     label: str
-    trust: float
+    trust: float | None
     spearman: float
     evaluated: int
 
     def line(self) -> str:
         way = "agree" if self.spearman >= 0 else "are reversed"
-        return (f"prior {self.label}: trusted {self.trust:.2f} (0 ignored, 1 decisive); its ranks {way} "
-                f"(Spearman {self.spearman:+.2f} on {self.evaluated} evaluated)")
+        trusted = ("not modelled yet (only its best and random architectures were evaluated)" if self.trust is None
+                   else f"trusted {self.trust:.2f} (0 ignored, 1 decisive)")
+        return f"prior {self.label}: {trusted}; its ranks {way} (Spearman {self.spearman:+.2f} on {self.evaluated} evaluated)"
 
 
 def spearman(a, b) -> float:

@@ -8,6 +8,8 @@ line and exit 2.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,23 +51,46 @@ def _db(tmp_path, name="a") -> str:
 
 
 def test_a_good_prior_is_trusted_and_starts_from_the_sources_best(tmp_path):
-    result = _search(_db(tmp_path), 16, SOURCE)
+    result = _search(_db(tmp_path), 40, SOURCE)
     optimum = load_benchmark(TARGET).optimum
     assert result.trace["value"].iloc[:4].max() == optimum, "CIFAR-10's best four hold CIFAR-100's best"
     (source,) = result.prior_trust
     assert source.label == "nb201-cifar10:cifar10_valid_acc_200ep"
-    assert source.trust > 0.8 and source.spearman > 0.5
+    assert source.trust > 0.7 and source.spearman > 0.5
     assert "prior-nb201-cifar10" in result.name
 
 
 @pytest.mark.parametrize("kind", ["shuffled", "negated"])
 def test_a_bad_prior_is_ignored_or_used_the_other_way_round(tmp_path, sources, kind):
-    result = _search(_db(tmp_path), 48, f"{sources[kind]}:acc")
+    result = _search(_db(tmp_path), 64, f"{sources[kind]}:acc")
     (source,) = result.prior_trust
     if kind == "shuffled":
         assert source.trust < 0.5, "a source that says nothing gets a long lengthscale"
     else:
         assert source.trust > 0.5 and source.spearman < -0.5, "a negated source is as informative, reversed"
+
+
+@pytest.mark.parametrize("kind", ["good", "negated"])
+def test_the_sources_best_come_next_while_its_ranks_agree_or_are_reversed(sources, kind):
+    evaluator = TabularEvaluator(load_benchmark(SOURCE))  # CIFAR-10 searched, CIFAR-100 as the prior
+    table = load_benchmark(TARGET)
+    if kind == "negated":
+        table = dataclasses.replace(table, frame=table.frame.assign(**{table.target: -table.frame[table.target]}))
+    prior = Prior.from_tables([table], evaluator.space)
+    bo = make_strategy("bo", evaluator.space, seed=0, prior=prior)
+    trace = run_search(bo, evaluator, budget=20, batch_size=4).frame
+    assert bo.walked > 0 and trace["regret"].iloc[-1] == 0, "CIFAR-100's 9th best is CIFAR-10's best"
+    if kind == "negated":  # walked from its worst end once its ranks turned out reversed
+        assert trace["value"].iloc[:4].max() < trace["value"].iloc[8:].max()
+
+
+def test_a_prior_never_offers_an_architecture_the_searched_table_lacks(tmp_path):
+    table = load_benchmark(TARGET)
+    some = table.frame.sort_values(table.target).iloc[:400]  # the worst 400: none of CIFAR-10's best
+    path = tmp_path / "worst.csv"
+    some[["arch", table.target]].to_csv(path, index=False)
+    result = api.search(benchmark=str(path), budget=12, prior=SOURCE, db=_db(tmp_path), mlflow=False)
+    assert len(result.trace) == 12 and set(result.trace["arch"]) <= set(some["arch"])
 
 
 def test_a_resumed_search_keeps_its_priors_and_its_trace(tmp_path):
@@ -82,11 +107,11 @@ def test_a_resumed_search_keeps_its_priors_and_its_trace(tmp_path):
 @pytest.mark.parametrize("options", [{"strategy": "mf-bo"}, {"workers": 3},
                                      {"objectives": ["accuracy", "params_mb_cifar100:min"]}])
 def test_multi_fidelity_asynchronous_and_multi_objective_searches_take_a_prior(tmp_path, options):
-    result = api.search(benchmark=TARGET, budget=14, prior=SOURCE, db=_db(tmp_path), mlflow=False,
+    result = api.search(benchmark=TARGET, budget=24, prior=SOURCE, db=_db(tmp_path), mlflow=False,
                         **{"strategy": "bo", **options})
     top = Prior.from_tables([load_benchmark(SOURCE)], load_benchmark(TARGET).search_space()).top(3)
     assert {a.canonical_key for a in top} <= set(result.trace["canonical_key"])
-    assert result.prior_trust and 0 <= result.prior_trust[0].trust <= 1
+    assert result.prior_trust and result.prior_trust[0].spearman > 0
 
 
 def test_a_search_without_a_prior_is_the_search_of_before(tmp_path):
@@ -121,5 +146,8 @@ def test_bad_priors_are_one_line_and_exit_2(workdir, args, match):
 
 
 def test_the_cli_prints_each_sources_trust(workdir):
-    out = run_cli("search", "--benchmark", TARGET, "--budget", "12", "--no-mlflow", "--prior", SOURCE, check=True)
+    out = run_cli("search", "--benchmark", TARGET, "--budget", "24", "--no-mlflow", "--prior", SOURCE, check=True)
     assert "prior nb201-cifar10:cifar10_valid_acc_200ep: trusted" in out.stdout
+    out = run_cli("search", "--benchmark", TARGET, "--budget", "12", "--no-mlflow", "--prior", SOURCE, "--seed", "1",
+                  check=True)
+    assert "prior nb201-cifar10:cifar10_valid_acc_200ep: not modelled yet" in out.stdout
