@@ -85,10 +85,9 @@ class SearchJob:
                                      metrics=self.terms.metrics).known()
             ConstraintSet(self.terms.constraints, known).restrict(self.space)
         self.name = config.resolved_name()
-        self.prior = resolve_prior(config.prior, self.space, store, table,
-                                   config.dataset_spec().name if config.live else None)
         # Loaded here, so a missing dataset fails before a progress bar or a search row exists.
         self.data = (config.dataset_spec(), config.dataset_spec().load()) if config.live else None
+        self.prior = resolve_prior(config.prior, self.space, store, table, self.data[1].name if config.live else None)
 
     def run(self, on_step=None, on_start=None, on_activity=None, on_notice=None) -> SearchOutcome:
         """Run or resume the search.
@@ -154,7 +153,8 @@ class SearchJob:
         info = self.store.search(self.name)
         ref = self.tracker.resume_run(info.mlflow_run_id) if info and info.mlflow_run_id else None
         if ref is None:
-            params = {**{k: v for k, v in self.config.identity().items() if v is not None and k not in ("objectives", "prior")},
+            params = {**{k: v for k, v in self.config.identity().items()
+                         if v is not None and k not in ("objectives", "prior")},
                       "objectives": ",".join(self.config.objectives), "search_name": self.name,
                       "constraints": "; ".join(self.config.constraints) or "-",
                       **({"prior": ",".join(self.prior.labels)} if self.prior is not None else {}),

@@ -14,6 +14,13 @@ architectures of a search come from the sources' best (:meth:`Prior.top`), and m
 (from the worst, for a source that ranks the evaluated architectures the wrong way round)
 while a source's ranks agree with the results.
 
+Why both: a GP with the source as an input learns its relevance (a short lengthscale for a good
+or a negated source, a long one for a shuffled one), but its acquisition then prefers architectures
+far from those evaluated, where it is unsure, to the source's next best, so an optimum a few
+places down the source's ranking waits long; walking down the ranking while the source's
+Spearman correlation with the results holds reaches it at once, and a source that ranks the
+evaluated architectures at random is never walked (``benchmarks/priors.py`` measures both).
+
     >>> from surrogate_nas.tables import load_benchmark
     >>> prior = Prior.from_tables([load_benchmark("nb201-cifar10")], load_benchmark("nb201-cifar100").search_space())
     >>> prior.columns(prior.top(2)).round(2).tolist()
@@ -137,9 +144,10 @@ class SourceTrust:
 
     def line(self) -> str:
         way = "agree" if self.spearman >= 0 else "are reversed"
-        trusted = ("not modelled yet (only its best and random architectures were evaluated)" if self.trust is None
+        trusted = ("trust not measured (no GP fitted yet)" if self.trust is None
                    else f"trusted {self.trust:.2f} (0 ignored, 1 decisive)")
-        return f"prior {self.label}: {trusted}; its ranks {way} (Spearman {self.spearman:+.2f} on {self.evaluated} evaluated)"
+        return (f"prior {self.label}: {trusted}; its ranks {way} "
+                f"(Spearman {self.spearman:+.2f} on {self.evaluated} evaluated)")
 
 
 def spearman(a, b) -> float:

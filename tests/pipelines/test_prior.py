@@ -9,12 +9,13 @@ line and exit 2.
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from conftest import experiment_runs, run_cli
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines import api
 from surrogate_nas.pipelines.jobs.priors import parse_source
@@ -145,9 +146,36 @@ def test_bad_priors_are_one_line_and_exit_2(workdir, args, match):
     assert match in text and "Traceback" not in text and len(text.splitlines()) == 1
 
 
-def test_the_cli_prints_each_sources_trust(workdir):
-    out = run_cli("search", "--benchmark", TARGET, "--budget", "24", "--no-mlflow", "--prior", SOURCE, check=True)
+def test_the_cli_prints_each_sources_trust_and_mlflow_records_them(workdir):
+    out = run_cli("search", "--benchmark", TARGET, "--budget", "24", "--prior", SOURCE, check=True)
     assert "prior nb201-cifar10:cifar10_valid_acc_200ep: trusted" in out.stdout
+    _, runs = experiment_runs()
+    (parent,) = [r for r in runs if r.data.tags.get("kind") == "search"]
+    assert parent.data.params["prior"] == "nb201-cifar10:cifar10_valid_acc_200ep"
+    assert 0 <= parent.data.metrics["prior_trust_0"] <= 1
     out = run_cli("search", "--benchmark", TARGET, "--budget", "12", "--no-mlflow", "--prior", SOURCE, "--seed", "1",
                   check=True)
-    assert "prior nb201-cifar10:cifar10_valid_acc_200ep: not modelled yet" in out.stdout
+    assert "prior nb201-cifar10:cifar10_valid_acc_200ep: trust not measured" in out.stdout
+
+
+def test_a_live_search_takes_another_datasets_results_from_the_database(workdir, tmp_path):
+    from surrogate_nas.storage import open_store
+    from user_data import write_images
+
+    fast = ["--epochs", "1", "-C", "4"]
+    rng = np.random.default_rng(0)
+    np.savez(workdir / "other.npz", x=rng.random((90, 8, 8)).astype(np.float32), y=np.repeat([0, 1, 2], 30))
+    run_cli("seed", "--dataset", "other.npz", "-n", "6", *fast, "--no-mlflow", check=True)
+    (other,) = {e.dataset for e in open_store(os.environ["SURROGATE_NAS_DB"]).evaluations()}
+    images = write_images(tmp_path / "colours", per_class=30)
+    search = ["search", "--benchmark", images, "--budget", "4", "--batch-size", "2", *fast, "--no-mlflow"]
+    out = run_cli(*search, "--prior", f"db:{other}", check=True).stdout
+    assert "4 new trainings" in out and f"prior db:nb201-{other}-" in out
+    trained = [e for e in open_store(os.environ["SURROGATE_NAS_DB"]).evaluations() if e.dataset != other]
+    (mine,) = {e.dataset for e in trained}
+    best = {e.canonical_key for e in open_store(os.environ["SURROGATE_NAS_DB"]).evaluations()
+            if e.dataset == other and e.valid_acc == max(x.valid_acc for x in open_store(
+                os.environ["SURROGATE_NAS_DB"]).evaluations() if x.dataset == other)}
+    assert best & {e.canonical_key for e in trained}, "the other dataset's best comes first"
+    refused = run_cli(*search, "--prior", f"db:{mine}")
+    assert refused.returncode == 2 and "is what this search trains" in refused.stdout + refused.stderr
