@@ -63,6 +63,8 @@ class SearchResult:
         diverged_at: the evaluation where a resumed search stopped following its stored
             trials (another torch build or BLAS, a changed ``step_seconds``), else None.
         kept_weights: ``(trainings, bytes)`` whose weights a live search keeps for ``export``.
+        prior_trust: how much the surrogate trusted each ``prior`` source at the end
+            (:class:`~surrogate_nas.pipelines.search.prior.SourceTrust`, ``.line()`` says it).
     """
 
     name: str
@@ -78,6 +80,7 @@ class SearchResult:
     stop_reason: str = "budget"
     diverged_at: int | None = None
     kept_weights: tuple[int, int] = (0, 0)
+    prior_trust: tuple = ()
 
 
 def search(
@@ -113,6 +116,7 @@ def search(
     step_seconds: float | None = 3.0,
     wall_clock_s: float | None = None,
     ref_point: Sequence[float] | None = None,
+    prior: Sequence[str] | str = (),
     workers: int = 1,
     executor=None,
     cpus_per_trial: float = 1.0,
@@ -147,7 +151,10 @@ def search(
     ``fidelity_columns`` of a CSV). ``max_cost_s`` stops the search once its evaluations cost
     that many seconds (simulated on tables). ``step_seconds`` is the time budget of one
     Bayesian-optimisation step (the surrogate and shortlist it can afford; ``None``: the
-    classic step whatever it costs). ``on_activity`` hears what a slow step is doing,
+    classic step whatever it costs). ``prior`` (``"nb201-cifar10"``, ``["db:cifar100:valid_acc"]``) starts
+    BO from other tables of the same space: their values become features whose weight the
+    GP learns, and the first architectures are their best (:mod:`~surrogate_nas.pipelines.search.prior`);
+    ``result.prior_trust`` says how much each was trusted. ``on_activity`` hears what a slow step is doing,
     ``on_notice`` a step that took noticeably longer than the one before.
 
     ``strategy`` is a name (``bo``, ``rs``, ..., or a plug-in's), ``module:Class``, a
@@ -217,7 +224,7 @@ def run_search_config(config: SearchConfig, tracking: TrackingConfig | None = No
     return SearchResult(outcome.name, trace.frame, trace.best, front, outcome.new, outcome.resumed,
                         trace.objectives[0].maximize, outcome.trained_here,
                         job.tracker.unlogged_line() if job.tracker is not None else "", trace.timings,
-                        trace.stop_reason, trace.diverged_at, outcome.kept_weights)
+                        trace.stop_reason, trace.diverged_at, outcome.kept_weights, tuple(outcome.prior_trust))
 
 
 _TRACKING = ("db", "mlflow", "stale_after")

@@ -142,6 +142,8 @@ def run_and_report(run, budget: int, description: str, live: bool, objectives, r
         print_table(result.pareto_front.to_dict("records"))
         if "hypervolume" in frame:
             click.echo(f"hypervolume: {frame['hypervolume'].iloc[-1]:.4g}")
+    for source in result.prior_trust:
+        click.echo(source.line())
     _say_how_it_ended(result, frame, budget, live, workers, rerun)
     return result
 

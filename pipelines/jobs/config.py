@@ -252,6 +252,11 @@ class SearchConfig:
         None, "--ref-point", kind=float, sequence=True,
         help="Hypervolume reference point, one value per objective in its own units (default: fixed from the "
              "search's first evaluations, never from unevaluated rows of a table).")
+    prior: tuple[str, ...] = option(
+        (), "--prior", metavar="SOURCE[:COLUMN],...", cli_default=None, identity=False,
+        help="Start from what is known (bo, mf-bo): tables of the same space, a named one, a CSV or db:DATASET, "
+             "each with its metric as SOURCE:COLUMN; the surrogate learns how much each tells about this search "
+             "and the first architectures are the sources' best.")
     seed: int = option(0, "--seed", show_default=True)
     name: str | None = option(None, "--name", identity=False,
                               help="Search name; rerunning with the same name resumes it.")
@@ -264,7 +269,10 @@ class SearchConfig:
         if self.space is not None and not isinstance(self.space, (str, SearchSpace)):
             raise InputDataError(f"space must be a name, a .json/.yaml file, module:Name or a SearchSpace, got "
                                  f"{type(self.space).__name__}")
+        if self.prior is None or isinstance(self.prior, str):  # none given on the command line, or one string
+            object.__setattr__(self, "prior", tuple(p for p in (self.prior or "").split(",") if p.strip()))
         check_fields(self)
+        object.__setattr__(self, "prior", tuple(p.strip() for p in self.prior))
         if self.ref_point is not None:
             object.__setattr__(self, "ref_point", tuple(float(v) for v in self.ref_point))
         if not self.objectives:
@@ -351,6 +359,9 @@ class SearchConfig:
         parts = [self.strategy_label, base, "+".join(objectives), f"seed{self.seed}"]
         if self.constraints:
             parts.insert(3, "st-" + "+".join(c.replace(" ", "") for c in self.constraints))
+        if self.prior:
+            parts.insert(len(parts) - 1, "prior-" + "+".join(Path(p).name.split(".")[0] if "/" in p or "." in p
+                                                             else p.replace(":", "_") for p in self.prior))
         space = self.search_space().name
         if space != DEFAULT_SPACE:
             parts.insert(1, space)
@@ -360,7 +371,8 @@ class SearchConfig:
 
     def identity(self) -> dict:
         """What a resumed search must match: the options marked as identity, with names for objects
-        (strategy, surrogate), the space's name, and for live searches the resolved network and epochs."""
+        (strategy, surrogate), the space's name, the prior's sources when there are any, and for live
+        searches the resolved network and epochs."""
         from surrogate_nas.pipelines.search.bo.resolve import surrogate_label
         from surrogate_nas.pipelines.search.strategies import strategy_label
 
@@ -373,6 +385,8 @@ class SearchConfig:
         else:
             d.pop("eta")
         d["space"] = self.search_space().name
+        if self.prior:  # only then: a search without one has the identity of earlier releases
+            d["prior"] = list(self.prior)
         if self.live:
             net, train = self.network(), self.train_config()
             d["channels"], d["cells_per_stage"], d["epochs"] = net.channels, net.cells_per_stage, train.epochs

@@ -12,7 +12,7 @@ resumes. What the search is comes from a :class:`~.config.SearchConfig`.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from surrogate_nas.errors import InputDataError
@@ -21,6 +21,7 @@ from surrogate_nas.tables import BenchmarkTable
 from surrogate_nas.pipelines.jobs.config import SearchConfig
 from surrogate_nas.pipelines.jobs.kept_weights import prune_weights
 from surrogate_nas.pipelines.jobs.objective_words import resolve_terms
+from surrogate_nas.pipelines.jobs.priors import resolve_prior
 from surrogate_nas.pipelines.jobs.recorder import TrialRecorder
 from surrogate_nas.pipelines.jobs.trials import trial_from_stored
 from surrogate_nas.pipelines.live.evaluator import LiveBackend, LiveEvaluator
@@ -50,6 +51,8 @@ class SearchOutcome:
     """Of the ``new`` trials, those this process trained itself (others were stored by other workers)."""
     kept_weights: tuple[int, int] = (0, 0)
     """Trainings of this search whose weights are kept beside the database, and the bytes they take."""
+    prior_trust: list = field(default_factory=list)
+    """How much the strategy trusted each prior source (:class:`~..search.prior.SourceTrust`)."""
 
 
 class SearchJob:
@@ -88,6 +91,7 @@ class SearchJob:
                                      metrics=self.terms.metrics).known()
             ConstraintSet(self.terms.constraints, known).restrict(self.space)
         self.name = config.resolved_name()
+        self.prior = resolve_prior(config.prior, self.space, store, table, self.data[1].name if config.live else None)
 
     def run(self, on_step=None, on_start=None, on_activity=None, on_notice=None) -> SearchOutcome:
         """Run or resume the search.
@@ -116,15 +120,19 @@ class SearchJob:
             given = {"eta": config.eta} if config.eta is not None else {}  # else the strategy's own default
             strategy = build_for_search(config.strategy, self.space, self.objectives, config.seed, constraints,
                                         surrogate=config.surrogate, acquisition=config.acquisition,
-                                        step_seconds=config.step_seconds, **given)
+                                        step_seconds=config.step_seconds, prior=self.prior, **given)
             trace = run_search(strategy, evaluator, budget=config.budget + len(warm),
                                wall_clock_s=config.wall_clock_s, batch_size=config.batch_size,
                                objectives=self.objectives, initial=warm, replay=done,
                                callback=recorder, ref_point=recorder.ref_point, backend=backend,
                                max_cost_s=config.max_cost_s, constraints=constraints, on_activity=on_activity,
                                on_notice=on_notice)
+            report = strategy.prior_report() if self.prior is not None else None
             if parent is not None:
                 self._log_artifacts(parent, trace)
+                if report:
+                    self.tracker.log(parent, metrics={f"prior_trust_{i}": s.trust for i, s in enumerate(report)
+                                                      if s.trust is not None})
         except KeyboardInterrupt:
             if parent is not None:
                 self.tracker.end_run(parent, "KILLED")
@@ -143,7 +151,7 @@ class SearchJob:
             self._drop_checkpoints(search_id)
             kept = self._keep_weights(search_id, trace)
         trained_here = evaluator.trained if isinstance(evaluator, LiveEvaluator) else 0
-        return SearchOutcome(trace, self.name, recorder.new, len(done), trained_here, kept)
+        return SearchOutcome(trace, self.name, recorder.new, len(done), trained_here, kept, report or [])
 
     def _parent_run(self, search_id: int, resumed: int):
         if self.tracker is None:
@@ -151,9 +159,11 @@ class SearchJob:
         info = self.store.search(self.name)
         ref = self.tracker.resume_run(info.mlflow_run_id) if info and info.mlflow_run_id else None
         if ref is None:
-            params = {**{k: v for k, v in self.config.identity().items() if v is not None and k != "objectives"},
+            params = {**{k: v for k, v in self.config.identity().items()
+                         if v is not None and k not in ("objectives", "prior")},
                       "objectives": ",".join(self.config.objectives), "search_name": self.name,
                       "constraints": "; ".join(self.config.constraints) or "-",
+                      **({"prior": ",".join(self.prior.labels)} if self.prior is not None else {}),
                       "budget": self.config.budget}
             ref = self.tracker.start_run(f"search-{self.name}", params=params, tags={
                 "kind": "search", "search_name": self.name, "strategy": self.config.strategy_label,
@@ -218,6 +228,11 @@ class SearchJob:
         if len(self.objectives) > 1 and not registered.multi_objective:
             raise InputDataError(f"strategy {name!r} is single-objective; got {len(self.objectives)} "
                                  "objectives")
+        if config.prior and "prior" not in registered.search_options:
+            raise InputDataError(f"strategy {name!r} takes no prior; use bo or mf-bo with --prior")
+        if config.prior and isinstance(config.strategy, Strategy):
+            raise InputDataError(f"a search with a prior builds its strategy for it: pass {name}'s class or name "
+                                 "rather than an object")
         several = len(table.fidelities) > 1 if table is not None else config.train_config().epochs > 1
         if registered.multi_fidelity and not several:
             raise InputDataError(

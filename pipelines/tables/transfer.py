@@ -30,20 +30,20 @@ from surrogate_nas.errors import InputDataError
 from surrogate_nas.tables import NAMED_BENCHMARKS, BenchmarkTable
 
 
-def check_transfer_source(table: BenchmarkTable, source: BenchmarkTable) -> None:
+def check_transfer_source(table: BenchmarkTable, source: BenchmarkTable, role: str = "transfer table") -> None:
     """Refuse a transfer source that is ``table`` itself: the same data, read for the same metric column.
 
     The same data is the same packaged file for named tables (``nb201-cifar10`` and
     ``nb201-cifar10-12ep`` share one), the same file after resolving the path for CSVs, or the
     same database table. Another metric column of the same data (CIFAR-10's 12-epoch accuracy as
-    a prior for its 200-epoch one) is a legitimate source.
+    a prior for its 200-epoch one) is a legitimate source. ``role`` names the source in the message.
 
     Raises:
         InputDataError: ``source`` holds ``table``'s own target values.
     """
     if _data_of(table) == _data_of(source) and table.target == source.target:
         raise InputDataError(
-            f"the transfer table {source.name} is the table being predicted ({table.name}): the same data and the "
+            f"the {role} {source.name} is the table being predicted ({table.name}): the same data and the "
             f"same metric column {table.target} (same named table, or same file, and same metric), so the prior "
             "feature would be the target itself; transfer from another dataset's table or another metric column"
         )

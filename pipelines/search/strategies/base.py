@@ -38,8 +38,8 @@ from surrogate_nas.spaces import SearchSpace, get_space
 from surrogate_nas.pipelines.search.history import Objective, Suggestion, Trial, parse_objectives
 
 
-SEARCH_OPTIONS: tuple[str, ...] = ("surrogate", "acquisition", "step_seconds", "eta")
-"""Options of a search (``--surrogate``, ``--acquisition``, ``--step-seconds``, ``--eta``) that a
+SEARCH_OPTIONS: tuple[str, ...] = ("surrogate", "acquisition", "step_seconds", "eta", "prior")
+"""Options of a search (``--surrogate``, ``--acquisition``, ``--step-seconds``, ``--eta``, ``--prior``) that a
 strategy may take as keyword arguments; it lists those it takes in :attr:`Strategy.search_options`."""
 
 

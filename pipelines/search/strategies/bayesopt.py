@@ -64,6 +64,7 @@ from surrogate_nas.pipelines.search.bo.surrogates import TRANSFORMS, make_surrog
 from surrogate_nas.pipelines.search.constraints import NO_CONSTRAINTS, ConstraintSet
 from surrogate_nas.pipelines.search.history import Suggestion, objective_matrix
 from surrogate_nas.pipelines.search.pareto import reference_point
+from surrogate_nas.pipelines.search.prior import Prior, SourceTrust, prior_lengthscales, trust
 from surrogate_nas.pipelines.search.strategies.base import Strategy
 
 
@@ -103,12 +104,21 @@ class BayesianOptimization(Strategy):
         refit_every: once refitting the GP at every step exceeds the budget, its
             hyperparameters are refitted every this many steps (or when the history grew
             by a tenth) and the posterior conditioned on the new data in between.
+        prior: a :class:`..prior.Prior`: its sources' scores are appended to the features, and
+            the initial design is the sources' ``prior_top`` best and ``prior_random`` random
+            architectures (instead of ``n_initial`` random ones).
+        prior_top, prior_random: see ``prior``.
+        prior_walk: after those, at most this many more of a source's best replace model-based
+            suggestions while the source ranks the evaluated architectures as they turned out
+            (Spearman at least ``prior_agree``; its worst while it ranks them the wrong way round,
+            Spearman at most ``-prior_agree``, which the GP reads the same way).
+        prior_agree: the rank correlation (in absolute value) a source needs for that.
     """
 
     name = "bo"
     multi_objective = True
     models_constraints = True
-    search_options = ("surrogate", "acquisition", "step_seconds")
+    search_options = ("surrogate", "acquisition", "step_seconds", "prior")
 
     def __init__(
         self,
@@ -131,6 +141,11 @@ class BayesianOptimization(Strategy):
         constraints: ConstraintSet | None = None,
         step_seconds: float | None = 3.0,
         refit_every: int = 5,
+        prior: Prior | None = None,
+        prior_top: int = 4,
+        prior_random: int = 4,
+        prior_walk: int = 12,
+        prior_agree: float = 0.5,
     ) -> None:
         super().__init__(space, objectives, seed)
         if step_seconds is not None and not float(step_seconds) > 0:
@@ -153,7 +168,11 @@ class BayesianOptimization(Strategy):
         self.space.parse_kind(features)  # validates the kind once, at the boundary
         self.surrogate, self.acquisition, self.features = surrogate, acquisition, features
         self.ref_point = ref_point
-        self.n_initial, self.target_transform = int(n_initial), target_transform
+        self.prior, self.prior_top, self.prior_walk, self.prior_agree = (prior, int(prior_top), int(prior_walk),
+                                                                         float(prior_agree))
+        self.walked = 0
+        self.n_initial = int(n_initial) if prior is None else max(self.prior_top + int(prior_random), 2)
+        self.target_transform = target_transform
         self.step_seconds = None if step_seconds is None else float(step_seconds)
         if isinstance(given, str):
             self.name = f"bo-{given}"
@@ -172,7 +191,28 @@ class BayesianOptimization(Strategy):
         return AllTrials(self.featurize)
 
     def featurize(self, archs: Sequence) -> torch.Tensor:
-        return torch.as_tensor(self.space.features(list(archs), self.features), dtype=torch.float64)
+        X = self.space.features(list(archs), self.features)
+        if self.prior is not None:
+            X = np.hstack([X, self.prior.columns(list(archs))])
+        return torch.as_tensor(X, dtype=torch.float64)
+
+    def prior_report(self) -> list[SourceTrust] | None:
+        """How much the last GP of the searched objective trusted each prior source (None without a GP), and
+        whether the source ranks the evaluated architectures as they turned out (None: no prior, or no trials)."""
+        if self.prior is None or not self.history:
+            return None
+        trials = [t for t in self.history if t.fidelity >= 1] or list(self.history)
+        rhos = self.prior.agreement([t.arch for t in trials], [self.score(t) for t in trials])
+        cache = getattr(self.step.surrogate, "cache", None)
+        fitted = cache is not None and cache.gps and getattr(cache.gps[0], "model_", None) is not None
+        lengthscales = (prior_lengthscales(cache.gps[0].model_, len(self.prior.sources), self._prior_end()) if fitted
+                        else [None] * len(rhos))
+        return [SourceTrust(label, None if ls is None else trust(ls), rho, len(trials))
+                for label, ls, rho in zip(self.prior.labels, lengthscales, rhos)]
+
+    def _prior_end(self) -> int:
+        """The column after the prior's (the features of the training view may add columns after them)."""
+        return len(self.space.feature_names(self.features)) + len(self.prior.sources)
 
     @property
     def last_plan(self) -> StepPlan | None:
@@ -183,10 +223,41 @@ class BayesianOptimization(Strategy):
         self.last_timing = {"fit_s": 0.0, "acq_s": 0.0}
         self.last_activity = ""
         n_random = max(0, self.n_initial - len(self.history) - len(pending))
-        out = self.fresh(min(n, n_random), taken)
+        out = self.from_prior(min(n, n_random, self.prior_top - len(self.history) - len(pending)), taken)
+        out += self.fresh(min(n, n_random) - len(out), taken)
         if len(out) == n or len(self.history) < 2:
             return out + self.fresh(n - len(out), taken)
-        return out + self.model_based(n - len(out), pending, out, taken)
+        out += self.walk_prior(n - len(out), taken)
+        return out + self.model_based(n - len(out), pending, out, taken) if len(out) < n else out
+
+    def from_prior(self, k: int, taken: set[str]) -> list[Suggestion]:
+        """Up to ``k`` of the prior's best architectures outside ``taken`` (which grows by their keys)."""
+        if self.prior is None or k <= 0:
+            return []
+        archs = self.prior.top(k, taken, allowed=self._listed_keys())
+        taken.update(a.canonical_key for a in archs)
+        return [Suggestion(a) for a in archs]
+
+    def walk_prior(self, k: int, taken: set[str]) -> list[Suggestion]:
+        """Up to ``k`` of the next best architectures of the sources that agree with the evaluated results (the
+        next worst of those that disagree), while fewer than ``prior_walk`` were taken so (see the class docstring)."""
+        k = min(k, self.prior_walk - self.walked)
+        if self.prior is None or k <= 0:
+            return []
+        trials = [t for t in self.history if t.fidelity >= 1] or list(self.history)
+        rhos = self.prior.agreement([t.arch for t in trials], [self.score(t) for t in trials])
+        agree = [(j, rho < 0) for j, rho in enumerate(rhos) if abs(rho) >= self.prior_agree]
+        archs = self.prior.top(k, taken, agree, self._listed_keys()) if agree else []
+        taken.update(a.canonical_key for a in archs)
+        self.walked += len(archs)
+        return [Suggestion(a) for a in archs]
+
+    def _listed_keys(self) -> set[str] | None:
+        """The canonical keys of a listed space (a prior's best may lie outside a table or a constraint), else None."""
+        if not hasattr(self, "_listed"):
+            listed = self.space.enumerate()
+            self._listed = None if listed is None else {a.canonical_key for a in listed}
+        return self._listed
 
     def model_based(self, k: int, pending, out: Sequence[Suggestion], taken: set[str]) -> list[Suggestion]:
         """``k`` suggestions from a BO step (random ones when the surrogate cannot be fitted)."""

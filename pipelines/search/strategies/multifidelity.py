@@ -59,6 +59,10 @@ class MultiFidelityBO(RungScheduling):
         self.bo = _RungBO(self, model, space, objectives, seed, **options)
         self.name = "mf-bo" if options.get("surrogate", "gp") == "gp" else f"mf-bo-{options['surrogate']}"
 
+    def prior_report(self):
+        """See :meth:`.bayesopt.BayesianOptimization.prior_report`."""
+        return self.bo.prior_report()
+
     def new(self, n, pending):
         self.bo.history, self.bo.rng, self.bo.progress = self.history, self.rng, self.progress
         out = self.bo.ask(n, pending)
