@@ -2,9 +2,9 @@
 
 Two kinds, the same in every space (:func:`proxy_blocks`):
 
-* ``zc``: the proxies of :data:`ZC_PROXIES`, chosen by cross-validation on NAS-Bench-201
-  CIFAR-10 only (``benchmarks/select_proxies.py``; how the choice transfers to CIFAR-100,
-  NB-101 and DARTS is in ``docs/benchmarks.md``);
+* ``zc``: the proxies of :data:`ZC_PROXIES`, the set the package first shipped;
+  ``benchmarks/select_proxies.py`` compares it by cross-validation on NAS-Bench-201 CIFAR-10
+  with other subsets and shows how the choice transfers (not yet run on this release);
 * ``zcall``: every proxy of :data:`surrogate_nas.proxies.PROXY_NAMES`.
 
 Scores come, in order, from the space's packaged table (precomputed for every architecture of an
