@@ -58,7 +58,7 @@ def _problem(name: str):
     if name == "mlp-grid":
         space, csv = GRID_DIR / "space.json", GRID_DIR / "mlp_grid.csv"
         table = load_benchmark(str(csv), mlp_grid.METRIC, space=str(space), maximize=False)
-        return TabularEvaluator(table), None, {}
+        return TabularEvaluator(table), [f"{mlp_grid.METRIC}:min"], {}
     pool = {"macro-10k": 10_000, "macro-100k": 100_000}[name]
     return SyntheticEvaluator(get_space("macro")), None, {"pool_size": pool}
 

@@ -265,6 +265,11 @@ def run_search(
         strategy = make_strategy(strategy, evaluator.space, objectives=objs, seed=seed, constraints=cset)
     if strategy.space.name != evaluator.space.name:
         raise InputDataError(f"the strategy searches {strategy.space.name}, the evaluator {evaluator.space.name}")
+    if [o.maximize for o in strategy.objectives] != [o.maximize for o in objs]:
+        # A strategy built without objectives maximises; on a minimised target it would climb the wrong way.
+        raise InputDataError(f"the strategy {_directions(strategy.objectives)}, the search "
+                             f"{_directions(objs)}: build the strategy with the search's objectives "
+                             f"({', '.join(map(str, objs))})")
     strategy.use_fidelities(evaluator.fidelities)
     if len(objs) > 1 and ref_point is not None:
         ref_point = np.asarray(ref_point, dtype=np.float64)
@@ -381,6 +386,10 @@ SLOW_STEP_FACTOR = 2.0
 
 def _slower(seconds: float, before: float | None) -> bool:
     return before is not None and seconds > 1.0 and seconds > SLOW_STEP_FACTOR * before
+
+
+def _directions(objectives: Sequence[Objective]) -> str:
+    return " and ".join(("maximises " if o.maximize else "minimises ") + o.name for o in objectives)
 
 
 def _share_reference_point(strategy: Strategy, ref_point) -> None:

@@ -196,3 +196,13 @@ def test_multi_objective_random_search_hypervolume_and_front(table):
     every = np.array([[t.objectives["cifar10_valid_acc_200ep"], t.objectives["params_mb_cifar10"]] for t in trace.history])
     for a, s in zip(acc, size):
         assert not (((every[:, 0] > a) & (every[:, 1] <= s)) | ((every[:, 0] >= a) & (every[:, 1] < s))).any()
+
+
+def test_a_strategy_that_maximises_is_refused_on_a_search_that_minimises(evaluator):
+    from surrogate_nas.pipelines.search.strategies import make_strategy
+
+    strategy = make_strategy("rs", evaluator.space, seed=0)  # built without objectives: maximises
+    with pytest.raises(InputDataError, match="minimises cifar10_valid_acc_200ep"):
+        run_search(strategy, evaluator, budget=4, objectives=["cifar10_valid_acc_200ep:min"])
+    told = make_strategy("rs", evaluator.space, objectives=["cifar10_valid_acc_200ep:min"], seed=0)
+    assert len(run_search(told, evaluator, budget=4, objectives=["cifar10_valid_acc_200ep:min"]).frame) == 4
