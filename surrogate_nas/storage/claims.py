@@ -138,14 +138,7 @@ class ClaimsMixin:
                 .where(ev.c.id == evaluation_id, ev.c.status == Status.RUNNING.value)
                 .values(
                     status=status.value,
-                    valid_acc=result.valid_acc,
-                    test_acc=result.test_acc,
-                    train_losses=curve_to_json(result.train_losses),
-                    valid_accs=curve_to_json(result.valid_accs),
-                    train_seconds=result.train_seconds,
-                    params=result.params,
-                    flops=result.flops,
-                    device=result.device,
+                    **_result_columns(result),
                     message=result.message or "",
                     finished_at=utcnow(),
                     checkpoint=None,
@@ -170,14 +163,7 @@ class ClaimsMixin:
                 .where(ev.c.id == evaluation_id, ev.c.status == Status.RUNNING.value, ev.c.worker == self.worker)
                 .values(
                     status=Status.PAUSED.value,
-                    valid_acc=result.valid_acc,
-                    test_acc=result.test_acc,
-                    train_losses=curve_to_json(result.train_losses),
-                    valid_accs=curve_to_json(result.valid_accs),
-                    train_seconds=result.train_seconds,
-                    params=result.params,
-                    flops=result.flops,
-                    device=result.device,
+                    **_result_columns(result),
                     checkpoint=checkpoint,
                 )
             )
@@ -234,3 +220,10 @@ class ClaimsMixin:
             if self.release(e.id):
                 released.append(e)
         return released
+
+
+def _result_columns(result) -> dict:
+    """The evaluation columns a training result fills, whether it finished or paused."""
+    return dict(valid_acc=result.valid_acc, test_acc=result.test_acc,
+                train_losses=curve_to_json(result.train_losses), valid_accs=curve_to_json(result.valid_accs),
+                train_seconds=result.train_seconds, params=result.params, flops=result.flops, device=result.device)
