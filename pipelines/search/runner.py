@@ -86,6 +86,8 @@ class SearchTrace:
     surrogate's fit, the screening of the candidates, the acquisition: 0 for strategies without
     them), ``suggest_s`` (the whole step), wall-clock seconds measured on this machine, and
     ``suggest_cpu_s``, the step's CPU seconds (which a busy machine changes far less).
+    ``setup_s`` and ``setup_cpu_s`` measure the strategy's one-off :meth:`~.Strategy.prepare`
+    (listing and featurising a table's rows), which no step pays for.
     ``stop_reason`` says why the search ended (:data:`STOP_REASONS`); ``diverged_at`` is the
     evaluation where a resumed search stopped following its stored trials (None: it never did).
     """
@@ -99,6 +101,8 @@ class SearchTrace:
     timings: pd.DataFrame | None = None
     stop_reason: str = "budget"
     diverged_at: int | None = None
+    setup_s: float = 0.0
+    setup_cpu_s: float = 0.0
 
     def _eligible(self) -> list[Trial]:
         full = [t for t in self.history if t.full] or list(self.history)
@@ -271,6 +275,9 @@ def run_search(
                              f"{_directions(objs)}: build the strategy with the search's objectives "
                              f"({', '.join(map(str, objs))})")
     strategy.use_fidelities(evaluator.fidelities)
+    setup_s, setup_cpu_s = time.perf_counter(), time.process_time()
+    strategy.prepare()
+    setup_s, setup_cpu_s = time.perf_counter() - setup_s, time.process_time() - setup_cpu_s
     if len(objs) > 1 and ref_point is not None:
         ref_point = np.asarray(ref_point, dtype=np.float64)
         if ref_point.shape != (len(objs),):
@@ -366,7 +373,7 @@ def run_search(
         history.extend(told)
         trace.add([Finished(t) for t in told], step + 1, "resumed")
     return SearchTrace(trace.frame(), tuple(history), objs, trace.ref_point, strategy.name, cset,
-                       pd.DataFrame(timings, columns=TIMING_COLUMNS), stop_reason, diverged_at)
+                       pd.DataFrame(timings, columns=TIMING_COLUMNS), stop_reason, diverged_at, setup_s, setup_cpu_s)
 
 
 STOP_REASONS = {

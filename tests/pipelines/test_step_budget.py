@@ -11,6 +11,7 @@ from botorch.sampling.normal import SobolQMCNormalSampler
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
 from surrogate_nas.pipelines.search.history import Suggestion, Trial
+from surrogate_nas.pipelines.search.bo.candidates import CandidatePool
 from surrogate_nas.pipelines.search.bo.joint_posterior import JointPosteriorModel, marginal_posterior
 from surrogate_nas.pipelines.search.runner import run_search
 from surrogate_nas.pipelines.search.bo.budget import (
@@ -204,3 +205,30 @@ def test_a_step_much_slower_than_the_one_before_is_noticed(table):
     run_search(_SlowThirdStep(evaluator.space), evaluator, budget=8, batch_size=2, on_notice=notices.append)
     assert len(notices) == 1 and notices[0].startswith("step 3: choosing took")
     assert "pretending to fit a large model" in notices[0]
+
+
+def test_a_listed_pool_is_featurised_once_before_the_first_step_and_its_subsets_start_with_the_neighbours(table):
+    space = table.search_space()
+    featurised = []
+
+    def featurize(archs):
+        featurised.append(len(archs))
+        return torch.as_tensor(space.features(list(archs), "onehot"))
+
+    pool = CandidatePool(space, featurize)
+    pool.prepare()
+    assert featurised == [6466], "the whole table is featurised in prepare(), not in a step"
+    listed = space.enumerate()
+    best = [Trial(a, 0.0) for a in listed[:2]]
+    taken = {t.key for t in best}
+    assert pool.count(best, taken) == 6464
+    archs, X = pool.draw(best, taken, 500, np.random.default_rng(0))
+    again, _ = pool.draw(best, taken, 500, np.random.default_rng(0))
+    keys = [a.canonical_key for a in archs]
+    assert featurised == [6466] and len(archs) == 500 and X.shape[0] == 500
+    assert keys == [a.canonical_key for a in again] and not taken & set(keys) and len(set(keys)) == 500
+    near = {n.canonical_key for t in best for n in space.neighbours(t.arch)} - taken
+    assert near <= set(keys), "the untried neighbours of the best trials are always in the subset"
+    position = {a.canonical_key: i for i, a in enumerate(listed)}
+    assert [position[k] for k in keys] == sorted(position[k] for k in keys), "a subset keeps the table's order"
+    assert torch.equal(X, featurize(archs))

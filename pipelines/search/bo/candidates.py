@@ -36,14 +36,18 @@ class CandidatePool:
         self.pool_size, self.parents = int(pool_size), int(parents)
         self._listed: Sequence | None = None
         self._listed_X: torch.Tensor | None = None
+        self._rows: dict[str, list[int]] = {}
+
+    def prepare(self) -> None:
+        """List and featurise a listed space now (once per search), so that no step pays for it."""
+        self._listing()
 
     def count(self, best: Sequence, taken: set[str]) -> int:
         """Candidates of a step: the untried architectures of a listed space, else the pool's size
         plus the untried neighbours of ``best`` (the best trials, best first)."""
-        listed = self._listing()
-        if listed is None:
+        if self._listing() is None:
             return self.pool_size + len(self._near(best, taken))
-        return sum(1 for a in listed if a.canonical_key not in taken)
+        return len(self._untried(taken))
 
     def draw(self, best: Sequence, taken: set[str], k: int, rng: np.random.Generator) -> tuple[list, torch.Tensor]:
         """At most about ``k`` candidates with their features, seeded by ``rng`` (see the module docstring)."""
@@ -55,15 +59,24 @@ class CandidatePool:
                                              taken | {n.canonical_key for n in near})
             archs = near + fresh
             return archs, self.featurize(archs) if archs else torch.empty(0)
-        keep = [i for i, a in enumerate(listed) if a.canonical_key not in taken]
+        keep = self._untried(taken)
         if k < len(keep):
-            position = {listed[i].canonical_key: j for j, i in enumerate(keep)}
-            first = [position[n.canonical_key] for n in near if n.canonical_key in position][:k]
+            position = np.full(len(listed), -1)
+            position[keep] = np.arange(len(keep))
+            first = [p for p in (position[self._rows[n.canonical_key][-1]] for n in near
+                                 if n.canonical_key in self._rows) if p >= 0][:k]
             rest = np.setdiff1d(np.arange(len(keep)), first)
             chosen = np.sort(np.concatenate([np.asarray(first, dtype=np.int64),
                                              rng.choice(rest, size=k - len(first), replace=False)]))
-            keep = [keep[j] for j in chosen]
-        return [listed[i] for i in keep], self._listed_X[keep]
+            keep = keep[chosen]
+        return [listed[i] for i in keep], self._listed_X[torch.as_tensor(keep)]
+
+    def _untried(self, taken: set[str]) -> np.ndarray:
+        """Row indices (ascending) of the listed architectures whose keys are not in ``taken``."""
+        untried = np.ones(len(self._listed), dtype=bool)
+        for key in taken:
+            untried[self._rows.get(key, [])] = False
+        return np.flatnonzero(untried)
 
     def _listing(self) -> Sequence | None:
         """The listed space (its features computed once), or None."""
@@ -72,6 +85,8 @@ class CandidatePool:
             if listed is None:
                 return None
             self._listed, self._listed_X = listed, self.featurize(listed)
+            for i, arch in enumerate(listed):
+                self._rows.setdefault(arch.canonical_key, []).append(i)
         return self._listed
 
     def _near(self, best: Sequence, taken: set[str]) -> list:

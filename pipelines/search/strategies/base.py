@@ -107,6 +107,12 @@ class Strategy(ABC):
         Single-fidelity strategies evaluate everything in full and ignore them.
         """
 
+    def prepare(self) -> None:
+        """Do the search's one-off work (e.g. list and featurise a table's rows) before the first step.
+
+        The runner calls it once, after :meth:`use_fidelities`, and times it apart from the steps.
+        """
+
     @abstractmethod
     def ask(self, n: int, pending: Sequence[Suggestion] = ()) -> list[Suggestion]:
         """Up to ``n`` new suggestions, none evaluated or pending (by canonical key and fidelity)."""

@@ -186,6 +186,9 @@ class BayesianOptimization(Strategy):
             AcquisitionOptions(acquisition, beta, int(mc_samples), int(shortlist), int(max_batch_size)),
             self.step_seconds, int(refit_every), say=self.say)
 
+    def prepare(self) -> None:
+        self.step.pool.prepare()
+
     def _training_view(self):
         """What the surrogate learns from (:mod:`..bo.data`): every trial."""
         return AllTrials(self.featurize)
