@@ -113,15 +113,16 @@ def check_strategy(strategy, space, seed: int = 0, rounds: int = 2, **options) -
 
 # -- executors -------------------------------------------------------------------------------
 def default_job(arch_index: int = 0, epochs: int = 1):
-    """A small training job: a NAS-Bench-201 cell (C=4, N=1) on digits for one epoch, one thread."""
-    from surrogate_nas.datasets import DatasetSpec
+    """A small training job: a cell of the default space (C=4, N=1) on the default dataset for one epoch,
+    one thread."""
+    from surrogate_nas.datasets import DEFAULT_DATASET, DatasetSpec
     from surrogate_nas.records import NetworkConfig, TrainConfig
-    from surrogate_nas.spaces import get_space
+    from surrogate_nas.spaces import DEFAULT_SPACE, get_space
     from surrogate_nas.pipelines.execution.jobs import TrainingJob
 
-    arch = get_space("nb201").enumerate()[1000 + 37 * arch_index]
-    return TrainingJob("nb201", arch.to_string(), NetworkConfig(4, 1), TrainConfig(epochs=epochs), DatasetSpec("digits"),
-                       seed=0, device="cpu", threads=1)
+    arch = get_space(DEFAULT_SPACE).enumerate()[1000 + 37 * arch_index]
+    return TrainingJob(DEFAULT_SPACE, arch.to_string(), NetworkConfig(4, 1), TrainConfig(epochs=epochs),
+                       DatasetSpec(DEFAULT_DATASET), seed=0, device="cpu", threads=1)
 
 
 def check_executor(executor, jobs: Sequence | None = None, timeout_s: float = 600.0) -> None:

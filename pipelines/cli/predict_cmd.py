@@ -109,7 +109,7 @@ def predict_command(space, model, archs_file, archs) -> None:
         bundle = load_bundle_file(model)
     else:
         bundle = load_bundle(Tracker(), model)
-    fitted_on = bundle.get("space", "nb201")
+    fitted_on = bundle["space"]
     space = get_space(space if space is not None else fitted_on)
     if space.name != fitted_on:
         raise InputDataError(f"the predictor was fitted on the {fitted_on} space, not {space.name}")

@@ -28,7 +28,7 @@ from surrogate_nas.pipelines.search.constraints import Constraint, split_constra
 from surrogate_nas.pipelines.search.evaluators import ArchMetric
 from surrogate_nas.pipelines.search.history import Objective, parse_objectives
 from surrogate_nas.tables import BenchmarkTable
-from surrogate_nas.tables.devices import DEVICES, device_latency
+from surrogate_nas.tables.devices import DEVICES
 
 LIVE_OBJECTIVE_WORDS: dict[str, Objective] = {
     "accuracy": Objective("valid_acc", True),
@@ -168,12 +168,12 @@ def _latency(target: str, table: BenchmarkTable | None, space) -> tuple[Objectiv
     if device is not None:
         if table is not None and device.column in table.numeric_columns:
             return Objective(device.column, False), None
-        if space is None or space.name != "nb201":
+        if space is None or not space.measures_latency_on(device.name):
             name = "?" if space is None else space.name
-            raise InputDataError(f"latency@{target}: device latencies are measured for NAS-Bench-201 cells, not the "
-                                 f"{name} space; measure a few architectures and fit a model: "
+            raise InputDataError(f"latency@{target}: no measured latency on {device.name} is packaged for the {name} "
+                                 "space; measure a few architectures and fit a model: "
                                  "surrogate-nas fit --target latency --benchmark measured.csv")
-        metric = ArchMetric(device.column, lambda archs, d=device: device_latency(archs, d),
+        metric = ArchMetric(device.column, lambda archs, d=device.name: space.measured_latency(archs, d),
                             f"latency on {device.name} (ms), from the packaged table")
         return Objective(device.column, False), metric
     metric = latency_model_metric(target, space)
@@ -198,7 +198,7 @@ def latency_model_metric(name: str, space) -> ArchMetric:
     if bundle.get("quantity") != LATENCY_QUANTITY:
         raise InputDataError(f"latency@{name}: the saved predictor models {bundle.get('target')!r}, not latency; "
                              "fit one with surrogate-nas fit --target latency")
-    fitted_on = bundle.get("space", "nb201")
+    fitted_on = bundle["space"]
     if space is not None and space.name != fitted_on:
         raise InputDataError(f"latency@{name}: the model was fitted on the {fitted_on} space, not {space.name}")
     predictor, kind = bundle["predictor"], bundle["features"]

@@ -31,7 +31,7 @@ def load_bundle_file(path: str | Path) -> dict:
         InputDataError: the file is not a saved predictor (a pickle, text, another format).
     """
     predictor, meta = load_predictor(path)
-    missing = [k for k in ("features", "target", "benchmark", "n_train", "kind") if k not in meta]
+    missing = [k for k in ("features", "target", "benchmark", "n_train", "kind", "space") if k not in meta]
     if missing:
         raise InputDataError(f"{path} is a saved predictor without {', '.join(missing)}; save it with `surrogate-nas fit`")
     return {**meta, "predictor": predictor}

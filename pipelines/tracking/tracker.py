@@ -24,7 +24,6 @@ import functools
 import logging
 import math
 import os
-import re
 import sys
 import time
 from contextlib import contextmanager
@@ -32,8 +31,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from surrogate_nas.errors import TrackingError
+from surrogate_nas.errors import InputDataError, TrackingError
 from surrogate_nas.records import TrainResult
+from surrogate_nas.spaces import get_space
 
 DEFAULT_STORE_DIR = "mlruns"
 EXPERIMENT = "surrogate-nas"
@@ -54,13 +54,6 @@ _HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
 }
-_SHORT_OPS = {
-    "nor_conv_3x3": "conv3", "nor_conv_1x1": "conv1", "avg_pool_3x3": "avg3", "skip_connect": "skip",
-    "sep_conv_3x3": "sep3", "sep_conv_5x5": "sep5", "dil_conv_3x3": "dil3", "dil_conv_5x5": "dil5",
-    "max_pool_3x3": "max3", "conv3x3-bn-relu": "conv3", "conv1x1-bn-relu": "conv1", "maxpool3x3": "max3",
-}
-_SHORT_RE = re.compile("|".join(sorted(map(re.escape, _SHORT_OPS), key=len, reverse=True)))
-
 
 TRACKING_SCHEMES = ("", "file", "sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks",
                     "databricks-uc", "uc")
@@ -136,15 +129,14 @@ def check_reachable(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
                             "start it, fix MLFLOW_TRACKING_URI, or pass --no-mlflow to go on without it") from None
 
 
-def short_arch(text: str, limit: int = 120) -> str:
-    """A readable run name for an architecture's text form: short op names, no separators' clutter.
-
-    >>> short_arch("|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|")
-    'conv3~0 + skip~0 avg3~1'
-    """
-    short = _SHORT_RE.sub(lambda m: _SHORT_OPS[m.group(0)], text)
-    short = re.sub(r"\|\+\|", " + ", short).strip("|").replace("|", " ")
-    return short if len(short) <= limit else short[: limit - 1] + "~"
+def run_name(result: TrainResult, limit: int = 120) -> str:
+    """A readable run name for a trained architecture: its space's short form
+    (:meth:`~surrogate_nas.spaces.base.SearchSpace.short_text`), or its text cut to ``limit``
+    characters when the space is not installed here."""
+    try:
+        return get_space(result.space).short_text(result.arch, limit)
+    except InputDataError:
+        return result.arch if len(result.arch) <= limit else result.arch[: limit - 1] + "~"
 
 
 def _tolerant(method):
@@ -395,7 +387,7 @@ class Tracker:
     def log_training(self, result: TrainResult, parent: RunRef | None, evaluation_id: int | None = None) -> RunRef:
         """One nested run for one trained architecture (tagged with its database id); returns its reference.
 
-        The run is named by the architecture's short form (:func:`short_arch`); the full
+        The run is named by the architecture's short form (:func:`run_name`); the full
         text is its ``arch`` parameter. A run of the same evaluation left unfinished by a
         killed process is completed instead of duplicated.
         """
@@ -405,7 +397,7 @@ class Tracker:
             tags["evaluation_id"] = str(evaluation_id)
         ref = self._unfinished_training(evaluation_id)
         if ref is None:
-            ref = self.start_run(name=short_arch(result.arch), parent=parent, tags=tags)
+            ref = self.start_run(name=run_name(result), parent=parent, tags=tags)
             if ref is None:
                 return None
         # A resumed run logs only the epochs it added (its earlier ones are in the same run already).

@@ -29,9 +29,11 @@ Adding a space is a folder under ``surrogate_nas/spaces/`` plus one line in
 from __future__ import annotations
 
 import copy
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -98,6 +100,8 @@ class SearchSpace(ABC):
             halves them ``k`` times says ``2**k``; 1: any size). :meth:`build_network` refuses others.
         reference_input, reference_classes: the input shape and class count of the reference
             network (CIFAR-10's by default; a space for other inputs may declare its own).
+        op_abbreviations: short forms of the op names in the space's text form, for readable
+            run names (:meth:`short_text`).
     """
 
     name: str = "space"
@@ -112,6 +116,7 @@ class SearchSpace(ABC):
     input_multiple: int = 1
     reference_input: tuple[int, int, int] = REFERENCE_INPUT
     reference_classes: int = REFERENCE_CLASSES
+    op_abbreviations: Mapping[str, str] = MappingProxyType({})
 
     # -- values ------------------------------------------------------------------------
     @abstractmethod
@@ -126,6 +131,29 @@ class SearchSpace(ABC):
     def format(self, arch: Architecture) -> str:
         """The space's text form of ``arch`` (what :meth:`parse` reads)."""
         return self.check(arch).to_string()
+
+    def short_text(self, text: str, limit: int = 120) -> str:
+        """A readable run name for an architecture's text form: the space's short op names
+        (:attr:`op_abbreviations`), no separators' clutter, at most ``limit`` characters."""
+        short = text
+        if self.op_abbreviations:
+            ops = sorted(map(re.escape, self.op_abbreviations), key=len, reverse=True)
+            short = re.sub("|".join(ops), lambda m: self.op_abbreviations[m.group(0)], text)
+        short = re.sub(r"\|\+\|", " + ", short).strip("|").replace("|", " ")
+        return short if len(short) <= limit else short[: limit - 1] + "~"
+
+    def measures_latency_on(self, device: str) -> bool:
+        """Whether the package holds measured latencies of this space's architectures on ``device``
+        (a setting of :data:`surrogate_nas.tables.devices.DEVICES`); none by default."""
+        return False
+
+    def measured_latency(self, archs: Sequence[Architecture], device: str) -> np.ndarray:
+        """Packaged latency (ms) of ``archs`` on ``device``.
+
+        Raises:
+            InputDataError: none is packaged for this space on that device.
+        """
+        raise InputDataError(f"no measured latency of the {self.name} space on {device} is packaged")
 
     @abstractmethod
     def is_member(self, arch: Any) -> bool:

@@ -42,6 +42,29 @@ def test_live_words_compute_device_latency_from_the_cell():
     assert terms.constraints[0].name == "params"
 
 
+def test_device_latency_is_a_capability_of_the_space_not_of_its_name():
+    from surrogate_nas.spaces.nb201 import NB201Space
+
+    class Cells(NB201Space):
+        name = "my-cells"
+
+    terms = resolve_terms(["accuracy", "latency@raspi4"], (), None, Cells())
+    cells = NB201.enumerate()[:3]
+    assert np.array_equal(terms.metrics[0].values(cells), device_latency(cells, "raspi4"))
+    darts = get_space("darts")
+    assert not darts.measures_latency_on("raspi4")
+    with pytest.raises(InputDataError, match="no measured latency on raspi4 is packaged for the darts space"):
+        resolve_terms(["accuracy", "latency@raspi4"], (), None, darts)
+
+
+def test_spaces_shorten_their_own_op_names_for_run_names():
+    assert NB201.short_text("|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|") == "conv3~0 + skip~0 avg3~1"
+    nb101 = get_space("nb101").short_text("input,conv3x3-bn-relu,maxpool3x3,output")
+    assert nb101 == "input,conv3,max3,output"
+    assert get_space("nb201").short_text("|nor_conv_3x3~0|" * 20, limit=30).endswith("~")
+    assert len(get_space("nb201").short_text("|nor_conv_3x3~0|" * 20, limit=30)) == 30
+
+
 @pytest.mark.parametrize("words, space, message", [
     (["accuracy", "latency@pixel9"], "nb201", "neither a device setting"),
     (["accuracy", "latency@pixel3"], "nb101", "fit --target latency"),

@@ -19,6 +19,8 @@ architectures; it is not enumerated.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 
 from surrogate_nas.errors import InputDataError
@@ -48,6 +50,9 @@ class DartsSpace(SearchSpace):
     # (XGBoost, 50/100/200 training rows, Kendall tau 0.53/0.62/0.69); adding ``zc`` did not help.
     default_features = "inputops+topology+paths+cost"
     cheap_features = "inputops+topology+paths+cost"
+    op_abbreviations = MappingProxyType({
+        "sep_conv_3x3": "sep3", "sep_conv_5x5": "sep5", "dil_conv_3x3": "dil3", "dil_conv_5x5": "dil5",
+        "max_pool_3x3": "max3", "avg_pool_3x3": "avg3", "skip_connect": "skip"})
 
     def parse(self, text) -> DartsGenotype:
         """A genotype from ``<normal>|<reduce>`` or NASLib's compact form (``[[(input, op_index), ...], [...]]``)."""

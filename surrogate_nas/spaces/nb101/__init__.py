@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from types import MappingProxyType
 
 import numpy as np
 
@@ -49,6 +50,8 @@ class NB101Space(SearchSpace):
     reference_network = NetworkConfig(128, 3)
     default_features = "graph+path+cost"
     cheap_features = "graph+path+cost"
+    op_abbreviations = MappingProxyType({"conv3x3-bn-relu": "conv3", "conv1x1-bn-relu": "conv1",
+                                         "maxpool3x3": "max3"})
 
     def parse(self, text: str) -> NB101Cell:
         if isinstance(text, NB101Cell):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from types import MappingProxyType
 
 import numpy as np
 
@@ -40,6 +41,8 @@ class NB201Space(SearchSpace):
     default_features = "liveops+cost+zc"
     cheap_features = "liveops+cost"
     latency_features = "devlat"
+    op_abbreviations = MappingProxyType({"nor_conv_3x3": "conv3", "nor_conv_1x1": "conv1", "avg_pool_3x3": "avg3",
+                                         "skip_connect": "skip"})
 
     def parse(self, text: str) -> Cell:
         if isinstance(text, Cell):
@@ -48,6 +51,16 @@ class NB201Space(SearchSpace):
 
     def is_member(self, arch) -> bool:
         return isinstance(arch, Cell)
+
+    def measures_latency_on(self, device: str) -> bool:
+        from surrogate_nas.tables.devices import DEVICES
+
+        return device in DEVICES
+
+    def measured_latency(self, archs, device: str) -> np.ndarray:
+        from surrogate_nas.tables.devices import device_latency
+
+        return device_latency(archs, device)
 
     def enumerate(self) -> tuple[Cell, ...]:
         return canonical_cells()
