@@ -70,7 +70,8 @@ def local_latency_metric(target: str, space, network=None, input_shape=None, num
 
     name = "lat_ms_local" if target == "local" else "lat_ms_" + target.replace(":", "")
     return ArchMetric(name, compute, f"latency (ms) on this machine's {dev.type} ({where}), measured; "
-                                     f"predicted past {MEASURE_BUDGET} new architectures at once")
+                                     f"predicted past {MEASURE_BUDGET} new architectures at once",
+                      per_candidate=False)
 
 
 def _measure(space, archs, network, input_shape, num_classes, device) -> dict[str, float]:

@@ -160,7 +160,8 @@ def counted_metric(name: str, space) -> ArchMetric:
 
     shape = "x".join(map(str, space.reference_input))
     return ArchMetric(name, compute, f"{name} of the {space.name} space's reference network "
-                                     f"({shape} inputs, {space.reference_classes} classes)")
+                                     f"({shape} inputs, {space.reference_classes} classes)",
+                      per_candidate=False)  # counting may build each network
 
 
 def _latency(target: str, table: BenchmarkTable | None, space) -> tuple[Objective, ArchMetric | None]:

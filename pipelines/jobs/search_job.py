@@ -124,7 +124,8 @@ class SearchJob:
             trace = run_search(strategy, evaluator, budget=config.budget + len(warm),
                                wall_clock_s=config.wall_clock_s, batch_size=config.batch_size,
                                objectives=self.objectives, initial=warm, replay=done,
-                               callback=recorder, ref_point=recorder.ref_point, backend=backend,
+                               callback=recorder, ref_point=self._user_ref_point(),
+                               trace_ref_point=recorder.ref_point, backend=backend,
                                max_cost_s=config.max_cost_s, constraints=constraints, on_activity=on_activity,
                                on_notice=on_notice)
             report = strategy.prior_report() if self.prior is not None else None

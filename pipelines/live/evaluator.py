@@ -83,6 +83,10 @@ class LiveEvaluator(Evaluator):
         return {"params": counted(self.space.count_params), "flops": counted(self.space.count_flops),
                 **{m.name: m.values for m in self.metrics}}
 
+    def exact(self) -> dict[str, Callable[[Sequence], np.ndarray]]:
+        # Counting params builds the network: too dear for every candidate of a step.
+        return {m.name: m.values for m in self.metrics if m.per_candidate}
+
     def measure_first(self, arch) -> None:
         """Compute ``arch``'s metrics before it trains: a latency timed here (``latency@local``, cached)
         then never shares the machine with the architecture's own training."""

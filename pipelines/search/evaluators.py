@@ -42,11 +42,14 @@ class ArchMetric:
         name: the key it is reported under (``lat_ms_pixel3``).
         compute: values for a list of architectures (an ``n`` float array).
         description: what it is, in words.
+        per_candidate: cheap enough to compute for every candidate of a search step (a lookup, a
+            prediction); False for a quantity measured on this machine per architecture.
     """
 
     name: str
     compute: Callable[[Sequence], np.ndarray]
     description: str = ""
+    per_candidate: bool = True
 
     def values(self, archs: Sequence) -> np.ndarray:
         return np.asarray(self.compute(list(archs)), dtype=np.float64).reshape(len(archs))
@@ -109,6 +112,11 @@ class Evaluator(ABC):
 
     def known(self) -> Mapping[str, Callable[[Sequence], np.ndarray]]:
         """Reported quantities this evaluator knows for any architecture without evaluating it."""
+        return {}
+
+    def exact(self) -> Mapping[str, Callable[[Sequence], np.ndarray]]:
+        """The known quantities cheap enough to compute for every candidate of a step (lookups,
+        predictions): a strategy may use them in place of a model of them."""
         return {}
 
     def optimum_under(self, constraints) -> float | None:
@@ -190,6 +198,11 @@ class TabularEvaluator(Evaluator):
     def known(self) -> dict[str, Callable[[Sequence], np.ndarray]]:
         out = {c: self._lookup(c) for c in self.table.known_columns}
         out.update({m.name: m.values for m in self.metrics})
+        return out
+
+    def exact(self) -> dict[str, Callable[[Sequence], np.ndarray]]:
+        out = {c: self._lookup(c) for c in self.table.known_columns}
+        out.update({m.name: m.values for m in self.metrics if m.per_candidate})
         return out
 
     def _lookup(self, column: str) -> Callable[[Sequence], np.ndarray]:

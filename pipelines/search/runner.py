@@ -205,6 +205,7 @@ def run_search(
     callback: Callable[[StepInfo], bool | None] | None = None,
     optimum: float | None = None,
     ref_point: Sequence[float] | None = None,
+    trace_ref_point: Sequence[float] | None = None,
     backend: Backend | None = None,
     max_cost_s: float | None = None,
     constraints: Sequence[Constraint] | ConstraintSet = (),
@@ -233,8 +234,12 @@ def run_search(
             stops the search.
         optimum: best attainable value, for the ``regret`` column; defaults to the
             evaluator's declared optimum (under the constraints, when there are any).
-        ref_point: hypervolume reference point in the "maximise everything" space; by
-            default it is fixed from the first evaluated trials (see :func:`.pareto.reference_point`).
+        ref_point: hypervolume reference point in the "maximise everything" space, for the
+            trace's ``hypervolume`` column and the strategy; by default the column's is fixed from
+            the first evaluated trials (see :func:`.pareto.reference_point`) and a strategy infers its
+            own from everything it has evaluated so far.
+        trace_ref_point: the reference point of the ``hypervolume`` column alone, when it differs
+            from ``ref_point`` (a resumed search passes the one it stored, which its strategy never saw).
         backend: how evaluations run (see :mod:`.backends`); synchronous batches of
             ``batch_size`` on ``evaluator`` by default.
         max_cost_s: stop asking for new suggestions once the evaluations have cost this
@@ -275,13 +280,12 @@ def run_search(
                              f"{_directions(objs)}: build the strategy with the search's objectives "
                              f"({', '.join(map(str, objs))})")
     strategy.use_fidelities(evaluator.fidelities)
+    strategy.use_known(evaluator.exact())
     setup_s, setup_cpu_s = time.perf_counter(), time.process_time()
     strategy.prepare()
     setup_s, setup_cpu_s = time.perf_counter() - setup_s, time.process_time() - setup_cpu_s
-    if len(objs) > 1 and ref_point is not None:
-        ref_point = np.asarray(ref_point, dtype=np.float64)
-        if ref_point.shape != (len(objs),):
-            raise InputDataError(f"ref_point needs {len(objs)} values, one per objective, got {ref_point.tolist()}")
+    ref_point, trace_ref_point = (None if p is None or len(objs) < 2 else _checked_point(p, len(objs))
+                                  for p in (ref_point, trace_ref_point))
     if optimum is None:
         optimum = evaluator.optimum_under(cset) if cset else evaluator.optimum
     backend = backend or BatchBackend(evaluator, batch_size)
@@ -289,13 +293,13 @@ def run_search(
     history: list[Trial] = as_history(initial, evaluator.space)
     if len({(t.key, t.fidelity) for t in history}) != len(history):
         raise InputDataError("initial history repeats an architecture (same canonical key and fidelity)")
-    trace = _TraceBuilder(objs, ref_point, optimum, cset)
+    trace = _TraceBuilder(objs, ref_point if trace_ref_point is None else trace_ref_point, optimum, cset)
     if history:
         if len(objs) > 1:
             objective_matrix(history, objs)  # every initial trial must report every objective
         trace.add([Finished(t) for t in history], 0, "initial")
         strategy.tell(tuple(history))
-    _share_reference_point(strategy, trace.ref_point)
+    _share_reference_point(strategy, ref_point)
     strategy.progress = on_activity
     stored = {(t.key, t.fidelity): t for t in as_history(replay, evaluator.space)}
     diverged_at: int | None = None
@@ -362,7 +366,6 @@ def run_search(
                   "suggest_s": suggest_s, "suggest_cpu_s": suggest_cpu_s}
         timings.append(timing)
         rows = trace.add(finished, step, "search")
-        _share_reference_point(strategy, trace.ref_point)
         info = StepInfo(step, trials, tuple(history), rows, trace.ref_point, backend.running, timing)
         if callback is not None and callback(info):
             backend.cancel()
@@ -397,6 +400,13 @@ def _slower(seconds: float, before: float | None) -> bool:
 
 def _directions(objectives: Sequence[Objective]) -> str:
     return " and ".join(("maximises " if o.maximize else "minimises ") + o.name for o in objectives)
+
+
+def _checked_point(point, m: int) -> np.ndarray:
+    point = np.asarray(point, dtype=np.float64)
+    if point.shape != (m,):
+        raise InputDataError(f"ref_point needs {m} values, one per objective, got {point.tolist()}")
+    return point
 
 
 def _share_reference_point(strategy: Strategy, ref_point) -> None:

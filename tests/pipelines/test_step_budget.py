@@ -232,3 +232,34 @@ def test_a_listed_pool_is_featurised_once_before_the_first_step_and_its_subsets_
     position = {a.canonical_key: i for i, a in enumerate(listed)}
     assert [position[k] for k in keys] == sorted(position[k] for k in keys), "a subset keeps the table's order"
     assert torch.equal(X, featurize(archs))
+
+
+def test_a_known_output_answers_its_exact_value_and_the_nearest_known_row_elsewhere():
+    from surrogate_nas.pipelines.search.bo.known import EXACT_VARIANCE, KnownOutputModel, with_known_outputs
+
+    rows = torch.tensor([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]], dtype=torch.float64)
+    known = KnownOutputModel.of(rows, [-3.0, -1.0, -2.0])
+    post = known.posterior(rows[[2, 0]].unsqueeze(0))
+    assert post.mean.reshape(-1).tolist() == [-2.0, -3.0]
+    assert torch.allclose(post.variance, torch.full_like(post.variance, EXACT_VARIANCE))
+    assert known.values_at(torch.tensor([[1.9, 2.2]], dtype=torch.float64)).tolist() == [-2.0]
+    gp = GPPredictor().fit(rows.numpy(), np.array([0.1, 0.5, 0.9])).model_
+    both = with_known_outputs(gp, {1: known}, 2)
+    mean, sigma = marginal_posterior(both, rows)
+    assert mean[:, 1].tolist() == [-3.0, -1.0, -2.0] and float(sigma[:, 1].max()) < 1e-4
+
+
+def test_bo_models_only_the_objectives_the_table_does_not_know(table):
+    objectives = ["cifar10_valid_acc_200ep", "lat_ms_pixel3:min"]
+    runs = {}
+    for exact in (True, False):
+        evaluator = TabularEvaluator(table, objectives)
+        bo = BayesianOptimization(table.search_space(), objectives, seed=0, exact_objectives=exact)
+        trace = run_search(bo, evaluator, budget=16, batch_size=4, objectives=objectives)
+        runs[exact] = (bo, trace)
+    exact_bo, modelled_bo = runs[True][0], runs[False][0]
+    assert set(exact_bo.step.known) == {1} and modelled_bo.step.known == {}
+    assert len(exact_bo.step.surrogate.cache.gps) == 1 and len(modelled_bo.step.surrogate.cache.gps) == 2
+    archs = table.search_space().enumerate()[:5]
+    latency = table.frame.set_index("arch").loc[[a.to_string() for a in archs], "lat_ms_pixel3"].to_numpy()
+    assert np.allclose(exact_bo.step.known[1](archs), -latency), "known values in 'maximise everything' units"

@@ -75,7 +75,7 @@ class JointPosteriorModel(Model):
         super().__init__()
         self.model = model
         X = torch.unique(X.detach().reshape(-1, X.shape[-1]), dim=0)
-        self._keys, self._order = _sorted_keys(X)
+        self._keys, self._order = row_keys(X)
         self._means, self._covs = [], []
         with exact_algebra():
             for sub in outputs(model):
@@ -94,8 +94,7 @@ class JointPosteriorModel(Model):
     def rows(self, X: Tensor) -> Tensor | None:
         """Index, in the stored set, of each row of ``X`` (``... x d``), shape ``X.shape[:-1]``;
         None when a row is not in the set."""
-        flat = np.ascontiguousarray(X.detach().reshape(-1, X.shape[-1]).cpu().numpy(), dtype=np.float64) + 0.0
-        keys = flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1]))).ravel()
+        keys = row_keys(X.detach().reshape(-1, X.shape[-1]), sort=False)[0]
         pos = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
         if not np.all(self._keys[pos] == keys):
             return None
@@ -117,9 +116,12 @@ class JointPosteriorModel(Model):
         return posterior if posterior_transform is None else posterior_transform(posterior)
 
 
-def _sorted_keys(X: Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of ``X`` as sortable byte strings, sorted, with the row each came from."""
-    flat = np.ascontiguousarray(X.cpu().numpy(), dtype=np.float64) + 0.0  # -0.0 becomes 0.0: one key per value
+def row_keys(X: Tensor, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``X`` (``n x d``) as comparable byte strings, sorted (with the row each came from) unless
+    ``sort`` is False (then in order, with ``arange(n)``)."""
+    flat = np.ascontiguousarray(X.detach().cpu().numpy(), dtype=np.float64) + 0.0  # -0.0 becomes 0.0
     keys = flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1]))).ravel()
+    if not sort:
+        return keys, np.arange(len(keys))
     order = np.argsort(keys, kind="stable")
     return keys[order], order

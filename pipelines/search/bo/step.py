@@ -5,6 +5,7 @@
 1. :func:`.budget.plan_step` decides from counts what the step affords;
 2. :class:`.candidates.CandidatePool` draws the candidates (a seeded subset past a size);
 3. the surrogate (:mod:`.surrogates`) is fitted on the training view (:mod:`.data`);
+   and objectives known without evaluating join it as exact outputs (:mod:`.known`);
 4. the candidates are screened by a closed-form score (:mod:`.screening`);
 5. the Monte-Carlo acquisition (:mod:`.acquisition`) reads one joint posterior over the
    shortlist, a bounded baseline and the pending points (:mod:`.joint_posterior`) in a budgeted
@@ -23,9 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from botorch.exceptions.errors import ModelFittingError
-from botorch.models.gpytorch import GPyTorchModel
 from botorch.models.model import Model
-from botorch.models.model_list_gp_regression import ModelListGP
 
 from surrogate_nas.errors import FitError
 from surrogate_nas.predictors.gp_online import best_first
@@ -33,6 +32,7 @@ from surrogate_nas.pipelines.search.bo import acquisition as acq
 from surrogate_nas.pipelines.search.bo.budget import StepPlan, plan_step
 from surrogate_nas.pipelines.search.bo.candidates import CandidatePool
 from surrogate_nas.pipelines.search.bo.joint_posterior import JointPosteriorModel, marginal_posterior
+from surrogate_nas.pipelines.search.bo.known import KnownOutputModel, exact_posterior_parts, with_known_outputs
 from surrogate_nas.pipelines.search.bo.screening import screen_multi, screen_single
 from surrogate_nas.pipelines.search.constraints import ConstraintSet
 from surrogate_nas.pipelines.search.history import Suggestion
@@ -85,6 +85,8 @@ class BOStep:
         say: told what the step is doing (for a progress bar).
 
     Attributes:
+        known: objective index -> the objective's exact values for a list of architectures ("maximise
+            everything" units), for objectives known without evaluating (several objectives only).
         last_plan, last_timing, last_activity: what the last step planned, how long its parts
             took (seconds, wall and CPU; measurements only) and one line saying what it did.
     """
@@ -96,6 +98,7 @@ class BOStep:
         self.objectives, self.score, self.constraints = tuple(objectives), score, constraints
         self.data, self.pool, self.surrogate, self.targets = data, pool, surrogate, targets
         self.options, self.step_seconds, self.refit_every, self.say = options, step_seconds, int(refit_every), say
+        self.known: dict[int, Callable[[Sequence], np.ndarray]] = {}
         self.last_plan: StepPlan | None = None
         self.last_timing: dict[str, float] = {}
         self.last_activity = ""
@@ -121,10 +124,12 @@ class BOStep:
         trials = self.data.trials(context.history)
         X_train = self.data.train_features(trials)
         Y = self.targets(trials)
+        known = self.known if self.multi else {}
+        modelled = [j for j in range(Y.shape[1]) if j not in known]
         best = self.best_first(list(context.history))
         untried = self.pool.count(best, context.taken)
         gp = self.surrogate.is_gp
-        plan = plan_step(len(Y), untried, self.step_seconds, self.surrogate.state, Y.shape[1], gp,
+        plan = plan_step(len(Y), untried, self.step_seconds, self.surrogate.state, max(len(modelled), 1), gp,
                          self.options.shortlist or untried, self.refit_every, mc_samples=self.options.mc_samples,
                          model_objectives=len(self.objectives))
         self.last_plan = plan
@@ -136,11 +141,13 @@ class BOStep:
         self.say(f"fitting the GP's hyperparameters on {plan.fit_points:,} points" if gp and plan.refit
                  else f"fitting {what} on {len(Y):,} points")
         try:
-            model = self.surrogate.fit(X_train.numpy(), Y, plan, context.rng)
+            model = self.surrogate.fit(X_train.numpy(), Y[:, modelled], plan, context.rng) if modelled else None
         except (ModelFittingError, FitError):  # e.g. a GP on a noiseless objective; the caller explores instead
             self.last_timing = {**clock.lap("fit"), "fit_failed": 1.0}
             self.last_activity = f"{what} could not be fitted on {len(Y):,} points; random architectures instead"
             return None
+        if known:
+            model = self._with_known(model, trials, X_train, archs, X_cand, context, busy, Y.shape[1])
         clock.lap("fit")
         if self.options.kind == "ts" and not self.multi:
             self.say(f"drawing {k} Thompson samples over {len(archs):,} candidates")
@@ -176,7 +183,7 @@ class BOStep:
         choices = X_cand[keep]
         self.say(f"choosing {k} of {len(keep)} shortlisted candidates with "
                  f"{acq.acquisition_name(len(self.objectives), self.options.kind)}")
-        if self.step_seconds is not None and isinstance(model, (GPyTorchModel, ModelListGP)):
+        if self.step_seconds is not None and exact_posterior_parts(model):
             X_base = self._bounded_baseline(model, X_base, plan.baseline)
             model = JointPosteriorModel(model, torch.cat([choices, X_base, X_busy]))
         function = acq.mc_acquisition(model, X_base, objectives=len(self.objectives), constraints=self.constraints,
@@ -185,6 +192,16 @@ class BOStep:
         if pending:
             function.set_X_pending(X_busy)
         return [int(keep[i]) for i in acq.choose(function, choices, k, self.options.max_batch_size)]
+
+    def _with_known(self, model: Model | None, trials, X_train, archs, X_cand, context: StepContext, busy: Sequence,
+                    total: int) -> Model:
+        """The surrogate of the modelled outputs with each known objective joined as an exact output,
+        told the rows of every architecture the step may ask about (evaluated, candidates, pending)."""
+        pending = [s.arch for s in context.pending] + list(busy)
+        everything = [t.arch for t in trials] + list(archs) + pending
+        rows = torch.cat([X_train, X_cand] + ([self.data.featurize(pending)] if pending else []))
+        exact = {j: KnownOutputModel.of(rows, values(everything)) for j, values in self.known.items()}
+        return with_known_outputs(model, exact, total)
 
     def _bounded_baseline(self, model: Model, X_base: torch.Tensor, size: int) -> torch.Tensor:
         """The ``size`` best rows of ``X_base`` by the model's mean of the objectives."""

@@ -26,7 +26,7 @@ contract on any strategy.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -106,6 +106,10 @@ class Strategy(ABC):
 
         Single-fidelity strategies evaluate everything in full and ignore them.
         """
+
+    def use_known(self, exact: Mapping[str, Callable[[Sequence], np.ndarray]]) -> None:
+        """Hear which reported quantities the evaluator knows exactly and cheaply for any architecture
+        (:meth:`~..evaluators.Evaluator.exact`); a strategy may use them in place of a model of them."""
 
     def prepare(self) -> None:
         """Do the search's one-off work (e.g. list and featurise a table's rows) before the first step.

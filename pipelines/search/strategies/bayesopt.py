@@ -113,6 +113,9 @@ class BayesianOptimization(Strategy):
             (Spearman at least ``prior_agree``; its worst while it ranks them the wrong way round,
             Spearman at most ``-prior_agree``, which the GP reads the same way).
         prior_agree: the rank correlation (in absolute value) a source needs for that.
+        exact_objectives: with several objectives, use the exact values of those the evaluator
+            knows without evaluating (a device's latency on a table, a packaged column) instead of
+            modelling them (:mod:`..bo.known`); False models every objective.
     """
 
     name = "bo"
@@ -146,6 +149,7 @@ class BayesianOptimization(Strategy):
         prior_random: int = 4,
         prior_walk: int = 12,
         prior_agree: float = 0.5,
+        exact_objectives: bool = True,
     ) -> None:
         super().__init__(space, objectives, seed)
         if step_seconds is not None and not float(step_seconds) > 0:
@@ -174,6 +178,7 @@ class BayesianOptimization(Strategy):
         self.n_initial = int(n_initial) if prior is None else max(self.prior_top + int(prior_random), 2)
         self.target_transform = target_transform
         self.step_seconds = None if step_seconds is None else float(step_seconds)
+        self.exact_objectives = bool(exact_objectives)
         if isinstance(given, str):
             self.name = f"bo-{given}"
         onehot = len(self.space.feature_names("onehot")) if self.space.parse_kind(features)[0] == "onehot" else 0
@@ -185,6 +190,12 @@ class BayesianOptimization(Strategy):
             lambda trials: targets(trials, self.objectives, self.score, self.constraints, self.target_transform),
             AcquisitionOptions(acquisition, beta, int(mc_samples), int(shortlist), int(max_batch_size)),
             self.step_seconds, int(refit_every), say=self.say)
+
+    def use_known(self, exact) -> None:
+        if not (self.exact_objectives and self.is_multi_objective):
+            return
+        self.step.known = {j: (lambda archs, f=exact[o.name], sign=o.sign: sign * np.asarray(f(archs), np.float64))
+                           for j, o in enumerate(self.objectives) if o.name in exact}
 
     def prepare(self) -> None:
         self.step.pool.prepare()
