@@ -179,3 +179,20 @@ def test_a_live_search_takes_another_datasets_results_from_the_database(workdir,
     assert best & {e.canonical_key for e in trained}, "the other dataset's best comes first"
     refused = run_cli(*search, "--prior", f"db:{mine}")
     assert refused.returncode == 2 and "is what this search trains" in refused.stdout + refused.stderr
+
+
+def test_a_live_search_of_a_new_image_folder_starts_from_the_nb201_tables(workdir, tmp_path):
+    from surrogate_nas.storage import open_store
+    from user_data import write_images
+
+    images = write_images(tmp_path / "colours", per_class=30)
+    tables = ["nb201-cifar10", "nb201-cifar100", "nb201-cifar10-12ep"]
+    out = run_cli("search", "--benchmark", images, "--budget", "10", "--batch-size", "5", "--epochs", "1", "-C", "4",
+                  "--no-mlflow", "--prior", ",".join(tables), check=True).stdout
+    assert "10 new trainings" in out
+    assert all(f"prior {t}:" in out for t in tables), "each source's trust is in the summary"
+    trained = {e.canonical_key for e in open_store(os.environ["SURROGATE_NAS_DB"]).evaluations()}
+    for name in tables:
+        table = load_benchmark(name)
+        best = table.search_space().parse(table.frame.loc[table.frame[table.target].idxmax(), "arch"])
+        assert best.canonical_key in trained, f"{name}'s best cell is trained first"
