@@ -124,8 +124,11 @@ def summary(runs: pd.DataFrame, budget: int) -> pd.DataFrame:
 
 def verdicts(runs: pd.DataFrame, budget: int, goal: float) -> list[str]:
     """The goal, checked from the rows: a good prior reaches the optimum within ``goal`` trainings (median),
-    a bad one is no worse than no prior beyond noise (regret at each mark within two standard errors of
-    the difference, and the median trainings to the optimum no larger)."""
+    a bad one is no worse than no prior beyond noise: regret at each mark within two standard errors of
+    the difference, and its trainings to the optimum not larger by a one-sided Mann-Whitney U test at
+    the 5% level (a run that never found the optimum counts as the budget plus one, the worst rank)."""
+    from scipy.stats import mannwhitneyu
+
     lines = []
     for (target, source), g in runs.groupby(["target", "source"], sort=False):
         by = {c: x for c, x in g.groupby("condition")}
@@ -145,13 +148,14 @@ def verdicts(runs: pd.DataFrame, budget: int, goal: float) -> list[str]:
                 se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if min(len(a), len(b)) > 1 else 0.0
                 if a.mean() - b.mean() > 2 * se:
                     worse.append(f"regret @{m} {a.mean():.3f} against {b.mean():.3f} (2 s.e. = {2 * se:.3f})")
-            ma = float(np.median(by[kind]["to_optimum"].fillna(np.inf)))
-            mb = float(np.median(base["to_optimum"].fillna(np.inf)))
-            if ma > mb:
-                worse.append(f"median trainings to the optimum {median_trainings(by[kind]['to_optimum'], budget)} "
-                             f"against {median_trainings(base['to_optimum'], budget)}")
+            a, b = (x["to_optimum"].fillna(budget + 1).to_numpy() for x in (by[kind], base))
+            p = float(mannwhitneyu(a, b, alternative="greater").pvalue)
+            medians = (f"median trainings to the optimum {median_trainings(by[kind]['to_optimum'], budget)} "
+                       f"against {median_trainings(base['to_optimum'], budget)} (one-sided Mann-Whitney p = {p:.2f})")
+            if p < 0.05:
+                worse.append(medians)
             lines.append(f"- {target} with a {kind} {source} prior: "
-                         + ("no worse than no prior beyond noise." if not worse else "WORSE than no prior: "
+                         + (f"no worse than no prior beyond noise: {medians}." if not worse else "WORSE than no prior: "
                             + "; ".join(worse) + "."))
     return lines
 
