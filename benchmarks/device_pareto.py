@@ -61,7 +61,8 @@ from surrogate_nas.pipelines.search.constraints import ConstraintSet  # noqa: E4
 from surrogate_nas.predictors.latency import LatencyRegressor  # noqa: E402
 from surrogate_nas.spaces import get_space  # noqa: E402
 from surrogate_nas.tables import load_benchmark  # noqa: E402
-from surrogate_nas.tables.devices import DEVICES, latency_frame  # noqa: E402
+from surrogate_nas.devices import DEVICES  # noqa: E402
+from surrogate_nas.spaces.nb201.latency import latency_frame  # noqa: E402
 
 TABLE = "nb201-cifar10"
 DEVICE_SET = ("pixel3", "raspi4", "1080ti_1")
@@ -216,7 +217,7 @@ def part_fewshot(args) -> None:
     space = get_space("nb201")
     cells = list(space.enumerate())
     frame = latency_frame()
-    from surrogate_nas.tables.devices import _rows_by_arch
+    from surrogate_nas.spaces.nb201.latency import _rows_by_arch
 
     rows = np.array([_rows_by_arch()[c.to_string()] for c in cells])
     logs = np.log(frame[[d.column for d in DEVICES.values()]].to_numpy(np.float64)[rows])

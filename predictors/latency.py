@@ -3,13 +3,13 @@
 Latencies of one architecture on different hardware are strongly related: a cell that is
 slow on one GPU is slow on another, and mostly on a phone too. With NAS-Bench-201's
 ``devlat`` features (the cell's log latency on the 27 device settings of the packaged
-table; see :mod:`surrogate_nas.tables.devices`) a linear model of the new device's log
+table; see :mod:`surrogate_nas.spaces.nb201.latency`) a linear model of the new device's log
 latency is transfer from known devices, HELP's setting (Lee et al., NeurIPS 2021)
 without meta-training: ten measurements fit it. On spaces without device tables the
 same model runs on the space's structural features. When the device being fitted is one
 of the known settings (a table's ``lat_ms_pixel3`` column), its own ``devlat`` column would
 be the answer; ``ignore_columns`` leaves it out (``fit --target latency`` and ``compare`` set
-it from :func:`~surrogate_nas.tables.devices.own_latency_features`).
+it from :func:`~surrogate_nas.devices.own_latency_features`).
 
 Example:
     >>> import numpy as np

@@ -11,7 +11,7 @@ from surrogate_nas.pipelines.cli.format import print_table
 @cli.command("devices")
 def devices_command() -> None:
     """List the device settings of the NAS-Bench-201 latency table (use one as latency@DEVICE)."""
-    from surrogate_nas.tables.devices import device_summary
+    from surrogate_nas.spaces.nb201.latency import device_summary
 
     print_table(device_summary().to_dict("records"))
     click.echo("\nlatency in ms of NAS-Bench-201's CIFAR-10 network, for all 15,625 cells (provenance: "

@@ -49,7 +49,7 @@ def fit_command(space, builder, target, kind, benchmark, metric, name, out, mlfl
     from surrogate_nas.pipelines.jobs.objective_words import LATENCY_QUANTITY
     from surrogate_nas.pipelines.tracking.predictor_store import log_bundle, save_bundle
     from surrogate_nas.pipelines.tracking.tracker import Tracker
-    from surrogate_nas.tables.devices import DEVICES
+    from surrogate_nas.devices import DEVICES
 
     check_writable(out, "the predictor")
     latency = target == LATENCY_QUANTITY

@@ -28,7 +28,7 @@ from surrogate_nas.pipelines.search.constraints import Constraint, split_constra
 from surrogate_nas.pipelines.search.evaluators import ArchMetric
 from surrogate_nas.pipelines.search.history import Objective, parse_objectives
 from surrogate_nas.tables import BenchmarkTable
-from surrogate_nas.tables.devices import DEVICES
+from surrogate_nas.devices import DEVICES
 
 LIVE_OBJECTIVE_WORDS: dict[str, Objective] = {
     "accuracy": Objective("valid_acc", True),

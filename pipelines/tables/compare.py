@@ -36,7 +36,7 @@ from surrogate_nas.predictors.registry import (  # noqa: E402
     predictor_label,
 )
 from surrogate_nas.tables import BenchmarkTable  # noqa: E402
-from surrogate_nas.tables.devices import own_latency_features  # noqa: E402
+from surrogate_nas.devices import own_latency_features  # noqa: E402
 
 METRICS: tuple[str, ...] = (
     "kendall_tau", "spearman", "pearson", "mae", "precision_at_10", "precision_top5", "nll",
@@ -187,7 +187,7 @@ def leave_out_target(predictor, space, kind: str, target: str):
 
     On NB-201 the ``latency`` features (``devlat``) hold every packaged device setting's
     latency; fitting one of them (``--metric lat_ms_pixel3``) leaves that setting's own column
-    out, and keeps the others (see :func:`~surrogate_nas.tables.devices.own_latency_features`).
+    out, and keeps the others (see :func:`~surrogate_nas.devices.own_latency_features`).
     Returns ``predictor``.
     """
     own = own_latency_features(space.feature_names(kind), target)

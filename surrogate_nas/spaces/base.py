@@ -144,7 +144,7 @@ class SearchSpace(ABC):
 
     def measures_latency_on(self, device: str) -> bool:
         """Whether the package holds measured latencies of this space's architectures on ``device``
-        (a setting of :data:`surrogate_nas.tables.devices.DEVICES`); none by default."""
+        (a setting of :data:`surrogate_nas.devices.DEVICES`); none by default."""
         return False
 
     def measured_latency(self, archs: Sequence[Architecture], device: str) -> np.ndarray:

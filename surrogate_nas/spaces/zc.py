@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 
@@ -94,7 +93,7 @@ class ProxyFeatures:
 
     def raw(self, archs: Sequence) -> np.ndarray:
         """Unbounded proxy scores, ``n x len(names)``."""
-        packaged = (packaged_scores(self.space.name, self.packaged)
+        packaged = (packaged_scores(self.space, self.packaged)
                     if self.packaged is not None and self.setting is None else {})
         missing: dict[str, object] = {}
         for arch in archs:
@@ -137,23 +136,31 @@ class ProxyFeatures:
                     cache.put_features(self.space.name, f"{self.cache_name()}:{name}", values)
 
 
-@lru_cache(maxsize=None)
-def packaged_scores(space_name: str, filename: str) -> dict[str, dict[str, float]]:
-    """Canonical key -> shipped raw proxy scores from ``surrogate_nas/data/<filename>``; empty if not shipped.
+def packaged_scores(space, filename: str) -> dict[str, dict[str, float]]:
+    """Canonical key -> shipped raw proxy scores of ``space`` from ``surrogate_nas/data/<filename>``;
+    empty if not shipped. Read once per space name and file.
 
     Keyed by canonical key, so a twin of a shipped architecture gets exactly the shipped scores.
     A file may hold only some of the proxies; the others are computed when asked for.
     """
+    key = (space.name, filename)
+    if key not in _PACKAGED:
+        _PACKAGED[key] = _read_packaged(space, filename)
+    return _PACKAGED[key]
+
+
+_PACKAGED: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
+
+
+def _read_packaged(space, filename: str) -> dict[str, dict[str, float]]:
     import pandas as pd
 
     from surrogate_nas.proxy_names import PROXY_NAMES
     from surrogate_nas.resources import data_file
-    from surrogate_nas.spaces.registry import get_space
 
     handle = data_file(filename)
     if not handle.is_file():
         return {}
-    space = get_space(space_name)
     frame = pd.read_csv(io.BytesIO(handle.read_bytes()), compression="gzip")
     names = [n for n in PROXY_NAMES if n in frame.columns]
     keys = [space.parse(a).canonical_key for a in frame["arch"]]

@@ -21,7 +21,8 @@ import pandas as pd
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.resources import data_file
 from surrogate_nas.spaces import DEFAULT_SPACE
-from surrogate_nas.tables.devices import DEVICES, latency_frame
+from surrogate_nas.devices import DEVICES
+from surrogate_nas.spaces.nb201.latency import latency_frame
 from surrogate_nas.tables.table import ARCH_COLUMN, BenchmarkTable, table_from_frame
 
 _NB201_FILE = "nb201_benchmark.csv.gz"
@@ -208,9 +209,3 @@ def _packaged_frame(filename: str) -> pd.DataFrame:
     for ds in ("cifar10", "cifar100"):
         frame[f"est_train_time_s_{ds}_12ep"] = frame[f"train_time_s_{ds}"] * (12 / 200)
     return frame
-
-
-def nb201_arch_strings() -> tuple[list[int], list[str]]:
-    """NAS-Bench-201 indices and cell strings, in the packaged table's row order."""
-    frame = _packaged_frame(_NB201_FILE)
-    return frame["arch_index"].astype(int).tolist(), frame[ARCH_COLUMN].tolist()

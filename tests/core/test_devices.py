@@ -8,7 +8,8 @@ import pytest
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.spaces import get_space
 from surrogate_nas.tables import load_benchmark
-from surrogate_nas.tables.devices import DEVICES, device_latency, device_summary, get_device, latency_frame
+from surrogate_nas.devices import DEVICES, get_device
+from surrogate_nas.spaces.nb201.latency import device_latency, device_summary, latency_frame
 
 ARCH0 = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
 

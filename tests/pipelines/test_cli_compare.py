@@ -128,7 +128,7 @@ def test_a_latency_model_of_a_known_device_does_not_read_that_device(workdir, ca
     from surrogate_nas.pipelines.cli.app import main
     from surrogate_nas.pipelines.tracking.predictor_store import load_bundle_file
     from surrogate_nas.spaces import get_space
-    from surrogate_nas.tables.devices import DEVICES
+    from surrogate_nas.devices import DEVICES
 
     frame = load_benchmark("nb201-cifar10").frame.sample(40, random_state=0)
     frame[["arch", "lat_ms_pixel3"]].to_csv(workdir / "pixel3.csv", index=False)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from conftest import experiment_runs, run_cli
 from surrogate_nas.spaces import get_space
-from surrogate_nas.tables.devices import device_latency
+from surrogate_nas.spaces.nb201.latency import device_latency
 
 TAB = ["--benchmark", "nb201-cifar10", "--batch-size", "4"]
 

@@ -13,7 +13,7 @@ from surrogate_nas.pipelines.search.history import Objective
 from surrogate_nas.predictors.latency import LatencyRegressor
 from surrogate_nas.spaces import get_space
 from surrogate_nas.tables import load_benchmark
-from surrogate_nas.tables.devices import device_latency
+from surrogate_nas.spaces.nb201.latency import device_latency
 
 NB201 = get_space("nb201")
 

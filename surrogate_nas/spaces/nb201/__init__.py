@@ -53,12 +53,12 @@ class NB201Space(SearchSpace):
         return isinstance(arch, Cell)
 
     def measures_latency_on(self, device: str) -> bool:
-        from surrogate_nas.tables.devices import DEVICES
+        from surrogate_nas.devices import DEVICES
 
         return device in DEVICES
 
     def measured_latency(self, archs, device: str) -> np.ndarray:
-        from surrogate_nas.tables.devices import device_latency
+        from surrogate_nas.spaces.nb201.latency import device_latency
 
         return device_latency(archs, device)
 
@@ -137,12 +137,13 @@ def device_latency_features(archs: Sequence[Cell]) -> np.ndarray:
     Measured facts about the cell on other hardware, not an encoding of it: a latency
     predictor for a new device transfers from them (:mod:`surrogate_nas.predictors.latency`).
     """
-    from surrogate_nas.tables.devices import DEVICES, device_latency
+    from surrogate_nas.devices import DEVICES
+    from surrogate_nas.spaces.nb201.latency import device_latency
 
     return np.log(np.stack([device_latency(archs, d) for d in DEVICES.values()], axis=1))
 
 
 def _device_latency_names() -> tuple[str, ...]:
-    from surrogate_nas.tables.devices import DEVICES
+    from surrogate_nas.devices import DEVICES
 
     return tuple(d.feature for d in DEVICES.values())
