@@ -1,8 +1,12 @@
-"""``surrogate-nas ui``: serve the project's MLflow store on loopback.
+"""``surrogate-nas ui``: serve the project's MLflow store on loopback, opening on the runs.
 
+MLflow 3 lands on its GenAI home, where our experiment shows an empty traces overview; the
+printed address is the experiment's runs view (``workflowType=machine_learning``).
 ``mlflow server`` runs in a process group of its own (it starts workers of its own);
-SIGTERM or SIGINT to ``surrogate-nas ui`` stops that whole group, so nothing is left
-serving. A port already in use is one line and exit code 2, before the server starts.
+SIGTERM or SIGINT to ``surrogate-nas ui`` stops that whole group within
+:data:`STOP_TIMEOUT_S` (asked politely, then killed: a browsing server holds nothing to
+save), so nothing is left serving. A port already in use is one line and exit code 2,
+before the server starts.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import click
 
@@ -20,8 +25,17 @@ from surrogate_nas.errors import InputDataError, TrackingError
 from surrogate_nas.pipelines.cli.app import cli
 from surrogate_nas.pipelines.tracking.tracker import artifact_root, is_remote, tracking_uri
 
-STOP_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 0.5
 """How long the server's process group gets to exit after SIGTERM before SIGKILL."""
+
+
+POLL_S = 0.1
+"""How often the command checks the server and the signals while it serves."""
+
+
+def runs_url(host: str, port: int, experiment_id: str) -> str:
+    """The MLflow UI's runs view of an experiment."""
+    return f"http://{host}:{port}/#/experiments/{experiment_id}?workflowType=machine_learning"
 
 
 def ui_command_line(host: str, port: int) -> list[str]:
@@ -73,26 +87,29 @@ def ui_command(host: str, port: int) -> None:
     if is_remote(uri):
         click.echo(f"MLFLOW_TRACKING_URI points at a server already: open {uri}")
         return
-    Tracker()  # creates the store and the experiment (or says in one line why it cannot)
+    tracker = Tracker()  # creates the store and the experiment (or says in one line why it cannot)
     check_port_free(host, port)
-    click.echo(f"MLflow UI for {uri}\n  -> http://{host}:{port}   (Ctrl-C to stop)")
+    click.echo(f"MLflow UI for {uri}\n  -> {runs_url(host, port, tracker.experiment_id)}   (Ctrl-C to stop)")
     # Browsing needs no GenAI job runner (a job process and a pool of consumers per server).
     env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ}
     proc = subprocess.Popen(ui_command_line(host, port), start_new_session=True, env=env)
     stopping: list[int] = []
 
-    def stop(signum, _frame) -> None:
+    def stop(signum, _frame) -> None:  # only notes it: the stopping is done below, outside the handler
         stopping.append(signum)
-        stop_group(proc)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        code = proc.wait()
+        while (code := proc.poll()) is None and not stopping:
+            time.sleep(POLL_S)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         stop_group(proc)
     if stopping:
-        raise SystemExit(128 + stopping[0])
+        # Nothing is left to save, and tearing down the interpreter (torch, MLflow) takes seconds.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(128 + stopping[0])
     if code != 0:
         raise TrackingError(f"mlflow server exited with code {code}; its log is above")

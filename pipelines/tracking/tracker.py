@@ -29,6 +29,7 @@ import time
 from contextlib import contextmanager
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from surrogate_nas.errors import InputDataError, TrackingError
@@ -280,11 +281,13 @@ class Tracker:
     # -- runs ----------------------------------------------------------------
     @_tolerant
     def start_run(self, name: str, params: dict | None = None, tags: dict | None = None,
-                  parent: RunRef | None = None) -> RunRef:
+                  parent: RunRef | None = None, start_time_ms: int | None = None) -> RunRef:
+        """A new run (its start now, or at ``start_time_ms``, milliseconds since the epoch)."""
         all_tags = {WORKER_TAG: _worker(), **(tags or {})}
         if parent is not None:
             all_tags["mlflow.parentRunId"] = parent.run_id
-        run = self.client.create_run(self.experiment_id, run_name=name, tags={k: str(v) for k, v in all_tags.items()})
+        run = self.client.create_run(self.experiment_id, run_name=name, tags={k: str(v) for k, v in all_tags.items()},
+                                     start_time=start_time_ms)
         ref = RunRef(run.info.run_id, self.experiment_id)
         if params:
             self.log(ref, params=params)
@@ -306,9 +309,9 @@ class Tracker:
             self.end_run(ref, status)
 
     @_tolerant
-    def end_run(self, ref: RunRef | None, status: str = "FINISHED") -> None:
+    def end_run(self, ref: RunRef | None, status: str = "FINISHED", end_time_ms: int | None = None) -> None:
         if ref is not None:
-            self.client.set_terminated(ref.run_id, status=status)
+            self.client.set_terminated(ref.run_id, status=status, end_time=end_time_ms)
 
     def resume_run(self, run_id: str) -> RunRef | None:
         """Reopen run ``run_id`` of this experiment (a resumed search continues its own run), or None."""
@@ -384,20 +387,24 @@ class Tracker:
             store.set_mlflow_run_id(evaluation_id, ref.run_id)
 
     @_tolerant
-    def log_training(self, result: TrainResult, parent: RunRef | None, evaluation_id: int | None = None) -> RunRef:
+    def log_training(self, result: TrainResult, parent: RunRef | None, evaluation_id: int | None = None,
+                     finished_at: datetime | None = None) -> RunRef:
         """One nested run for one trained architecture (tagged with its database id); returns its reference.
 
         The run is named by the architecture's short form (:func:`run_name`); the full
-        text is its ``arch`` parameter. A run of the same evaluation left unfinished by a
-        killed process is completed instead of duplicated.
+        text is its ``arch`` parameter. It spans the training itself: it ends when the training
+        finished (``finished_at``, default now) and starts ``train_seconds`` before. A run of the
+        same evaluation left unfinished by a killed process is completed instead of duplicated.
         """
+        end_ms = int((finished_at or datetime.now(timezone.utc)).timestamp() * 1000)
+        start_ms = end_ms - int(round(1000 * (result.train_seconds or 0.0)))
         tags = {"canonical_key": result.canonical_key[:5000], "status": result.status.value, "kind": "training",
                 "space": result.space}
         if evaluation_id is not None:
             tags["evaluation_id"] = str(evaluation_id)
         ref = self._unfinished_training(evaluation_id)
         if ref is None:
-            ref = self.start_run(name=run_name(result), parent=parent, tags=tags)
+            ref = self.start_run(name=run_name(result), parent=parent, tags=tags, start_time_ms=start_ms)
             if ref is None:
                 return None
         # A resumed run logs only the epochs it added (its earlier ones are in the same run already).
@@ -428,7 +435,7 @@ class Tracker:
             "device": result.device,
         }
         self.log_series(ref, series, params={k: v for k, v in params.items() if v is not None})
-        self.end_run(ref, "FINISHED" if result.status.value == "ok" else "FAILED")
+        self.end_run(ref, "FINISHED" if result.status.value == "ok" else "FAILED", end_time_ms=end_ms)
         # A run that MLflow failed to complete counts as unlogged; the next catch-up completes it.
         return None if self.offline else ref
 
@@ -451,7 +458,7 @@ class Tracker:
             train_seconds=evaluation.train_seconds or 0.0, params=evaluation.params or 0,
             flops=evaluation.flops or 0, device=evaluation.device or "", message=evaluation.message,
         )
-        return self.log_training(result, parent, evaluation.id)
+        return self.log_training(result, parent, evaluation.id, finished_at=evaluation.finished_at)
 
     def ui_hint(self) -> str:
         """The command that opens this store in the MLflow UI."""
