@@ -78,7 +78,9 @@ def prior_column(source: BenchmarkTable, archs: Sequence, space=None) -> np.ndar
     target = source.values()
     out = np.array([np.nan if r is None else target[r] for r in rows], dtype=np.float64)
     unseen = np.flatnonzero(np.isnan(out))
-    if unseen.size:
+    if unseen.size and np.ptp(target) == 0:  # a source that says nothing (every result alike): no model to fit
+        out[unseen] = target[0]
+    elif unseen.size:
         from surrogate_nas.predictors.xgb import XGBEnsemble
 
         fitted = XGBEnsemble(calibration="none").fit(source.space.features(source.architectures(), "cheap"), target)

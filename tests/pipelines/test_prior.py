@@ -196,3 +196,14 @@ def test_a_live_search_of_a_new_image_folder_starts_from_the_nb201_tables(workdi
         table = load_benchmark(name)
         best = table.search_space().parse(table.frame.loc[table.frame[table.target].idxmax(), "arch"])
         assert best.canonical_key in trained, f"{name}'s best cell is trained first"
+
+
+def test_a_source_whose_results_are_all_alike_says_nothing_and_the_search_goes_on(tmp_path):
+    table = load_benchmark(SOURCE)
+    path = tmp_path / "flat.csv"
+    table.frame[["arch"]].iloc[:200].assign(acc=33.3).to_csv(path, index=False)
+    result = _search(_db(tmp_path), 14, [f"{path}:acc"])
+    assert len(result.trace) == 14
+    prior = Prior.from_tables([load_benchmark(str(path), "acc")], load_benchmark(TARGET).search_space())
+    columns = prior.columns(load_benchmark(TARGET).search_space().enumerate()[:50])
+    assert np.ptp(columns) == 0, "every architecture, listed in the source or not, gets the same score"
