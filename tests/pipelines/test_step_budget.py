@@ -263,3 +263,4 @@ def test_bo_models_only_the_objectives_the_table_does_not_know(table):
     archs = table.search_space().enumerate()[:5]
     latency = table.frame.set_index("arch").loc[[a.to_string() for a in archs], "lat_ms_pixel3"].to_numpy()
     assert np.allclose(exact_bo.step.known[1](archs), -latency), "known values in 'maximise everything' units"
+    assert exact_bo.last_activity.endswith("; lat_ms_pixel3 known exactly") and "known" not in modelled_bo.last_activity

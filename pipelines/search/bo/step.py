@@ -155,7 +155,8 @@ class BOStep:
         else:
             idx = self._acquire(model, trials, X_train, Y, X_cand, k, plan, context, busy, clock)
         self.last_timing = clock.lap("acq")
-        self.last_activity = plan.describe(len(Y), untried, gp)
+        self.last_activity = plan.describe(len(Y), untried, gp) + "".join(
+            f"; {self.objectives[j].name} known exactly" for j in sorted(known))
         return [Suggestion(archs[i]) for i in idx]
 
     def _acquire(self, model: Model, trials, X_train, Y, X_cand, k: int, plan: StepPlan, context: StepContext,
