@@ -103,7 +103,7 @@ def test_ui_serves_the_seeded_runs(workdir):
 def _rendered(browser: str, url: str) -> str:
     """The page's DOM after its scripts ran, from headless Chromium."""
     proc = subprocess.run([browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                           "--virtual-time-budget=30000", "--dump-dom", url],
+                           "--virtual-time-budget=10000", "--dump-dom", url],
                           capture_output=True, text=True, timeout=120)
     return proc.stdout
 
