@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from surrogate_nas.spaces import get_space
+from bench_scripts import load_script
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+from surrogate_nas.spaces import get_space
 
 
 @pytest.fixture(scope="module")
 def peers():
-    spec = importlib.util.spec_from_file_location("bench_peers", BENCH / "peers.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_peers"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("peers")
 
 
 class FakeTrial:

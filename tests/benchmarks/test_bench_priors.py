@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+from bench_scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def priors():
-    spec = importlib.util.spec_from_file_location("bench_priors", BENCH / "priors.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_priors"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("priors")
 
 
 def _runs(shuffled_to_optimum, none_to_optimum, good_to_optimum=(2.0,) * 20) -> pd.DataFrame:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -10,20 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
+from bench_scripts import BENCH, load_script
 
 
 @pytest.fixture
 def report(monkeypatch, tmp_path):
-    module = _load("_report")
+    module = load_script("_report")
     monkeypatch.setattr(module, "DOC", tmp_path / "benchmarks.md")
     monkeypatch.setattr(module, "RESULTS", tmp_path / "results")
     monkeypatch.setattr(module, "_RUN", {})

@@ -24,18 +24,16 @@ import numpy as np
 import torch
 from botorch.models.gpytorch import GPyTorchModel
 from botorch.models.model import Model, ModelList
-from botorch.posteriors.gpytorch import GPyTorchPosterior
-from gpytorch.distributions import MultivariateNormal
-from linear_operator.operators import DiagLinearOperator
 from torch import Tensor
 
 from surrogate_nas.pipelines.search.bo.joint_posterior import outputs, row_keys
+from surrogate_nas.pipelines.search.bo.predictor_model import IndependentOutputModel
 
 EXACT_VARIANCE = 1e-10
 """Variance of a known output's posterior: nothing to learn, yet positive so that Cholesky factors exist."""
 
 
-class KnownOutputModel(Model):
+class KnownOutputModel(IndependentOutputModel):
     """One output whose value at each feature row is known (see the module docstring).
 
     A row it was not told about (BoTorch may ask about random points of the baseline's bounding
@@ -52,14 +50,6 @@ class KnownOutputModel(Model):
     def of(cls, rows: Tensor, values) -> "KnownOutputModel":
         return cls(rows, torch.as_tensor(np.asarray(values, dtype=np.float64)))
 
-    @property
-    def num_outputs(self) -> int:
-        return 1
-
-    @property
-    def batch_shape(self) -> torch.Size:
-        return torch.Size([])
-
     def values_at(self, X: Tensor) -> Tensor:
         """The known value at each row of ``X`` (``... x d``), shape ``X.shape[:-1]``."""
         flat = X.detach().reshape(-1, X.shape[-1]).to(torch.float64)
@@ -72,11 +62,9 @@ class KnownOutputModel(Model):
             index[missing] = torch.cdist(flat[missing], self._rows).argmin(-1)
         return self._values[index].reshape(X.shape[:-1]).to(X.dtype)
 
-    def posterior(self, X, output_indices=None, observation_noise=False, posterior_transform=None, **kwargs):
+    def marginals(self, X: Tensor) -> tuple[Tensor, Tensor]:
         mean = self.values_at(X)
-        posterior = GPyTorchPosterior(MultivariateNormal(mean, DiagLinearOperator(torch.full_like(mean,
-                                                                                                 EXACT_VARIANCE))))
-        return posterior if posterior_transform is None else posterior_transform(posterior)
+        return mean, torch.full_like(mean, EXACT_VARIANCE)
 
 
 def with_known_outputs(model: Model | None, known: Mapping[int, KnownOutputModel], total: int) -> Model:

@@ -24,7 +24,32 @@ from linear_operator.operators import DiagLinearOperator
 from surrogate_nas.errors import InputDataError
 
 
-class PredictorModel(Model):
+class IndependentOutputModel(Model):
+    """A single-output model whose posterior has independent normal marginals: subclasses give
+    :meth:`marginals`, this class the BoTorch plumbing."""
+
+    @property
+    def num_outputs(self) -> int:
+        return 1
+
+    @property
+    def batch_shape(self) -> torch.Size:
+        return torch.Size([])
+
+    def marginals(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and variance at each row of ``X`` (``... x d``), each of shape ``X.shape[:-1]``."""
+        raise NotImplementedError
+
+    def posterior(self, X, output_indices=None, observation_noise=False, posterior_transform=None, **kwargs):
+        """Independent normal posterior at ``X`` (``batch x q x d``); event shape ``q x 1``."""
+        if output_indices not in (None, [0]):
+            raise InputDataError(f"{type(self).__name__} has one output, got output_indices={output_indices}")
+        mean, variance = self.marginals(X)
+        posterior = GPyTorchPosterior(MultivariateNormal(mean, DiagLinearOperator(variance)))
+        return posterior if posterior_transform is None else posterior_transform(posterior)
+
+
+class PredictorModel(IndependentOutputModel):
     """Single-output BoTorch model over a fitted predictor's ``predict(X) -> (mean, std)``.
 
     Args:
@@ -44,29 +69,12 @@ class PredictorModel(Model):
         self.predictor = predictor
         self.min_std = float(min_std)
 
-    @property
-    def num_outputs(self) -> int:
-        return 1
-
-    @property
-    def batch_shape(self) -> torch.Size:
-        return torch.Size([])
-
-    def posterior(self, X, output_indices=None, observation_noise=False, posterior_transform=None, **kwargs):
-        """Independent normal posterior at ``X`` (``batch x q x d``); event shape ``q x 1``.
-
-        Rows that repeat across the batch (the baseline of noisy EI, pending
-        points) are predicted once.
-        """
-        if output_indices not in (None, [0]):
-            raise InputDataError(f"PredictorModel has one output, got output_indices={output_indices}")
+    def marginals(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The predictor's mean and variance; rows that repeat across the batch (the baseline of
+        noisy EI, pending points) are predicted once."""
         flat = X.detach().reshape(-1, X.shape[-1]).cpu().numpy()
         uniq, inverse = np.unique(flat, axis=0, return_inverse=True)
         mean, std = self.predictor.predict(uniq)
         mean = torch.as_tensor(mean[inverse.reshape(-1)], dtype=X.dtype).reshape(X.shape[:-1])
         std = torch.as_tensor(std[inverse.reshape(-1)], dtype=X.dtype).reshape(X.shape[:-1])
-        variance = std.clamp_min(self.min_std) ** 2
-        posterior = GPyTorchPosterior(MultivariateNormal(mean, DiagLinearOperator(variance)))
-        if posterior_transform is not None:
-            return posterior_transform(posterior)
-        return posterior
+        return mean, std.clamp_min(self.min_std) ** 2
