@@ -50,10 +50,13 @@ class PriorSource:
     _scores: dict = field(default_factory=dict, compare=False, repr=False)
 
     def scores(self, archs: Sequence, space) -> np.ndarray:
-        """The normal score of each architecture's rank among the source's values (cached by canonical key)."""
+        """The normal score of each architecture's rank among the source's values (cached by canonical key).
+
+        Twins share one score: the source's value of the space's representative of their key, whichever
+        twin is asked about first."""
         from surrogate_nas.pipelines.tables.transfer import prior_column
 
-        new = {a.canonical_key: a for a in archs if a.canonical_key not in self._scores}
+        new = {a.canonical_key: space.representative(a) for a in archs if a.canonical_key not in self._scores}
         if new:
             values = prior_column(self.table, list(new.values()), space)[:, 0] * (1 if self.table.maximize else -1)
             n = len(self.ranked)

@@ -207,3 +207,18 @@ def test_a_source_whose_results_are_all_alike_says_nothing_and_the_search_goes_o
     prior = Prior.from_tables([load_benchmark(str(path), "acc")], load_benchmark(TARGET).search_space())
     columns = prior.columns(load_benchmark(TARGET).search_space().enumerate()[:50])
     assert np.ptp(columns) == 0, "every architecture, listed in the source or not, gets the same score"
+
+
+def test_twins_share_one_score_whichever_is_asked_about_first(sources):
+    from surrogate_nas.spaces import get_space
+
+    space = get_space("nb201")
+    by_key = {}
+    for cell in space.sample_unseen(400, np.random.default_rng(0)):
+        by_key.setdefault(cell.canonical_key, cell)
+    twins = next((a, b) for b in (space.parse(s) for s in load_benchmark(SOURCE).frame["arch"][:3000])
+                 for a in [by_key.get(b.canonical_key)] if a is not None and a.to_string() != b.to_string())
+    shuffled = load_benchmark(sources["shuffled"], "acc")
+    first, second = (Prior.from_tables([shuffled], space) for _ in range(2))
+    assert first.columns(list(twins)).tolist() == second.columns(list(twins[::-1]))[::-1].tolist()
+    assert first.columns(list(twins))[0, 0] == first.columns(list(twins))[1, 0]
