@@ -24,6 +24,7 @@ from surrogate_nas.pipelines.execution.executors import LocalExecutor, make_exec
 from surrogate_nas.pipelines.live.evaluator import LiveBackend, LiveEvaluator
 from surrogate_nas.pipelines.search.history import Suggestion
 from surrogate_nas.pipelines.live.trainer import DatabaseTrainer
+from surrogate_nas.pipelines.ship import export
 from surrogate_nas.testing import check_executor
 
 SPACE = get_space("nb201")
@@ -85,7 +86,9 @@ def test_a_killed_local_worker_is_retried_and_every_architecture_trained_once(wo
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("ray")  # one Ray instance at a time: the README's `--ray-address auto` finds the latest
-def test_a_killed_ray_worker_is_retried_and_every_architecture_trained_once(workdir):
+def test_a_final_training_on_ray_survives_a_killed_worker_and_trains_each_seed_once(workdir):
+    """`export --retrain-epochs E --seeds K --executor ray`: a Ray worker killed mid-training is retried from
+    its seed's last checkpoint, every seed is stored once, and the best seed by validation accuracy is exported."""
     pytest.importorskip("ray", reason="Ray is the [ray] extra, which the [test] extra installs")
     executor = make_executor("ray", workers=2)
 
@@ -93,15 +96,24 @@ def test_a_killed_ray_worker_is_retried_and_every_architecture_trained_once(work
         ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines()
         return [int(line.split()[0]) for line in ps if "ray::_ray_task" in line]
 
+    arch = SPACE.enumerate()[1000].to_string()
     try:
         check_executor(executor)
-        result = _train_through_a_worker_death(os.environ["SURROGATE_NAS_DB"], executor, ray_workers)
+        killer = _kill_a_busy_worker(ray_workers)
+        report = export(workdir / "final", arch=arch, space="nb201", dataset="digits", channels=8,
+                        cells_per_stage=1, retrain_epochs=6, seeds=3, executor=executor, workers=2,
+                        onnx=False, mlflow=False, db=os.environ["SURROGATE_NAS_DB"])
+        killer.join()
     finally:
         executor.close()
-    assert result["killed"]
-    assert all(o.trained for o in result["outcomes"]) and len(result["outcomes"]) == 3
-    keys = [e.canonical_key for e in result["evaluations"]]
-    assert len(keys) == len(set(keys)) == 3 and all(e.status.value == "ok" for e in result["evaluations"])
+    assert killer.killed, "the test killed a Ray worker"
+    evaluations = open_store(os.environ["SURROGATE_NAS_DB"]).evaluations()
+    assert sorted(e.seed for e in evaluations) == [0, 1, 2] and {e.epochs for e in evaluations} == {6}
+    assert all(e.status.value == "ok" for e in evaluations)
+    summary = report.networks[0].card["final_training"]
+    assert summary["seeds"] == [0, 1, 2]
+    assert summary["chosen_seed"] == max(evaluations, key=lambda e: e.valid_acc).seed
+    assert (workdir / "final" / "model.pt").is_file()
 
 
 @pytest.mark.xdist_group("ray")
