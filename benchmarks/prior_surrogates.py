@@ -20,7 +20,7 @@ then scores every other architecture. Measured: Kendall tau over those, and the 
 model's top 10 (best true value among the 10 it predicts best, against the table's optimum),
 which is what a BO step acts on; and the CPU seconds of a fit and prediction.
 
-    python benchmarks/prior_surrogates.py --seeds 10 --jobs 2
+    python benchmarks/prior_surrogates.py --seeds 4 --sizes 10,50 --jobs 2
 """
 
 from __future__ import annotations
@@ -162,11 +162,13 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--source-rows", type=int, default=300,
                         help="source evaluations the multi-task GP and RGPE are given")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="target evaluations, comma-separated")
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args(argv)
+    sizes = [int(n) for n in args.sizes.split(",")]
     start_run(args.allow_dirty)
     jobs = [(t, kind, seed, n, args.source_rows) for t in TRANSFERS for kind in PRIORS for seed in range(args.seeds)
-            for n in SIZES]
+            for n in sizes]
     began = time.time()
     rows = []
     with ProcessPoolExecutor(args.jobs) as pool:
@@ -181,7 +183,7 @@ def main(argv=None) -> None:
         for metric, fmt in (("tau", "{:.3f} ± {:.3f}"), ("top10_regret", "{:.4f} ± {:.4f}")):
             stats = part.groupby(["prior", "model", "n"], sort=False)[metric].agg(["mean", "sem"])
             shown = pd.DataFrame([{"prior": "-" if m == "none" else p, "model": m,
-                                   **{f"n={n}": fmt.format(*stats.loc[(p, m, n)]) for n in SIZES}}
+                                   **{f"n={n}": fmt.format(*stats.loc[(p, m, n)]) for n in sizes}}
                                   for p in PRIORS for m in MODELS if not (p != PRIORS[0] and m == "none")])
             tables.append(f"### {target} with {source} as source: {metric.replace('_', ' ')}\n\n"
                           f"{markdown_table(shown)}")
@@ -190,7 +192,7 @@ def main(argv=None) -> None:
     write_section("prior_surrogates", "How BO's surrogate reads a prior: features, multi-task GP or RGPE", f"""
 Each model is given n random evaluations of the target table and one source (the other NB-201
 table as it is, shuffled, or negated), then scores every other architecture; mean ± s.e. over
-{args.seeds} seeds. `features` is what `search --prior` does (the source's rank scores as GP
+{args.seeds} seeds (seeds 0 to {args.seeds - 1}). `features` is what `search --prior` does (the source's rank scores as GP
 inputs); `mtgp` BoTorch's MultiTaskGP and `rgpe` the ranking-weighted ensemble, both given
 {args.source_rows} random evaluations of the source (a GP over all 6,466 would cost a step far more
 than the budget allows); `none` the target's evaluations alone. Top-10 regret: the table's optimum
