@@ -20,6 +20,8 @@ far from those evaluated, where it is unsure, to the source's next best, so an o
 places down the source's ranking waits long; walking down the ranking while the source's
 Spearman correlation with the results holds reaches it at once, and a source that ranks the
 evaluated architectures at random is never walked (``benchmarks/priors.py`` measures both).
+Why inputs rather than a multi-task GP or RGPE: ``benchmarks/prior_surrogates.py`` (the README's
+priors section says what it found).
 
     >>> from surrogate_nas.tables import load_benchmark
     >>> prior = Prior.from_tables([load_benchmark("nb201-cifar10")], load_benchmark("nb201-cifar100").search_space())
