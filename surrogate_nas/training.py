@@ -121,6 +121,7 @@ def train(
     losses: list[float] = list(state["losses"]) if state else []
     valid_accs: list[float] = list(state["valid_accs"]) if state else []
     status, message, valid_acc, test_acc, checkpoint, weights = Status.OK, "", None, None, None, None
+    paused_at = 0.0
     start = time.perf_counter()
     try:
         with _reproducible(dev, int(seed)):
@@ -139,8 +140,9 @@ def train(
                 valid_accs.append(accuracy(net, data.valid, dev))
             valid_acc = valid_accs[-1]
             test_acc = accuracy(net, data.test, dev)
-            if stop < int(config.epochs):
-                checkpoint = run.checkpoint(run_id, losses, valid_accs, before + time.perf_counter() - start, dev)
+            if stop < int(config.epochs):  # a paused run's seconds are those its checkpoint carries over
+                paused_at = before + time.perf_counter() - start
+                checkpoint = run.checkpoint(run_id, losses, valid_accs, paused_at, dev)
             if keep_weights:
                 buffer = io.BytesIO()
                 torch.save({k: v.cpu() for k, v in net.state_dict().items()}, buffer)
@@ -151,7 +153,7 @@ def train(
         status, message = Status.DIVERGED, str(exc)
     except Exception as exc:  # a failed run is a result to record, never a crash
         status, message = Status.FAILED, f"{type(exc).__name__}: {exc}"
-    seconds = before + time.perf_counter() - start
+    seconds = paused_at if checkpoint is not None else before + time.perf_counter() - start
 
     return TrainResult(
         space=space.name,

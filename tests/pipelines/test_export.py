@@ -42,8 +42,8 @@ def raw_digits_test_split(seed: int = 0):
 @pytest.mark.slow  # starts two Python processes (torch alone; MLflow)
 def test_export_of_a_search_runs_with_torch_alone_and_matches_onnx_and_the_registry(workdir):
     run_cli(*SEARCH, "--keep-weights", "none", check=True)  # so export retrains
-    proc = run_cli("export", "--search", "tiny", "--out", "shipped", "--register", "tinynet", check=True)
-    assert "exported 1 network(s)" in proc.stdout and "registered: models:/tinynet/1" in proc.stdout
+    proc = run_cli("export", "--search", "tiny", "--out", "shipped", "--register", "shippednet", check=True)
+    assert "exported 1 network(s)" in proc.stdout and "registered: models:/shippednet/1" in proc.stdout
     assert "next:" in proc.stdout
     folder = workdir / "shipped"
     assert sorted(p.name for p in folder.iterdir()) == ["model.onnx", "model.pt", "model_card.json", "model_card.md"]
@@ -60,7 +60,7 @@ def test_export_of_a_search_runs_with_torch_alone_and_matches_onnx_and_the_regis
     assert card["params"] == stored.params and card["flops"] == stored.flops
     assert card["latency"]["latency_ms"] > 0 and card["latency"]["threads"] == 1 and card["latency"]["machine"]
     assert card["search"] == "tiny" and card["search_mlflow_run_id"] == search.mlflow_run_id
-    assert card["mlflow_run_id"] and card["registered_model"] == "models:/tinynet/1" and card["package_version"]
+    assert card["mlflow_run_id"] and card["registered_model"] == "models:/shippednet/1" and card["package_version"]
     assert card["dataset"]["fingerprint"] == "digits" and card["dataset"]["class_names"][:2] == ["0", "1"]
     assert card["preprocessing"]["scale"] == 16.0 and card["input"]["shape"] == ["batch", 64]
     assert card["files"]["model.onnx"]["max_abs_diff"] <= 1e-4
@@ -88,7 +88,7 @@ def test_export_of_a_search_runs_with_torch_alone_and_matches_onnx_and_the_regis
     assert np.abs(onnx_out - torch_out).max() <= 1e-4
 
     # The registered model loads by name in a fresh process that knows only the tracking store.
-    script = ("import mlflow, torch; m = mlflow.pytorch.load_model('models:/tinynet/1'); "
+    script = ("import mlflow, torch; m = mlflow.pytorch.load_model('models:/shippednet/1'); "
               "print(tuple(m(torch.zeros(3, 64, dtype=torch.float64)).shape))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=workdir, timeout=180,
                           env={**os.environ})
