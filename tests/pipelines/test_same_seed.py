@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import CLI
+from conftest import CLI, run_cli
 from surrogate_nas.pipelines import api
 from surrogate_nas.pipelines.search.backends import SimulatedBackend
 from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
@@ -78,14 +78,28 @@ class _Interrupt(Exception):
     pass
 
 
-@pytest.mark.parametrize("case, stop_at", [("bo", 3), ("mf-bo", 3), ("rs", 3), ("rea", 3), ("bo-3-workers", 3),
-                                           ("bo-3-workers", 8)])
-def test_an_interrupted_search_resumes_into_the_trace_of_an_uninterrupted_one(tmp_path, case, stop_at):
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """Case -> the trace of its uninterrupted search (made once per case)."""
+    traces = {}
+
+    def trace(case: str, options: dict) -> pd.DataFrame:
+        if case not in traces:
+            db = f"sqlite:///{tmp_path_factory.mktemp('whole') / 'whole.db'}"
+            traces[case] = api.search("nb201", db=db, **options).trace
+        return traces[case]
+
+    return trace
+
+
+@pytest.mark.parametrize("case, stop_at", [("bo", 3), ("mf-bo", 3), ("rs", 3), ("rea", 3), *(
+    pytest.param("bo-3-workers", k, marks=pytest.mark.xdist_group("same-uninterrupted-search")) for k in (3, 8))])
+def test_an_interrupted_search_resumes_into_the_trace_of_an_uninterrupted_one(tmp_path, uninterrupted, case, stop_at):
     """On workers, step 8 stops the search while a suggestion made before others that finished
     still runs: the replay re-suggests it before the stored ones suggested after it."""
     strategy, workers, budget = CASES[case]
     options = dict(benchmark="nb201-cifar10", strategy=strategy, budget=budget, seed=5, workers=workers, mlflow=False)
-    whole = api.search("nb201", db=f"sqlite:///{tmp_path / 'whole.db'}", **options).trace
+    whole = uninterrupted(case, options)
 
     def stop(info):
         if info.batch == stop_at:
@@ -100,19 +114,23 @@ def test_an_interrupted_search_resumes_into_the_trace_of_an_uninterrupted_one(tm
     pd.testing.assert_frame_equal(whole, resumed.trace)
 
 
-def test_a_search_killed_with_sigkill_and_rerun_writes_the_trace_of_an_uninterrupted_run(tmp_path):
-    command = [CLI, "search", "--benchmark", "nb201-cifar10", "--objectives", "accuracy,params", "--budget", "40",
-               "--seed", "2", "--no-mlflow", "--output", "trace.csv"]
+def test_a_search_killed_with_sigkill_and_rerun_writes_the_trace_of_an_uninterrupted_run(tmp_path, monkeypatch):
+    """The uninterrupted run is made in this process (after whatever ran in it before), the killed one
+    and its rerun by the console script: the three write the same bytes."""
+    args = ["search", "--benchmark", "nb201-cifar10", "--objectives", "accuracy,params", "--budget", "28", "--seed", "2",
+            "--no-mlflow", "--output", "trace.csv"]
+    command = [CLI, *args]
     env = {**os.environ, "SURROGATE_NAS_DB": f"sqlite:///{tmp_path / 'cut' / 'n.db'}"}
     (tmp_path / "whole").mkdir()
     (tmp_path / "cut").mkdir()
-    subprocess.run(command, cwd=tmp_path / "whole", check=True, capture_output=True,
-                   env={**env, "SURROGATE_NAS_DB": f"sqlite:///{tmp_path / 'whole' / 'n.db'}"})
+    monkeypatch.chdir(tmp_path / "whole")
+    monkeypatch.setenv("SURROGATE_NAS_DB", f"sqlite:///{tmp_path / 'whole' / 'n.db'}")
+    run_cli(*args, check=True)
     proc = subprocess.Popen(command, cwd=tmp_path / "cut", env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     stored = 0
-    while time.time() < deadline and proc.poll() is None and stored < 16:
+    while time.time() < deadline and proc.poll() is None and stored < 12:
         try:
             with open_store(env["SURROGATE_NAS_DB"]) as store:
                 stored = sum(len(store.trials(s.id)) for s in store.searches())
