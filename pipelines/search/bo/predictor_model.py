@@ -14,6 +14,8 @@ comes from the greedy "pending points" selection, not from the posterior.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import numpy as np
 import torch
 from botorch.models.model import Model
@@ -36,9 +38,9 @@ class IndependentOutputModel(Model):
     def batch_shape(self) -> torch.Size:
         return torch.Size([])
 
+    @abstractmethod
     def marginals(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and variance at each row of ``X`` (``... x d``), each of shape ``X.shape[:-1]``."""
-        raise NotImplementedError
 
     def posterior(self, X, output_indices=None, observation_noise=False, posterior_transform=None, **kwargs):
         """Independent normal posterior at ``X`` (``batch x q x d``); event shape ``q x 1``."""
