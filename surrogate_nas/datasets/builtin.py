@@ -1,7 +1,9 @@
 """The built-in datasets (:data:`DIGITS`, :data:`CIFAR10`, entries of the dataset registry): scikit-learn's embedded digits and CIFAR-10 from a folder.
 
 * ``digits``: scikit-learn's embedded 8x8 handwritten digits (1,797 images,
-  no download), split 60/20/20 into train/valid/test, stratified by class.
+  no download), split 60/20/20 into train/valid/test, stratified by class. The package
+  carries the same arrays as ``surrogate_nas/data/digits.npz`` (see its ``PROVENANCE.md``):
+  importing scikit-learn to read them would cost every worker process most of a second.
 * ``cifar10``: the python-pickle release of CIFAR-10 in a folder you give
   (``data_batch_1`` .. ``data_batch_5``, ``test_batch``, optionally
   ``batches.meta``). 20% of the 50,000 training images, stratified by class,
@@ -24,6 +26,10 @@ from surrogate_nas.datasets import DatasetPlugin
 from surrogate_nas.datasets.preprocessing import RawInput
 from surrogate_nas.datasets.dataset import SPLIT_FRACTIONS, Dataset, in_memory, stratified_split
 from surrogate_nas.errors import DatasetError
+from surrogate_nas.resources import data_file
+
+DIGITS_FILE = "digits.npz"
+"""``load_digits()``'s ``data`` (pixel values 0-16) and ``target`` as ``uint8`` arrays."""
 
 CIFAR10_VALID_FRACTION = 0.2
 """Fraction of the CIFAR-10 training images held out for validation."""
@@ -36,11 +42,10 @@ _CIFAR10_SHAPE = (3, 32, 32)
 
 def digits(seed: int) -> Dataset:
     """scikit-learn's digits, split by ``seed`` (60/20/20, stratified)."""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    x = (bunch.data.astype(np.float32) / 16.0).reshape(-1, 1, 8, 8)
-    y = bunch.target.astype(np.int64)
+    with data_file(DIGITS_FILE).open("rb") as fh, np.load(fh) as arrays:
+        pixels, target = arrays["data"], arrays["target"]
+    x = (pixels.astype(np.float32) / 16.0).reshape(-1, 1, 8, 8)
+    y = target.astype(np.int64)
     train, valid, test = stratified_split(y, SPLIT_FRACTIONS, seed)
     raw = RawInput((64,), "float64", "flat", 16.0, description="rows of sklearn.datasets.load_digits().data "
                                                               "(64 values 0-16)")

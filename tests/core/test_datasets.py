@@ -55,6 +55,17 @@ def test_digits_splits_are_stratified_standardised_and_complete():
     assert float(d.train.x.std()) == pytest.approx(1.0, abs=1e-3)
 
 
+def test_the_packaged_digits_are_scikit_learns():
+    from sklearn.datasets import load_digits
+
+    from surrogate_nas.datasets.builtin import DIGITS_FILE
+    from surrogate_nas.resources import data_file
+
+    bunch = load_digits()
+    with data_file(DIGITS_FILE).open("rb") as fh, np.load(fh) as arrays:
+        assert np.array_equal(arrays["data"], bunch.data) and np.array_equal(arrays["target"], bunch.target)
+
+
 def test_digits_split_depends_only_on_seed_and_is_cached():
     a, b, c = load_dataset("digits", seed=3), load_dataset("DIGITS", seed=3), load_dataset("digits", seed=4)
     assert a is b
