@@ -86,18 +86,28 @@ def test_a_killed_local_worker_is_retried_and_every_architecture_trained_once(wo
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("ray")  # one Ray instance at a time: the README's `--ray-address auto` finds the latest
-def test_a_final_training_on_ray_survives_a_killed_worker_and_trains_each_seed_once(workdir):
+def test_a_final_training_on_a_fresh_local_ray_survives_a_killed_worker_and_trains_each_seed_once(workdir,
+                                                                                                  monkeypatch):
     """`export --retrain-epochs E --seeds K --executor ray`: a Ray worker killed mid-training is retried from
-    its seed's last checkpoint, every seed is stored once, and the best seed by validation accuracy is exported."""
-    pytest.importorskip("ray", reason="Ray is the [ray] extra, which the [test] extra installs")
-    executor = make_executor("ray", workers=2)
+    its seed's last checkpoint, every seed is stored once, and the best seed by validation accuracy is exported.
+
+    Without a Ray address the executor starts a fresh local instance, joining neither the cluster that
+    ``RAY_ADDRESS`` names nor the one in the address file a ``ray start --head`` long gone left behind."""
+    ray = pytest.importorskip("ray", reason="Ray is the [ray] extra, which the [test] extra installs")
+    ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths live under it
+    (Path(ray_tmp) / "ray").mkdir()
+    (Path(ray_tmp) / "ray" / "ray_current_cluster").write_text("127.0.0.1:1")
+    monkeypatch.setenv("RAY_TMPDIR", ray_tmp)
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:2")
 
     def ray_workers():
         ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines()
         return [int(line.split()[0]) for line in ps if "ray::_ray_task" in line]
 
     arch = SPACE.enumerate()[1000].to_string()
+    executor = make_executor("ray", workers=2)
     try:
+        address = ray.get_runtime_context().gcs_address
         check_executor(executor)
         killer = _kill_a_busy_worker(ray_workers)
         report = export(workdir / "final", arch=arch, space="nb201", dataset="digits", channels=8,
@@ -106,6 +116,8 @@ def test_a_final_training_on_ray_survives_a_killed_worker_and_trains_each_seed_o
         killer.join()
     finally:
         executor.close()
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    assert not address.endswith((":1", ":2")) and not ray.is_initialized()
     assert killer.killed, "the test killed a Ray worker"
     evaluations = open_store(os.environ["SURROGATE_NAS_DB"]).evaluations()
     assert sorted(e.seed for e in evaluations) == [0, 1, 2] and {e.epochs for e in evaluations} == {6}
@@ -114,24 +126,6 @@ def test_a_final_training_on_ray_survives_a_killed_worker_and_trains_each_seed_o
     assert summary["seeds"] == [0, 1, 2]
     assert summary["chosen_seed"] == max(evaluations, key=lambda e: e.valid_acc).seed
     assert (workdir / "final" / "model.pt").is_file()
-
-
-@pytest.mark.xdist_group("ray")
-def test_without_ray_address_a_fresh_local_ray_starts_whatever_ray_address_or_the_last_ray_start_say(monkeypatch):
-    """A ``ray start --head`` long gone leaves its address file; RAY_ADDRESS may point anywhere: neither is joined."""
-    ray = pytest.importorskip("ray", reason="Ray is the [ray] extra, which the [test] extra installs")
-    ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths live under it
-    (Path(ray_tmp) / "ray").mkdir()
-    (Path(ray_tmp) / "ray" / "ray_current_cluster").write_text("127.0.0.1:1")
-    monkeypatch.setenv("RAY_TMPDIR", ray_tmp)
-    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:2")
-    executor = make_executor("ray", workers=1)
-    try:
-        address = ray.get_runtime_context().gcs_address
-    finally:
-        executor.close()
-        shutil.rmtree(ray_tmp, ignore_errors=True)
-    assert not address.endswith((":1", ":2")) and not ray.is_initialized()
 
 
 def test_a_job_whose_worker_always_dies_fails_with_its_reason_and_releases_its_claim(workdir):

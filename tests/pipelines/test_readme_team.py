@@ -105,10 +105,13 @@ def test_the_readme_mlflow_server_worker_and_ray_blocks_work_as_written(postgres
         done = _run(worker_block, folder, {**env, "SURROGATE_NAS_DB": nas_url})
         assert done.returncode == 0, done.stderr[-3000:]
         assert "trained 4 new" in done.stdout
+        done = None
         try:
             done = _run(ray_block, folder, env)
         finally:
-            subprocess.run([str(folder / ".venv" / "bin" / "ray"), "stop", "--force"], env=env, capture_output=True)
+            if done is None or done.returncode != 0:  # the block's own `ray stop` did not run
+                subprocess.run([str(folder / ".venv" / "bin" / "ray"), "stop", "--force"], env=env,
+                               capture_output=True)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
         assert "6 new trainings" in done.stdout, done.stdout
 
