@@ -2,7 +2,7 @@
 
 MLflow 3 lands on its GenAI home, where our experiment shows an empty traces overview; the
 printed address is the experiment's runs view (``workflowType=machine_learning``).
-``mlflow server`` runs in a process group of its own (it starts workers of its own);
+``mlflow server`` runs with :data:`SERVER_WORKERS` worker in a process group of its own;
 SIGTERM or SIGINT to ``surrogate-nas ui`` stops that whole group within
 :data:`STOP_TIMEOUT_S` (asked politely, then killed: a browsing server holds nothing to
 save), so nothing is left serving. A port already in use is one line and exit code 2,
@@ -25,6 +25,11 @@ from surrogate_nas.errors import InputDataError, TrackingError
 from surrogate_nas.pipelines.cli.app import cli
 from surrogate_nas.pipelines.tracking.tracker import artifact_root, is_remote, tracking_uri
 
+SERVER_WORKERS = 1
+"""Worker processes of the browsing server: one person browsing is served by one (its requests
+run on a thread pool); MLflow's default of four, made for a shared server, costs each a second
+or two of start-up and a few hundred MB."""
+
 STOP_TIMEOUT_S = 0.5
 """How long the server's process group gets to exit after SIGTERM before SIGKILL."""
 
@@ -40,7 +45,8 @@ def runs_url(host: str, port: int, experiment_id: str) -> str:
 
 def ui_command_line(host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", tracking_uri(),
-            "--default-artifact-root", artifact_root(), "--host", host, "--port", str(port)]
+            "--default-artifact-root", artifact_root(), "--host", host, "--port", str(port),
+            "--workers", str(SERVER_WORKERS)]
 
 
 def check_port_free(host: str, port: int) -> None:
