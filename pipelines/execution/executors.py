@@ -16,13 +16,14 @@ runs the contract on any executor.
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import importlib.util
 import multiprocessing
+import multiprocessing.connection
+import os
 import queue
 import signal
-import sys
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -101,10 +102,27 @@ class InProcessExecutor(Executor):
         return [Completion(ticket, run_training_job(job), worker=0)]
 
 
+def _exit_with_driver() -> None:
+    """Exit this worker the moment the driver that started it is gone (killed, crashed), even mid-training.
+
+    The driver is the worker's parent in multiprocessing's sense, not necessarily in the
+    operating system's (a fork server's children are the server's), so a death signal from
+    the kernel would wait for the wrong process: a thread waits on the driver's sentinel instead.
+    """
+    driver = multiprocessing.parent_process()
+    if driver is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([driver.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="driver-watch", daemon=True).start()
+
+
 def _worker_main(index: int, jobs, results, device: str | None) -> None:
-    """A local worker: train jobs from ``jobs`` until told to stop; dies with its driver (Linux)."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    """A local worker: train jobs from ``jobs`` until told to stop; dies with its driver."""
+    _exit_with_driver()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     while True:
         item = jobs.get()

@@ -16,6 +16,7 @@ import os
 import pytest
 
 from conftest import CLI, run_cli
+from processtree import alive, descendants
 
 
 def _free_port() -> int:
@@ -82,16 +83,16 @@ def test_ui_serves_the_seeded_runs(workdir):
             assert '<img alt="pareto_front.png"' in plot, "the Pareto plot is shown"
 
         # SIGTERM to the `ui` process alone stops everything it started.
-        started = _descendants(server.pid)
+        started = descendants(server.pid)
         assert started, "the UI runs an mlflow server below it"
         server.send_signal(signal.SIGTERM)
         asked = time.time()
         assert server.wait(timeout=60) != 0
         assert time.time() - asked < 5, "ui stops at once on SIGTERM (0.5 s for the server, then it is killed)"
         deadline = time.time() + 10
-        while time.time() < deadline and any(_alive(p) for p in started):
+        while time.time() < deadline and any(alive(p) for p in started):
             time.sleep(0.2)
-        assert not [p for p in started if _alive(p)], "processes left serving after SIGTERM"
+        assert not [p for p in started if alive(p)], "processes left serving after SIGTERM"
         with pytest.raises(OSError):
             _post(f"{base}/experiments/search", {"max_results": 1})
     finally:
@@ -106,33 +107,6 @@ def _rendered(browser: str, url: str) -> str:
                            "--virtual-time-budget=10000", "--dump-dom", url],
                           capture_output=True, text=True, timeout=120)
     return proc.stdout
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every live process below ``pid``, found through /proc."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                parents[int(entry)] = int(fields[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_a_busy_port_is_one_line_and_exit_2(workdir):

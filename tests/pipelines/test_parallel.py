@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from conftest import CLI, run_cli
+from processtree import alive, descendants
 from surrogate_nas.datasets import DatasetSpec
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.records import NetworkConfig, Setting, TrainConfig
@@ -208,8 +209,14 @@ def test_a_killed_driver_and_its_workers_resume_without_training_anything_twice(
             pass
         time.sleep(0.2)
     assert proc.poll() is None, "the run finished before it could be killed; make it longer"
+    below = descendants(proc.pid)
+    assert below, "the driver runs its workers below it"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and [p for p in below if alive(p)]:
+        time.sleep(0.1)
+    assert not [p for p in below if alive(p)], "a worker outlived its killed driver"
     before = {e.id: e.created_at for e in open_store(db).evaluations() if e.status.finished}
     out = run_cli(*args, check=True).stdout
     after = open_store(db).evaluations()
