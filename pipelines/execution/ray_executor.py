@@ -1,6 +1,7 @@
 """Training jobs as Ray tasks: on a local Ray instance, or on a running cluster.
 
-Each job is one task with ``num_cpus=cpus_per_trial`` and ``num_gpus=gpus_per_trial``
+Each job is one task with ``num_cpus=cpus_per_trial`` and ``num_gpus=gpus_per_trial``, on a
+worker at the priority Ray itself runs at (:data:`TASK_RUNTIME_ENV`)
 (fractional GPUs pack several small networks on one GPU; Ray sets the visible device, and
 the task trains on the GPU it was given). Tasks are not retried by Ray (``max_retries=0``):
 a task whose worker dies, runs out of memory or loses its node comes back as a
@@ -22,6 +23,13 @@ from surrogate_nas.pipelines.execution.jobs import TrainingJob, run_training_job
 
 
 AUTH_MODE = "RAY_AUTH_MODE"
+
+TASK_RUNTIME_ENV = {"env_vars": {"RAY_worker_niceness": "0"}}
+"""The runtime environment of a training task. Ray runs task workers at niceness 15 so that its
+own daemons come first; a training is the job's main work, and at 15 anything else on the machine
+(the driver's next BO step, another program) starves it: under load a training on Ray took 20x
+its time on a local worker. Workers for these tasks keep the niceness Ray was started with (0
+unless it was started niced), as local workers keep the driver's."""
 
 
 def _ray_task(job: TrainingJob) -> tuple[object, str]:
@@ -64,7 +72,8 @@ class RayExecutor(Executor):
                              include_dashboard=False, log_to_driver=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise InputDataError(f"cannot start or join Ray ({ray_address or 'local'}): {exc}") from None
-        self._remote = ray.remote(_ray_task).options(num_cpus=cpus_per_trial, num_gpus=gpus_per_trial, max_retries=0)
+        self._remote = ray.remote(_ray_task).options(num_cpus=cpus_per_trial, num_gpus=gpus_per_trial, max_retries=0,
+                                                     runtime_env=TASK_RUNTIME_ENV)
         self._refs: dict = {}  # ObjectRef -> ticket
         self._workers: dict[str, int] = {}
         self._next = 0

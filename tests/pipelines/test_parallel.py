@@ -40,14 +40,16 @@ def _kill_a_busy_worker(pids, seconds: float = 1.5) -> threading.Thread:
         while time.time() < deadline:
             busy = pids()
             if busy:
+                niceness.append(os.getpriority(os.PRIO_PROCESS, busy[0]))
                 os.kill(busy[0], signal.SIGKILL)
                 killed.append(busy[0])
                 return
             time.sleep(0.1)
 
     killed: list[int] = []
+    niceness: list[int] = []
     thread = threading.Thread(target=killer, daemon=True)
-    thread.killed = killed
+    thread.killed, thread.niceness = killed, niceness
     thread.start()
     return thread
 
@@ -120,6 +122,8 @@ def test_a_final_training_on_a_fresh_local_ray_survives_a_killed_worker_and_trai
         shutil.rmtree(ray_tmp, ignore_errors=True)
     assert not address.endswith((":1", ":2")) and not ray.is_initialized()
     assert killer.killed, "the test killed a Ray worker"
+    assert killer.niceness == [os.getpriority(os.PRIO_PROCESS, 0)], \
+        "a training on Ray keeps the priority Ray was started with, not Ray's 15"
     evaluations = open_store(os.environ["SURROGATE_NAS_DB"]).evaluations()
     assert sorted(e.seed for e in evaluations) == [0, 1, 2] and {e.epochs for e in evaluations} == {6}
     assert all(e.status.value == "ok" for e in evaluations)
