@@ -40,10 +40,15 @@ CIFAR10_META_FILE = "batches.meta"
 _CIFAR10_SHAPE = (3, 32, 32)
 
 
+def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """``(data, target)`` of ``load_digits()``, read from :data:`DIGITS_FILE`."""
+    with data_file(DIGITS_FILE).open("rb") as fh, np.load(fh) as arrays:
+        return arrays["data"], arrays["target"]
+
+
 def digits(seed: int) -> Dataset:
     """scikit-learn's digits, split by ``seed`` (60/20/20, stratified)."""
-    with data_file(DIGITS_FILE).open("rb") as fh, np.load(fh) as arrays:
-        pixels, target = arrays["data"], arrays["target"]
+    pixels, target = digits_arrays()
     x = (pixels.astype(np.float32) / 16.0).reshape(-1, 1, 8, 8)
     y = target.astype(np.int64)
     train, valid, test = stratified_split(y, SPLIT_FRACTIONS, seed)

@@ -58,12 +58,10 @@ def test_digits_splits_are_stratified_standardised_and_complete():
 def test_the_packaged_digits_are_scikit_learns():
     from sklearn.datasets import load_digits
 
-    from surrogate_nas.datasets.builtin import DIGITS_FILE
-    from surrogate_nas.resources import data_file
+    from surrogate_nas.datasets.builtin import digits_arrays
 
-    bunch = load_digits()
-    with data_file(DIGITS_FILE).open("rb") as fh, np.load(fh) as arrays:
-        assert np.array_equal(arrays["data"], bunch.data) and np.array_equal(arrays["target"], bunch.target)
+    bunch, (data, target) = load_digits(), digits_arrays()
+    assert np.array_equal(data, bunch.data) and np.array_equal(target, bunch.target)
 
 
 def test_digits_split_depends_only_on_seed_and_is_cached():
