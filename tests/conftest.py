@@ -37,30 +37,19 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 CLI = shutil.which("surrogate-nas") or str(Path(sys.executable).parent / "surrogate-nas")
 
 
-LOADGROUP_BROKEN = "pytest-xdist's --dist loadgroup does not group tests on pytest {} (pytest-dev/pytest-xdist#1386)"
-
-
 def pytest_configure(config):
     """Refuse to run grouped tests ungrouped: ``xdist_group`` keeps the Ray tests (one cluster at a
     time) and tests sharing a module fixture on one worker, and pytest-xdist 3.8's ``--dist
-    loadgroup`` stops grouping without a word on pytest 9.2."""
+    loadgroup`` stops grouping without a word on pytest 9.2 (pytest-dev/pytest-xdist#1386)."""
     if config.getoption("dist", "no") != "loadgroup":
         return
     import xdist
+    from packaging.version import Version
 
-    pytest_version, xdist_version = (tuple(int(p) for p in v.split(".")[:2]) for v in (pytest.__version__,
-                                                                                      xdist.__version__))
-    if pytest_version >= (9, 2) and xdist_version <= (3, 8):
-        raise pytest.UsageError(LOADGROUP_BROKEN.format(pytest.__version__) + ": install the [test] extra's pytest")
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config, items):
-    """On a worker, the same check by what happened: a grouped test whose id carries no group."""
-    if config.getoption("loadgroup", False):
-        ungrouped = [i.nodeid for i in items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
-        if ungrouped:
-            raise pytest.UsageError(LOADGROUP_BROKEN.format(pytest.__version__) + f": {ungrouped[0]}")
+    if Version(pytest.__version__).release[:2] >= (9, 2) and Version(xdist.__version__).release[:2] <= (3, 8):
+        raise pytest.UsageError(f"pytest-xdist {xdist.__version__}'s --dist loadgroup does not group tests on "
+                                f"pytest {pytest.__version__} (pytest-dev/pytest-xdist#1386): install the [test] "
+                                "extra's pytest")
 
 
 @pytest.fixture(scope="session")
