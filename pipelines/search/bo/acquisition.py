@@ -25,9 +25,11 @@ from botorch.optim.optimize import optimize_acqf_discrete
 from botorch.sampling.list_sampler import ListSampler
 from botorch.sampling.normal import SobolQMCNormalSampler
 from botorch.sampling.pathwise import draw_matheron_paths
+from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
 from gpytorch.models import ExactGP
 
 from surrogate_nas.pipelines.search.bo import constraints as bo_constraints
+from surrogate_nas.pipelines.search.bo.partitioning import NumpyNondominatedPartitioning
 from surrogate_nas.pipelines.search.constraints import ConstraintSet
 
 
@@ -62,13 +64,23 @@ def mc_acquisition(model: Model, X_baseline: torch.Tensor, *, objectives: int, c
     constrained = bo_constraints.acquisition_options(constraints, objectives, multi)
     if multi:
         _skip_jit_kernel()
-        return qLogNoisyExpectedHypervolumeImprovement(model, ref_point=np.asarray(ref_point).tolist(),
+        return QLogNEHVI(model, ref_point=np.asarray(ref_point).tolist(),
                                                        X_baseline=X_baseline, sampler=base, prune_baseline=True,
                                                        cache_root=False, **constrained)
     if kind == "ucb":
         return qUpperConfidenceBound(model, beta=beta, sampler=base)
     return qLogNoisyExpectedImprovement(model, X_baseline=X_baseline, sampler=base, prune_baseline=True,
                                         cache_root=False, **constrained)
+
+
+class QLogNEHVI(qLogNoisyExpectedHypervolumeImprovement):
+    """qLogNEHVI whose box decompositions (three objectives and more) run in NumPy: the same cells
+    as BoTorch's, several times faster (see :mod:`.partitioning`)."""
+
+    def _set_cell_bounds(self, num_new_points: int) -> None:
+        if self.p_class is FastNondominatedPartitioning:
+            self.p_class = NumpyNondominatedPartitioning
+        super()._set_cell_bounds(num_new_points)
 
 
 def acquisition_name(objectives: int, kind: str) -> str:
