@@ -65,13 +65,13 @@ MIN_MC_SAMPLES = 16
 BASELINE = 64
 """Most evaluated points (best first by fitted mean) a budgeted step's noisy (hypervolume) improvement starts from."""
 MIN_BASELINE = 16
-FORWARD_COST_3D = 4.5
+FORWARD_COST_3D = 4.6
 """Cost of scoring the shortlist with three objectives, relative to two (more boxes per sample)."""
-PARTITION_COST_3D = 21.0
+PARTITION_COST_3D = 2.9
 """Cost of partitioning every Monte-Carlo sample's front of a :data:`BASELINE`-point baseline for
 each pick, with three objectives, in units of two objectives' scoring cost at the smallest
-shortlist; it falls as ``(b / BASELINE)^0.5`` with ``b`` baseline points (the pruned front grows
-slowly with ``b``). Both measured with the objectives a table knows exactly (latency, params)
+shortlist (the decomposition runs in NumPy, :mod:`.partitioning`); it falls as ``(b / BASELINE)^0.5``
+with ``b`` baseline points (the pruned front grows slowly with ``b``). Both measured with the objectives a table knows exactly (latency, params)
 joined as exact outputs, as a search uses them (``benchmarks/step_costs.py``); four objectives
 and more: as three, times 4 per extra one."""
 GROWTH = 0.1

@@ -5,7 +5,11 @@ Monte-Carlo acquisition then scores jointly.
   constraints: times the probability that every slack is ``>= 0``), or the UCB value;
 * several: the hypervolume improvement of each candidate's optimistic point
   (mean + sqrt(beta) std per objective) over the observed feasible front, times the
-  probability of feasibility, ties broken by the optimistic point's standardised sum.
+  probability of feasibility, ties broken by the optimistic point's standardised sum. The
+  front's non-dominated space is split into boxes by BoTorch's two-objective sweep, or, with
+  three objectives and more, by the decomposition qLogNEHVI uses
+  (:class:`.partitioning.NumpyNondominatedPartitioning`), which needs far fewer boxes than
+  BoTorch's recursive ``NondominatedPartitioning`` for the same volume.
 
 Marginals come from plain ``N x d`` posterior calls (:func:`.joint_posterior.marginal_posterior`).
 """
@@ -19,6 +23,7 @@ from botorch.utils.multi_objective.box_decompositions.non_dominated import Nondo
 
 from surrogate_nas.pipelines.search.bo.constraints import log_expected_improvement, probability_feasible
 from surrogate_nas.pipelines.search.bo.joint_posterior import marginal_posterior
+from surrogate_nas.pipelines.search.bo.partitioning import NumpyNondominatedPartitioning
 
 
 def screen_single(model: Model, X: torch.Tensor, X_best: torch.Tensor, any_feasible: bool, n_keep: int,
@@ -49,7 +54,8 @@ def screen_multi(model: Model, X: torch.Tensor, front: np.ndarray, ref_point: np
     mean, sigma = mean[:, :m], sigma[:, :m]
     U = mean + beta**0.5 * sigma
     ref = torch.as_tensor(ref_point, dtype=U.dtype)
-    partition = NondominatedPartitioning(ref, Y=torch.as_tensor(front, dtype=U.dtype))
+    boxes = NondominatedPartitioning if m == 2 else NumpyNondominatedPartitioning
+    partition = boxes(ref, Y=torch.as_tensor(front, dtype=U.dtype))
     lower, upper = partition.get_hypercell_bounds()
     upper = torch.minimum(upper, U.max(0).values.clamp_min(ref))  # infinite upper bounds
     side = (torch.minimum(U[:, None, :], upper) - lower).clamp_min(0)
