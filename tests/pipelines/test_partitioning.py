@@ -13,10 +13,10 @@ from surrogate_nas.pipelines.search.bo.partitioning import NumpyNondominatedPart
 
 
 def fronts():
-    """Random outcome sets of 0-60 points in 3-5 objectives, some with ties and repeated values."""
+    """Random outcome sets of 0-40 points in 3-5 objectives, some with ties and repeated values."""
     g = torch.Generator().manual_seed(0)
-    for case in range(24):
-        m, n = 3 + case % 3, int(torch.randint(0, 60, (1,), generator=g))
+    for case in range(12):
+        m, n = 3 + case % 3, int(torch.randint(0, 40, (1,), generator=g))
         Y = torch.rand(n, m, generator=g, dtype=torch.double)
         if case % 3 == 0:
             Y = (Y * 4).round() / 4
