@@ -35,6 +35,14 @@ class MlflowServer:
     url: str
     process: subprocess.Popen
 
+    def crash(self) -> None:
+        """SIGKILL the server's process group at once: an outage, with no graceful drain of requests."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        self.process.wait(timeout=20)
+
     def stop(self) -> None:
         """SIGTERM the server's process group (it runs workers), SIGKILL after 20 s."""
         for sig in (signal.SIGTERM, signal.SIGKILL):
