@@ -185,8 +185,10 @@ def run_optuna(evaluator: TabularEvaluator, seed: int, max_cost: float, name: st
     low, full = _levels(evaluator)
     if int(settings["min_resource"]) != int(low):
         raise SystemExit(f"{name}'s first rung {settings['min_resource']} is not the table's low fidelity {low}")
-    study = optuna.create_study(direction="maximize", sampler=optuna_sampler(name, settings, seed),
-                                pruner=optuna_pruner(name, settings))
+    # Named: HyperbandPruner puts a trial in a bracket by a checksum of the study's name and the
+    # trial's number, and an unnamed study gets a random name, so its brackets changed from run to run.
+    study = optuna.create_study(study_name=f"{name}-seed{seed}", direction="maximize",
+                                sampler=optuna_sampler(name, settings, seed), pruner=optuna_pruner(name, settings))
     tracker = Tracker(evaluator, max_cost, target)
     rng = np.random.default_rng(seed)
     while not tracker.done:

@@ -89,3 +89,19 @@ def test_optuna_strategy_counts_distinct_cells_only(peers):
     for t in told:
         arch = peers.nb201_cell(evaluator.space, [t.params[f"edge{i}"] for i in range(6)])
         assert t.value == pytest.approx(by_key[arch.canonical_key])
+
+
+def test_the_hyperband_peer_reruns_identically():
+    """Optuna's HyperbandPruner brackets a trial by the study's name: an unnamed study (a random name)
+    made the multi-fidelity peer's figures differ from run to run."""
+    pytest.importorskip("optuna")
+    from surrogate_nas.pipelines.search.evaluators import TabularEvaluator
+    from surrogate_nas.tables import load_benchmark
+
+    multi_fidelity = load_script("multi_fidelity")
+    table = load_benchmark("nb201-cifar10")
+    evaluator, unit = TabularEvaluator(table), float(table.values(table.cost_column).mean())
+    settings = {"min_resource": 12, "max_resource": 200, "reduction_factor": 16, "n_startup_trials": 10,
+                "multivariate": False}
+    runs = [multi_fidelity.one_run("optuna-tpe-hb", evaluator, 3, 8 * unit, settings) for _ in range(2)]
+    pd.testing.assert_frame_equal(*runs)
