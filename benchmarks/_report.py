@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import os
 import platform
 import shlex
 import subprocess
@@ -124,6 +125,18 @@ def add_run_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--allow-dirty", action="store_true",
                         help="dry run: allow uncommitted code; the section is marked DRY RUN, uncommitted code")
     return parser
+
+
+def fix_hash_seed() -> None:
+    """Run this script under ``PYTHONHASHSEED=0``, re-executing it when it is not.
+
+    Python randomises string hashing per interpreter, and SMAC3 iterates sets of strings: one
+    seeded SMAC run took different paths in two processes. The seed can only be set before the
+    interpreter starts, so a script that runs such a peer calls this first thing.
+    """
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        sys.stdout.flush()
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], {**os.environ, "PYTHONHASHSEED": "0"})
 
 
 def start_run(allow_dirty: bool = False) -> CodeState:

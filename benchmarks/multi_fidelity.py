@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import add_run_args, markdown_table, save_frame, start_run, write_section  # noqa: E402
+from _report import add_run_args, fix_hash_seed, markdown_table, save_frame, start_run, write_section  # noqa: E402
 from peers import MAX_REPEATS, PEERS as PEER_SPECS, cell_params, chosen, nb201_cell, optuna_sampler, suggest_cell  # noqa: E402,E501
 
 from surrogate_nas.pipelines.search.evaluators import TabularEvaluator  # noqa: E402
@@ -366,4 +366,5 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
+    fix_hash_seed()  # SMAC3 runs differ between processes otherwise
     main()

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import add_run_args, run_state, start_run, write_section  # noqa: E402
+from _report import add_run_args, fix_hash_seed, run_state, start_run, write_section  # noqa: E402
 from peers import (  # noqa: E402
     HIGHER_IS_BETTER,
     PEERS,
@@ -202,4 +202,5 @@ def _body(rows: pd.DataFrame, elapsed: float) -> str:
 
 
 if __name__ == "__main__":
+    fix_hash_seed()  # SMAC3 runs differ between processes otherwise
     main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,13 @@ def test_cached_rows_from_another_commit_are_refused(report, monkeypatch):
 def test_scripts_offer_allow_dirty():
     out = subprocess.run([sys.executable, str(BENCH / "peer_selection.py"), "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "--allow-dirty" in out.stdout
+
+
+def test_a_script_that_fixes_the_hash_seed_hashes_alike_in_every_run(tmp_path):
+    script = tmp_path / "hashes.py"
+    script.write_text("import sys\nsys.path.insert(0, %r)\nfrom _report import fix_hash_seed\nfix_hash_seed()\n"
+                      "print(hash('surrogate-nas'))\n" % str(BENCH))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
+    runs = {subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, check=True).stdout
+            for _ in range(2)}
+    assert len(runs) == 1 and runs != {""}
