@@ -64,9 +64,8 @@ def mc_acquisition(model: Model, X_baseline: torch.Tensor, *, objectives: int, c
     constrained = bo_constraints.acquisition_options(constraints, objectives, multi)
     if multi:
         _skip_jit_kernel()
-        return QLogNEHVI(model, ref_point=np.asarray(ref_point).tolist(),
-                                                       X_baseline=X_baseline, sampler=base, prune_baseline=True,
-                                                       cache_root=False, **constrained)
+        return QLogNEHVI(model, ref_point=np.asarray(ref_point).tolist(), X_baseline=X_baseline, sampler=base,
+                         prune_baseline=True, cache_root=False, **constrained)
     if kind == "ucb":
         return qUpperConfidenceBound(model, beta=beta, sampler=base)
     return qLogNoisyExpectedImprovement(model, X_baseline=X_baseline, sampler=base, prune_baseline=True,
