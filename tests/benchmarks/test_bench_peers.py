@@ -103,5 +103,5 @@ def test_the_hyperband_peer_reruns_identically():
     evaluator, unit = TabularEvaluator(table), float(table.values(table.cost_column).mean())
     settings = {"min_resource": 12, "max_resource": 200, "reduction_factor": 16, "n_startup_trials": 10,
                 "multivariate": False}
-    runs = [multi_fidelity.one_run("optuna-tpe-hb", evaluator, 3, 8 * unit, settings) for _ in range(2)]
+    runs = [multi_fidelity.one_run("optuna-tpe-hb", evaluator, 3, 4 * unit, settings) for _ in range(2)]
     pd.testing.assert_frame_equal(*runs)
