@@ -74,8 +74,8 @@ class NumpyNondominatedPartitioning(FastNondominatedPartitioning):
     """:class:`FastNondominatedPartitioning` with its two incremental passes in NumPy (identical cells)."""
 
     def _partition_space(self) -> None:
-        if len(self.batch_shape) > 0:
-            raise NotImplementedError("_partition_space does not support batch dimensions.")
+        if len(self.batch_shape) > 0:  # BoTorch's own path (which refuses batches of fronts)
+            return super()._partition_space()
         m = self.num_outcomes
         U = self._neg_ref_point.detach().cpu().numpy().reshape(1, m).copy()
         Z = np.zeros((1, m, m), dtype=U.dtype)
