@@ -71,4 +71,4 @@ def bounds_text(reference: str = "xgb") -> str:
             f"{COVERAGE_BOUNDS[0]}-{COVERAGE_BOUNDS[1]} of the test values, and the Gaussian NLL should stay within "
             f"{NLL_RATIO:g}x {reference}'s on every split (the worst ratio over the seeds is shown; blank where "
             f"{reference}'s NLL is not positive). Every learned predictor calibrates its std on two-fold cross-fitted "
-            "residuals, in copula scores and again in the target's units (`surrogate_nas.predictors.calibration`).")
+            "residuals (`surrogate_nas.predictors.calibration`).")

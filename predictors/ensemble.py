@@ -32,7 +32,7 @@ import numpy as np
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.predictors.base import Predictor
-from surrogate_nas.predictors.calibration import VarianceCalibration, check_calibration, crossfit_calibration
+from surrogate_nas.predictors.calibration import calibrated_std, check_calibration, crossfit_variance
 from surrogate_nas.predictors.gp import GPPredictor
 from surrogate_nas.predictors.warping import CopulaWarp
 from surrogate_nas.predictors.xgb import XGBEnsemble
@@ -87,7 +87,7 @@ class GPXGBEnsemble(Predictor):
         self.gp_, self.xgb_ = self._members(seed)
         self.gp_.fit(X, z)
         self.xgb_.fit(X[:, k:], z)
-        self.calibration_ = VarianceCalibration()
+        self.variance_scale_, self.variance_floor_ = 1.0, 0.0
         if self.calibration == "crossfit":
             def fit_predict(train: np.ndarray, test: np.ndarray, half_seed: int) -> tuple[np.ndarray, np.ndarray]:
                 gp, trees = self._members(half_seed)
@@ -95,7 +95,7 @@ class GPXGBEnsemble(Predictor):
                 trees.fit(X[train][:, k:], z[train])
                 return self._mixture(gp, trees, X[test])
 
-            self.calibration_ = crossfit_calibration(fit_predict, z, seed, self.warp_, y)
+            self.variance_scale_, self.variance_floor_ = crossfit_variance(fit_predict, z, seed)
 
     def _members(self, seed: int) -> tuple[GPPredictor, XGBEnsemble]:
         """Unfitted members with raw spreads (the mixture is calibrated as a whole)."""
@@ -115,14 +115,14 @@ class GPXGBEnsemble(Predictor):
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mean, spread = self._mixture(self.gp_, self.xgb_, X)
-        return self.calibration_.predict(mean, spread, self.warp_)
+        return self.warp_.inverse(mean, calibrated_std(spread, self.variance_scale_, self.variance_floor_))
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
         """Both members' states under ``gp/`` and ``xgb/``, the shared warp and the mixture's calibration."""
         gp_arrays, _ = self.gp_.export_state()
         xgb_arrays, xgb_blobs = self.xgb_.export_state()
         arrays = {**{f"gp/{k}": v for k, v in gp_arrays.items()}, **{f"xgb/{k}": v for k, v in xgb_arrays.items()},
-                  **self.warp_.arrays(), "variance": self.calibration_.to_array()}
+                  **self.warp_.arrays(), "variance": np.array([self.variance_scale_, self.variance_floor_])}
         return arrays, {f"xgb/{k}": v for k, v in xgb_blobs.items()}
 
     def import_state(self, arrays: dict[str, np.ndarray], blobs: dict[str, bytes]) -> None:
@@ -132,7 +132,7 @@ class GPXGBEnsemble(Predictor):
         k = int(self.onehot_columns)
         self.warp_ = CopulaWarp.from_arrays(arrays)
         # A file saved before the mixture was calibrated predicts as it did: the mixture as it is.
-        self.calibration_ = VarianceCalibration.from_array(arrays.get("variance", (1.0, 0.0)))
+        self.variance_scale_, self.variance_floor_ = (float(v) for v in arrays.get("variance", (1.0, 0.0)))
         self.gp_, self.xgb_ = self._members(int(self.random_state))
         self.gp_.import_state(part(arrays, "gp/"), {})
         self.xgb_.import_state(part(arrays, "xgb/"), part(blobs, "xgb/"))

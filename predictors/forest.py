@@ -26,7 +26,7 @@ from sklearn.ensemble import RandomForestRegressor
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.predictors.base import Predictor
-from surrogate_nas.predictors.calibration import VarianceCalibration, check_calibration, crossfit_calibration
+from surrogate_nas.predictors.calibration import calibrated_std, check_calibration, crossfit_variance
 from surrogate_nas.predictors.warping import TRANSFORMS, CopulaWarp
 
 
@@ -71,16 +71,17 @@ class RandomForestPredictor(Predictor):
                 f"target_transform must be one of {', '.join(TRANSFORMS)}, got {self.target_transform!r}")
         check_calibration(self.calibration)
         self.warp_ = CopulaWarp.fit(y) if self.target_transform == "copula" else None
-        target, y = y, (y if self.warp_ is None else self.warp_.scores(y))
+        if self.warp_ is not None:
+            y = self.warp_.scores(y)
         seed = int(self.random_state)
         self.trees_ = self._grow(X, y, seed)
-        self.calibration_ = VarianceCalibration()
+        self.variance_scale_, self.variance_floor_ = 1.0, 0.0
         if self.calibration == "crossfit":
             def fit_predict(train: np.ndarray, test: np.ndarray, half_seed: int) -> tuple[np.ndarray, np.ndarray]:
                 per_tree = _walk(self._grow(X[train], y[train], half_seed), X[test])
                 return per_tree.mean(axis=0), per_tree.std(axis=0)
 
-            self.calibration_ = crossfit_calibration(fit_predict, y, seed, self.warp_, target)
+            self.variance_scale_, self.variance_floor_ = crossfit_variance(fit_predict, y, seed)
 
     def _grow(self, X: np.ndarray, y: np.ndarray, seed: int) -> dict[str, np.ndarray]:
         forest = RandomForestRegressor(
@@ -94,10 +95,12 @@ class RandomForestPredictor(Predictor):
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         per_tree = _walk(self.trees_, X)
-        return self.calibration_.predict(per_tree.mean(axis=0), per_tree.std(axis=0), self.warp_)
+        mean = per_tree.mean(axis=0)
+        std = calibrated_std(per_tree.std(axis=0), self.variance_scale_, self.variance_floor_)
+        return (mean, std) if self.warp_ is None else self.warp_.inverse(mean, std)
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
-        arrays = {**self.trees_, "variance": self.calibration_.to_array()}
+        arrays = {**self.trees_, "variance": np.array([self.variance_scale_, self.variance_floor_])}
         if self.warp_ is not None:
             arrays.update(self.warp_.arrays())
         return arrays, {}
@@ -106,7 +109,7 @@ class RandomForestPredictor(Predictor):
         self.trees_ = {key: np.asarray(arrays[key]) for key in _TREE_ARRAYS}
         self.warp_ = CopulaWarp.from_arrays(arrays)
         # A file saved before calibration existed predicts as it did: the spread across trees as it is.
-        self.calibration_ = VarianceCalibration.from_array(arrays.get("variance", (1.0, 0.0)))
+        self.variance_scale_, self.variance_floor_ = (float(v) for v in arrays.get("variance", (1.0, 0.0)))
 
 
 _TREE_ARRAYS = ("roots", "left", "right", "feature", "threshold", "value")

@@ -48,7 +48,7 @@ from torch.nn import functional as F
 
 from surrogate_nas.errors import FitError, InputDataError
 from surrogate_nas.predictors.base import Predictor
-from surrogate_nas.predictors.calibration import VarianceCalibration, check_calibration, crossfit_calibration
+from surrogate_nas.predictors.calibration import calibrated_std, check_calibration, crossfit_variance
 from surrogate_nas.predictors.gp import _threads
 from surrogate_nas.predictors.warping import CopulaWarp
 
@@ -147,14 +147,14 @@ class GraphNetPredictor(Predictor):
         seed = int(self.random_state)
         self.nets_ = self._train(adj, types, glob, z, seed)
         self.readout_ = self._readout(self._scores(self.nets_, adj, types, glob), z)
-        self.calibration_ = VarianceCalibration()
+        self.variance_scale_, self.variance_floor_ = 1.0, 0.0
         if self.calibration == "crossfit":
             def fit_predict(train: np.ndarray, test: np.ndarray, half_seed: int) -> tuple[np.ndarray, np.ndarray]:
                 nets = self._train(adj[train], types[train], glob[train], z[train], half_seed)
                 readout = self._readout(self._scores(nets, adj[train], types[train], glob[train]), z[train])
                 return _in_z_units(self._scores(nets, adj[test], types[test], glob[test]), readout)
 
-            self.calibration_ = crossfit_calibration(fit_predict, z, seed, self.warp_, y)
+            self.variance_scale_, self.variance_floor_ = crossfit_variance(fit_predict, z, seed)
 
     @staticmethod
     def _readout(scores: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -198,14 +198,14 @@ class GraphNetPredictor(Predictor):
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         adj, types, extra = self._split(X)
         mean, spread = _in_z_units(self._scores(self.nets_, adj, types, self._extra(extra)), self.readout_)
-        return self.calibration_.predict(mean, spread, self.warp_)
+        return self.warp_.inverse(mean, calibrated_std(spread, self.variance_scale_, self.variance_floor_))
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
         """Each member's weights under ``net<i>/``, the feature scaling and range, the readout line, the warp and the
         calibration."""
         arrays = {"extra_mean": self.extra_mean_, "extra_scale": self.extra_scale_, "extra_range": self.extra_range_,
                   "readout": self.readout_,
-                  "variance": self.calibration_.to_array(), **self.warp_.arrays()}
+                  "variance": np.array([self.variance_scale_, self.variance_floor_]), **self.warp_.arrays()}
         for i, net in enumerate(self.nets_):
             arrays.update({f"net{i}/{k}": v.detach().cpu().numpy() for k, v in net.state_dict().items()})
         return arrays, {}
@@ -213,10 +213,10 @@ class GraphNetPredictor(Predictor):
     def import_state(self, arrays: dict[str, np.ndarray], blobs: dict[str, bytes]) -> None:
         self.extra_mean_, self.extra_scale_ = np.asarray(arrays["extra_mean"]), np.asarray(arrays["extra_scale"])
         if "variance" in arrays:
-            self.calibration_ = VarianceCalibration.from_array(arrays["variance"])
+            self.variance_scale_, self.variance_floor_ = (float(v) for v in arrays["variance"])
             self.readout_, self.extra_range_ = np.asarray(arrays["readout"]), np.asarray(arrays["extra_range"])
         else:  # saved before readout, clipping and calibration: it predicts as it did then
-            self.calibration_ = VarianceCalibration(1.0, float(arrays["residual_var"][0]))
+            self.variance_scale_, self.variance_floor_ = 1.0, float(arrays["residual_var"][0])
             self.readout_ = np.array([0.0, 1.0])
             unbounded = np.full_like(self.extra_mean_, np.inf)
             self.extra_range_ = np.stack([-unbounded, unbounded])

@@ -30,8 +30,7 @@ cover measured accuracies, which carry seed noise. Pass ``observation_noise=Fals
 for the latent-function std. By default that std is calibrated on held-out residuals
 (``calibration="crossfit"``, :mod:`~surrogate_nas.predictors.calibration`): a GP fitted on
 each half of the training set predicts the other half, and the variance :meth:`predict`
-reports is ``scale * posterior variance + floor`` with both fitted on those residuals (and,
-with the copula transform, refitted in the target's units after the map back). The
+reports is ``scale * posterior variance + floor`` with both fitted on those residuals. The
 posterior alone trusts hyper-parameters fitted on a few dozen points and under-covers; the
 calibration table of ``docs/benchmarks.md`` ("Performance predictors on NAS-Bench-201")
 measures the coverage this gives. Only :meth:`predict` is calibrated:
@@ -64,7 +63,7 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from surrogate_nas.errors import FitError, InputDataError
 from surrogate_nas.predictors.base import Predictor
-from surrogate_nas.predictors.calibration import VarianceCalibration, check_calibration, crossfit_calibration
+from surrogate_nas.predictors.calibration import calibrated_std, check_calibration, crossfit_variance
 from surrogate_nas.predictors.warping import TRANSFORMS, CopulaWarp
 
 
@@ -150,16 +149,17 @@ class GPPredictor(Predictor):
             raise InputDataError(f"target_transform must be one of {', '.join(TRANSFORMS)}, got {self.target_transform!r}")
         check_calibration(self.calibration)
         self.warp_ = CopulaWarp.fit(y) if self.target_transform == "copula" else None
-        target, y = y, (y if self.warp_ is None else self.warp_.scores(y))
-        if self.warp_ is None and np.ptp(y) == 0:
+        if self.warp_ is not None:
+            y = self.warp_.scores(y)
+        elif np.ptp(y) == 0:
             raise FitError(f"the {len(y)} training targets are all equal ({y[0]:g}); a GP cannot be fitted")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(self.random_state))
             self._fit_model(X, y)
-        self.calibration_ = VarianceCalibration()
+        self.variance_scale_, self.variance_floor_ = 1.0, 0.0
         if self.calibration == "crossfit":
-            self.calibration_ = crossfit_calibration(self._half_fit(X, y), y, int(self.random_state), self.warp_,
-                                                     target)
+            self.variance_scale_, self.variance_floor_ = crossfit_variance(self._half_fit(X, y), y,
+                                                                           int(self.random_state))
 
     def _half_fit(self, X: np.ndarray, y: np.ndarray):
         """The cross-fit's ``fit_predict``: an uncalibrated GP like this one on some rows, its posterior on others."""
@@ -209,7 +209,7 @@ class GPPredictor(Predictor):
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
         """The training data, the model's ``state_dict`` (hyper-parameters, transforms) and calibration, as arrays."""
         arrays = {"train_X": self.train_X_, "train_y": self.train_y_,
-                  "variance": self.calibration_.to_array()}
+                  "variance": np.array([self.variance_scale_, self.variance_floor_])}
         arrays.update({f"state/{k}": v.detach().cpu().numpy() for k, v in self.model_.state_dict().items()})
         if self.warp_ is not None:
             arrays.update(self.warp_.arrays())
@@ -224,11 +224,12 @@ class GPPredictor(Predictor):
         self.model_, self.train_X_, self.train_y_ = model, X, y
         self.warp_ = CopulaWarp.from_arrays(arrays)
         # A file saved before calibration existed predicts as it did: the posterior std as it is.
-        self.calibration_ = VarianceCalibration.from_array(arrays.get("variance", (1.0, 0.0)))
+        self.variance_scale_, self.variance_floor_ = (float(v) for v in arrays.get("variance", (1.0, 0.0)))
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mean, spread = self._posterior(X)
-        return self.calibration_.predict(mean, spread, self.warp_)
+        std = calibrated_std(spread, self.variance_scale_, self.variance_floor_)
+        return (mean, std) if self.warp_ is None else self.warp_.inverse(mean, std)
 
     def _posterior(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``model_``'s posterior mean and std at ``X``, in the units it was fitted in."""

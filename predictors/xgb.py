@@ -11,8 +11,7 @@ is *calibrated*:
   predictions are mapped back to the target's units (ranking unchanged);
 * a two-fold cross-fit (an ensemble on each half predicts the other half) gives held-out
   residuals ``r`` and spreads ``s``; the predictive variance is ``a * spread^2 + b`` with
-  ``a, b`` fitted by maximum Gaussian likelihood on those pairs, then refitted the same way
-  in the target's units after the map back
+  ``a, b`` fitted by maximum Gaussian likelihood on those pairs
   (:mod:`~surrogate_nas.predictors.calibration`, shared with the GP, the forest and the graph
   network).
 
@@ -38,7 +37,7 @@ import xgboost as xgb
 
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.predictors.base import Predictor
-from surrogate_nas.predictors.calibration import VarianceCalibration, check_calibration, crossfit_calibration
+from surrogate_nas.predictors.calibration import calibrated_std, check_calibration, crossfit_variance
 from surrogate_nas.predictors.warping import TRANSFORMS, CopulaWarp
 
 
@@ -101,9 +100,9 @@ class XGBEnsemble(Predictor):
         z = y if self.warp_ is None else self.warp_.scores(y)
         seed = int(self.random_state)
         self.models_ = self._members(X, z, seed)
-        self.calibration_ = VarianceCalibration()
+        self.variance_scale_, self.variance_floor_ = 1.0, 0.0
         if self.calibration == "crossfit":
-            self.calibration_ = self._crossfit(X, z, seed, y)
+            self.variance_scale_, self.variance_floor_ = self._crossfit(X, z, seed)
 
     def _members(self, X: np.ndarray, z: np.ndarray, seed: int) -> list:
         rng = np.random.default_rng(seed)
@@ -124,22 +123,23 @@ class XGBEnsemble(Predictor):
             models.append(model.fit(X[rows], z[rows]))
         return models
 
-    def _crossfit(self, X: np.ndarray, z: np.ndarray, seed: int, y: np.ndarray) -> VarianceCalibration:
-        """The std's calibration, by likelihood on two-fold held-out residuals."""
+    def _crossfit(self, X: np.ndarray, z: np.ndarray, seed: int) -> tuple[float, float]:
+        """``(a, b)`` of the variance ``a * spread^2 + b``, by likelihood on two-fold held-out residuals."""
         def fit_predict(train: np.ndarray, test: np.ndarray, half_seed: int) -> tuple[np.ndarray, np.ndarray]:
             preds = _stack(self._members(X[train], z[train], half_seed), X[test])
             return preds.mean(axis=0), preds.std(axis=0)
 
-        return crossfit_calibration(fit_predict, z, seed, self.warp_, y)
+        return crossfit_variance(fit_predict, z, seed)
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         preds = _stack(self.models_, X)
         mean = preds.mean(axis=0)
-        return self.calibration_.predict(mean, preds.std(axis=0), self.warp_)
+        std = calibrated_std(preds.std(axis=0), self.variance_scale_, self.variance_floor_)
+        return (mean, std) if self.warp_ is None else self.warp_.inverse(mean, std)
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
         """Each member in XGBoost's own UBJSON model format; the variance calibration and warp as arrays."""
-        arrays = {"variance": self.calibration_.to_array()}
+        arrays = {"variance": np.array([self.variance_scale_, self.variance_floor_])}
         if self.warp_ is not None:
             arrays.update(self.warp_.arrays())
         return arrays, {f"member_{i}.ubj": bytes(m.get_booster().save_raw("ubj")) for i, m in enumerate(self.models_)}
@@ -150,7 +150,7 @@ class XGBEnsemble(Predictor):
             model = xgb.XGBRegressor(n_jobs=self.n_jobs)
             model.load_model(bytearray(blobs[f"member_{i}.ubj"]))
             self.models_.append(model)
-        self.calibration_ = VarianceCalibration.from_array(arrays["variance"])
+        self.variance_scale_, self.variance_floor_ = (float(v) for v in arrays["variance"])
         self.warp_ = CopulaWarp.from_arrays(arrays)
 
 

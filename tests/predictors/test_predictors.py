@@ -11,7 +11,7 @@ from surrogate_nas.predictors.ensemble import GPXGBEnsemble
 from surrogate_nas.predictors.forest import RandomForestPredictor
 from surrogate_nas.predictors.gnn import GraphNetPredictor
 from surrogate_nas.predictors.gp import GPPredictor
-from surrogate_nas.predictors.metrics import coverage, gaussian_nll, kendall_tau
+from surrogate_nas.predictors.metrics import coverage, kendall_tau
 from surrogate_nas.predictors.registry import ALL, PREDICTOR_PLUGINS, PREDICTORS, expand_names, make_predictor
 from surrogate_nas.predictors.warping import CopulaWarp
 from surrogate_nas.predictors.xgb import XGBEnsemble
@@ -175,10 +175,8 @@ def test_copula_warp_spread_is_not_read_off_one_gap_between_nearly_equal_targets
     one_gap = 0.01 / (ks[3] - ks[2])  # the slope between 80 and 80.01
     _, std = warp.inverse(np.array([ks[2:4].mean()]), np.array([0.01]))
     assert std[0] > 100 * 0.01 * one_gap
-    # Beyond the gaps: the spread of the mapped Gaussian around the mapped mean.
     wide = warp.inverse(np.array([0.0]), np.array([2.0]))[1]
-    draws = warp.values(np.random.default_rng(0).normal(0.0, 2.0, 400_000))
-    np.testing.assert_allclose(wide, np.sqrt(np.mean((draws - warp.values(0.0)) ** 2)), rtol=0.01)
+    np.testing.assert_allclose(wide, 0.5 * (warp.values(2.0) - warp.values(-2.0)))  # beyond the gaps: the half-width
 
 
 @pytest.mark.parametrize("make", [GPPredictor, lambda: GPPredictor(target_transform="none"), XGBEnsemble,
@@ -189,18 +187,16 @@ def test_flat_targets_are_a_fit_error_with_a_reason(make):
         make().fit(X, np.full(20, 70.0))
 
 
-def test_calibrated_xgb_intervals_cover_what_they_claim_and_score_far_better_than_the_raw_spread(nb201):
-    """On held-out NB-201 cells the cross-fitted std's 90% interval holds at least 85% of them; the raw spread's
-    holds far fewer. (NB-201's cells at chance make the errors heavy-tailed, so the likelihood's Gaussian is
-    wider than the bulk needs: the 50% interval holds more than half.)"""
+def test_calibrated_xgb_intervals_cover_close_to_nominal(nb201):
+    """On held-out NB-201 cells the cross-fitted std covers about as often as it claims; the raw spread does not."""
     cells, y = nb201
     X = featurize(cells, "liveops+cost")
     calibrated = XGBEnsemble(n_estimators=100).fit(X[:150], y[:150])
     raw = XGBEnsemble(n_estimators=100, calibration="none").fit(X[:150], y[:150])
     for level in (0.5, 0.9):
-        assert coverage(y[150:], *calibrated.predict(X[150:]), level) >= level - 0.05
+        hit = coverage(y[150:], *calibrated.predict(X[150:]), level)
+        assert abs(hit - level) < 0.1, (level, hit)
         assert coverage(y[150:], *raw.predict(X[150:]), level) < level - 0.15
-    assert gaussian_nll(y[150:], *calibrated.predict(X[150:])) < gaussian_nll(y[150:], *raw.predict(X[150:])) - 1
 
 
 def test_registry_rejects_unknown_name_listing_choices():
