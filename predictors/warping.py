@@ -116,13 +116,18 @@ class CopulaWarp:
     def inverse(self, mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(mean, std)`` in score units to target units: the mapped mean, and ``std`` times the
         map's mean slope over ``mean ± w``, ``w`` being ``std`` or, when larger, the reach of
-        the three knot gaps around ``mean``."""
+        the three knot gaps around ``mean``; never below :data:`TIE_RESOLUTION` of the mean,
+        the closeness at which this warp calls two targets the same value. (A forest whose
+        trees all agreed on a tie of cells at chance, 9.711999999 and 9.712000001, predicted it
+        with a std of 1e-13, and a test cell 2e-9 away cost a Gaussian NLL of 1e4.)"""
         mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
         ks, last = self.knot_scores, len(self.knot_scores) - 1
         above = np.searchsorted(ks, mean)  # the first knot at or above each mean
         reach = np.maximum(mean - ks[np.clip(above - 2, 0, last)], ks[np.clip(above + 1, 0, last)] - mean)
         w = np.maximum(std, reach)
-        return self.values(mean), std * (self.values(mean + w) - self.values(mean - w)) / (2 * w)
+        centre = self.values(mean)
+        spread = std * (self.values(mean + w) - self.values(mean - w)) / (2 * w)
+        return centre, np.maximum(spread, TIE_RESOLUTION * np.abs(centre))
 
     def arrays(self, prefix: str = "warp") -> dict[str, np.ndarray]:
         """The knots as named arrays, for a predictor's saved state."""

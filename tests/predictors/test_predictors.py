@@ -179,6 +179,16 @@ def test_copula_warp_spread_is_not_read_off_one_gap_between_nearly_equal_targets
     np.testing.assert_allclose(wide, 0.5 * (warp.values(2.0) - warp.values(-2.0)))  # beyond the gaps: the half-width
 
 
+def test_no_std_is_finer_than_the_ties_the_warp_merges():
+    # NB-201 stores one accuracy at chance as 9.711999999, 9.712 and 9.712000001: one tie to the warp.
+    # A forest whose trees all agreed there predicted it with a std of 1e-13, and a test cell 2e-9
+    # away (float noise) cost a Gaussian NLL in the tens of thousands on one NB-201 split.
+    y = np.array([9.711999999, 9.712, 9.712000001, 50.0, 80.0, 91.0])
+    warp = CopulaWarp.fit(y)
+    mean, std = warp.inverse(warp.scores(y)[:1], np.array([1e-15]))
+    assert std[0] >= 1e-7 * mean[0] and abs(9.712000001 - mean[0]) / std[0] < 0.01
+
+
 @pytest.mark.parametrize("make", [GPPredictor, lambda: GPPredictor(target_transform="none"), XGBEnsemble,
                                   GPXGBEnsemble])
 def test_flat_targets_are_a_fit_error_with_a_reason(make):
