@@ -182,7 +182,7 @@ def test_copula_warp_spread_is_not_read_off_one_gap_between_nearly_equal_targets
 def test_no_std_is_finer_than_the_ties_the_warp_merges():
     # NB-201 stores one accuracy at chance as 9.711999999, 9.712 and 9.712000001: one tie to the warp.
     # A forest whose trees all agreed there predicted it with a std of 1e-13, and a test cell 2e-9
-    # away (float noise) cost a Gaussian NLL in the tens of thousands on one NB-201 split.
+    # away (float noise) took one NB-201 split's mean Gaussian NLL to 8e4.
     y = np.array([9.711999999, 9.712, 9.712000001, 50.0, 80.0, 91.0])
     warp = CopulaWarp.fit(y)
     mean, std = warp.inverse(warp.scores(y)[:1], np.array([1e-15]))
