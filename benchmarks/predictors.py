@@ -6,7 +6,8 @@ Parts (``--part``):
   CIFAR-100 at n = 56/135/500, 200 test architectures disjoint (by canonical group) from the
   training set, 20 seeds: Kendall tau beside the NAS-Bench-Suite-Zero anchors, Spearman and
   precision of the predicted top 5%, and every predictor's calibration (coverage of the central
-  50/80/90/95% intervals, Gaussian NLL) checked against the bounds of ``benchmarks/_calibration.py``.
+  50/80/90/95% intervals and NLL of its predictive distribution, and of its Gaussian summary) checked
+  against the bounds of ``benchmarks/_calibration.py``.
 * ``whole-space``: CIFAR-10, n = 78/156/469 (0.5/1/3% of the 15,625 cells), tested on every
   architecture outside the training set's canonical groups (``--test-size all``, the protocol
   of the graph-transformer papers), beside FlowerFormer and NN-Former.
@@ -96,8 +97,8 @@ def part_main(args) -> None:
         body += [f"### {bench}", "", *tau_table(summary, sizes, anchors), "",
                  "Spearman and precision of the predicted top 5% (share of the test set's best 5% found in the "
                  "predicted best 5%):", "", *rank_table(summary, sizes, [n for n in HEADLINE if n in names]), "",
-                 "Calibration: coverage of the central 50/80/90/95% normal intervals `mean ± z std` and the Gaussian "
-                 "negative log-likelihood (NLL) of the test values. " + bounds_text(), "",
+                 "Calibration: coverage of the central 50/80/90/95% intervals of each predictor's predictive "
+                 "distribution and its negative log-likelihood (NLL) of the test values. " + bounds_text(), "",
                  *calibration_table(df, "predictor", "xgb"), "", UNBOUNDED_NOTE, ""]
     write_section("predictors", "Performance predictors on NAS-Bench-201 (Kendall tau)", "\n".join(body))
     print("\n".join(body))

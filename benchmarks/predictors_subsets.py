@@ -123,8 +123,8 @@ def markdown(df: pd.DataFrame, seeds: int) -> str:
             lines.append(f"\n{len(failed)} failed fits: " + "; ".join(sorted(set(failed["message"].str[:80]))))
         if table in PUBLISHED:
             lines.append(f"\nPublished XGB+ZC (NAS-Bench-Suite-Zero): {PUBLISHED[table]}.")
-        lines += ["", f"Calibration on {table}: coverage of the central 50/80/90/95% normal intervals and the Gaussian "
-                  "NLL, on the same splits. " + bounds_text(REFERENCE), "",
+        lines += ["", f"Calibration on {table}: coverage of the central 50/80/90/95% intervals of each predictor's "
+                  "predictive distribution and its NLL, on the same splits. " + bounds_text(REFERENCE), "",
                   *calibration_table(part, "config", REFERENCE, keys=("protocol",)), ""]
     return "\n".join(lines)
 

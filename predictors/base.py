@@ -2,7 +2,9 @@
 
 In the spirit of scikit-learn: ``__init__`` only stores hyper-parameters,
 ``fit(X, y)`` returns ``self`` and stores learned state in attributes ending in
-``_``, ``predict(X)`` returns ``(mean, std)`` arrays of shape ``(n,)``.
+``_``, ``predict(X)`` returns ``(mean, std)`` arrays of shape ``(n,)``, and
+``predict_distribution(X)`` the whole predictive distribution
+(:class:`~surrogate_nas.predictors.predictive.Predictive`; by default the Gaussian of ``predict``).
 Predicting before fitting raises :class:`~surrogate_nas.errors.NotFittedError`;
 mismatched shapes raise :class:`~surrogate_nas.errors.InputDataError`.
 
@@ -18,6 +20,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from surrogate_nas.errors import InputDataError, NotFittedError
+from surrogate_nas.predictors.predictive import Predictive
 
 
 class Predictor(ABC):
@@ -61,6 +64,14 @@ class Predictor(ABC):
 
     def predict(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(mean, std)``, each of shape ``(n,)``."""
+        mean, std = self._predict(self._checked(X))
+        return np.asarray(mean, dtype=np.float64).reshape(-1), np.asarray(std, dtype=np.float64).reshape(-1)
+
+    def predict_distribution(self, X) -> Predictive:
+        """The predictive distribution of each row of ``X`` (its ``summary()`` is :meth:`predict`)."""
+        return self._predict_distribution(self._checked(X))
+
+    def _checked(self, X) -> np.ndarray:
         if not hasattr(self, "n_features_in_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(X, y) first")
         X = check_X(X)
@@ -68,8 +79,10 @@ class Predictor(ABC):
             raise InputDataError(
                 f"{type(self).__name__} was fitted on {self.n_features_in_} features, got {X.shape[1]}"
             )
-        mean, std = self._predict(X)
-        return np.asarray(mean, dtype=np.float64).reshape(-1), np.asarray(std, dtype=np.float64).reshape(-1)
+        return X
+
+    def _predict_distribution(self, X: np.ndarray) -> Predictive:
+        return Predictive(*self._predict(X))
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
         """The learned state as plain arrays and opaque byte blobs (no Python objects), for saving.
@@ -88,6 +101,25 @@ class Predictor(ABC):
 
     @abstractmethod
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+class WarpedPredictor(Predictor):
+    """A predictor that fits in score units and maps its normal back through ``warp_``.
+
+    Subclasses set ``warp_`` in ``_fit`` (a :class:`~surrogate_nas.predictors.warping.CopulaWarp`,
+    or None to fit the targets as they are) and implement :meth:`_predict_scores`; the
+    mean and std of ``predict`` and the distribution of ``predict_distribution`` both follow.
+    """
+
+    @abstractmethod
+    def _predict_scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The calibrated ``(mean, std)`` in the units the model was fitted in."""
+
+    def _predict_distribution(self, X: np.ndarray) -> Predictive:
+        return Predictive(*self._predict_scores(X), self.warp_)
+
+    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._predict_distribution(X).summary()
 
 
 def clone(predictor: Predictor) -> Predictor:

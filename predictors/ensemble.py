@@ -31,14 +31,14 @@ from __future__ import annotations
 import numpy as np
 
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.predictors.base import Predictor
+from surrogate_nas.predictors.base import WarpedPredictor
 from surrogate_nas.predictors.calibration import calibrated_std, check_calibration, crossfit_variance
 from surrogate_nas.predictors.gp import GPPredictor
 from surrogate_nas.predictors.warping import CopulaWarp
 from surrogate_nas.predictors.xgb import XGBEnsemble
 
 
-class GPXGBEnsemble(Predictor):
+class GPXGBEnsemble(WarpedPredictor):
     """Mixture of :class:`GPPredictor` and :class:`XGBEnsemble` on copula scores.
 
     Args:
@@ -113,9 +113,9 @@ class GPXGBEnsemble(Predictor):
         var = w * s_gp**2 + (1 - w) * s_xgb**2 + w * (1 - w) * (m_gp - m_xgb) ** 2
         return w * m_gp + (1 - w) * m_xgb, np.sqrt(var)
 
-    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _predict_scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mean, spread = self._mixture(self.gp_, self.xgb_, X)
-        return self.warp_.inverse(mean, calibrated_std(spread, self.variance_scale_, self.variance_floor_))
+        return mean, calibrated_std(spread, self.variance_scale_, self.variance_floor_)
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
         """Both members' states under ``gp/`` and ``xgb/``, the shared warp and the mixture's calibration."""

@@ -25,12 +25,12 @@ import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.predictors.base import Predictor
+from surrogate_nas.predictors.base import WarpedPredictor
 from surrogate_nas.predictors.calibration import calibrated_std, check_calibration, crossfit_variance
 from surrogate_nas.predictors.warping import TRANSFORMS, CopulaWarp
 
 
-class RandomForestPredictor(Predictor):
+class RandomForestPredictor(WarpedPredictor):
     """``RandomForestRegressor`` with the (calibrated) per-tree standard deviation as ``std``.
 
     Args:
@@ -93,11 +93,9 @@ class RandomForestPredictor(Predictor):
         ).fit(X, y)
         return _flatten([est.tree_ for est in forest.estimators_])
 
-    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _predict_scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         per_tree = _walk(self.trees_, X)
-        mean = per_tree.mean(axis=0)
-        std = calibrated_std(per_tree.std(axis=0), self.variance_scale_, self.variance_floor_)
-        return (mean, std) if self.warp_ is None else self.warp_.inverse(mean, std)
+        return per_tree.mean(axis=0), calibrated_std(per_tree.std(axis=0), self.variance_scale_, self.variance_floor_)
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
         arrays = {**self.trees_, "variance": np.array([self.variance_scale_, self.variance_floor_])}

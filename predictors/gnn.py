@@ -47,7 +47,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from surrogate_nas.errors import FitError, InputDataError
-from surrogate_nas.predictors.base import Predictor
+from surrogate_nas.predictors.base import WarpedPredictor
 from surrogate_nas.predictors.calibration import calibrated_std, check_calibration, crossfit_variance
 from surrogate_nas.predictors.gp import _threads
 from surrogate_nas.predictors.warping import CopulaWarp
@@ -72,7 +72,7 @@ class _Net(nn.Module):
         return self.head(torch.cat([pooled, extra], dim=-1)).squeeze(-1)
 
 
-class GraphNetPredictor(Predictor):
+class GraphNetPredictor(WarpedPredictor):
     """Ensemble of small message-passing networks on the ``dag`` block, trained to rank.
 
     Args:
@@ -195,10 +195,10 @@ class GraphNetPredictor(Predictor):
         extra = np.clip(extra, self.extra_range_[0], self.extra_range_[1])
         return torch.tensor((extra - self.extra_mean_) / self.extra_scale_, dtype=torch.float32)
 
-    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _predict_scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         adj, types, extra = self._split(X)
         mean, spread = _in_z_units(self._scores(self.nets_, adj, types, self._extra(extra)), self.readout_)
-        return self.warp_.inverse(mean, calibrated_std(spread, self.variance_scale_, self.variance_floor_))
+        return mean, calibrated_std(spread, self.variance_scale_, self.variance_floor_)
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
         """Each member's weights under ``net<i>/``, the feature scaling and range, the readout line, the warp and the

@@ -62,12 +62,12 @@ from gpytorch.kernels import MaternKernel, RBFKernel, ScaleKernel
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from surrogate_nas.errors import FitError, InputDataError
-from surrogate_nas.predictors.base import Predictor
+from surrogate_nas.predictors.base import WarpedPredictor
 from surrogate_nas.predictors.calibration import calibrated_std, check_calibration, crossfit_variance
 from surrogate_nas.predictors.warping import TRANSFORMS, CopulaWarp
 
 
-class GPPredictor(Predictor):
+class GPPredictor(WarpedPredictor):
     """Exact GP with a Hamming + Matern-5/2 kernel.
 
     Args:
@@ -226,10 +226,9 @@ class GPPredictor(Predictor):
         # A file saved before calibration existed predicts as it did: the posterior std as it is.
         self.variance_scale_, self.variance_floor_ = (float(v) for v in arrays.get("variance", (1.0, 0.0)))
 
-    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _predict_scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mean, spread = self._posterior(X)
-        std = calibrated_std(spread, self.variance_scale_, self.variance_floor_)
-        return (mean, std) if self.warp_ is None else self.warp_.inverse(mean, std)
+        return mean, calibrated_std(spread, self.variance_scale_, self.variance_floor_)
 
     def _posterior(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``model_``'s posterior mean and std at ``X``, in the units it was fitted in."""

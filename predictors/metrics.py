@@ -3,9 +3,11 @@
 NAS cares about ranking (does the predictor put good architectures first?),
 so Kendall's tau is the headline, as in NASLib and NAS-Bench-Suite-Zero.
 Precision of the predicted top 5% says whether the architectures a search
-would pick are the good ones. Calibration metrics (Gaussian NLL, coverage of the
-central 50/80/90/95% intervals) matter for Bayesian search, whose acquisition
-functions trust the predicted ``std``.
+would pick are the good ones. Calibration metrics (NLL, coverage of the central
+50/80/90/95% intervals) matter for Bayesian search, whose acquisition functions
+trust the predicted uncertainty; they judge the predictor's own distribution
+(:class:`~surrogate_nas.predictors.predictive.Predictive`), and, apart, the Gaussian
+``(mean, std)`` summary that ``predict`` returns.
 
     >>> import numpy as np
     >>> y = np.array([1.0, 2.0, 3.0, 4.0])
@@ -19,6 +21,7 @@ import numpy as np
 from scipy import stats
 
 from surrogate_nas.errors import InputDataError
+from surrogate_nas.predictors.predictive import Predictive
 
 COVERAGE_LEVELS: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95)
 """Nominal levels of the central intervals whose coverage :func:`evaluate_predictions` reports."""
@@ -115,7 +118,19 @@ def coverage(y_true, mean, std, level: float = 0.9) -> float:
     return float(np.mean(np.abs(a - m) <= z * s))
 
 
-def evaluate_predictions(y_true, mean, std, k: int = 10) -> dict[str, float]:
+def predictive_nll(y_true, distribution: Predictive) -> float:
+    """Mean negative log density of ``y_true`` under each prediction's own distribution."""
+    return float(-np.mean(distribution.logpdf(y_true)))
+
+
+def predictive_coverage(y_true, distribution: Predictive, level: float = 0.9) -> float:
+    """Share of ``y_true`` inside the central ``level`` interval of each prediction's own distribution."""
+    low, high = distribution.interval(level)
+    a = np.asarray(y_true, dtype=np.float64).reshape(-1)
+    return float(np.mean((a >= low) & (a <= high)))
+
+
+def evaluate_predictions(y_true, mean, std, k: int = 10, distribution: Predictive | None = None) -> dict[str, float]:
     """All metrics at once; keys match the columns of the comparison table.
 
     Args:
@@ -123,13 +138,17 @@ def evaluate_predictions(y_true, mean, std, k: int = 10) -> dict[str, float]:
         mean: predicted means, shape ``(n,)``.
         std: predicted standard deviations, shape ``(n,)``.
         k: top-k size for precision; capped at ``n``.
+        distribution: the predictions' own distributions (default: ``N(mean, std^2)``).
 
     Returns:
-        ``kendall_tau, spearman, pearson, mae, precision_at_{k}, precision_top5, nll``, then
-        ``coverage_50, coverage_80, coverage_90, coverage_95`` (:data:`COVERAGE_LEVELS`).
+        ``kendall_tau, spearman, pearson, mae, precision_at_{k}, precision_top5``; ``nll`` and
+        ``coverage_50, coverage_80, coverage_90, coverage_95`` (:data:`COVERAGE_LEVELS`) of
+        ``distribution``; ``nll_normal`` and ``coverage_90_normal`` of ``N(mean, std^2)``.
     """
     a, m = _pair(y_true, mean)
     k = min(k, a.size)
+    if distribution is None:
+        distribution = Predictive(m, _std(std, a.size))
     return {
         "kendall_tau": kendall_tau(a, m),
         "spearman": spearman(a, m),
@@ -137,6 +156,8 @@ def evaluate_predictions(y_true, mean, std, k: int = 10) -> dict[str, float]:
         "mae": mae(a, m),
         f"precision_at_{k}": precision_at_k(a, m, k),
         "precision_top5": precision_top(a, m, TOP_SHARE),
-        "nll": gaussian_nll(a, m, std),
-        **{f"coverage_{round(100 * level)}": coverage(a, m, std, level) for level in COVERAGE_LEVELS},
+        "nll": predictive_nll(a, distribution),
+        **{f"coverage_{round(100 * level)}": predictive_coverage(a, distribution, level) for level in COVERAGE_LEVELS},
+        "nll_normal": gaussian_nll(a, m, std),
+        "coverage_90_normal": coverage(a, m, std, 0.9),
     }

@@ -105,13 +105,39 @@ class CopulaWarp:
         """
         z = np.asarray(z, dtype=np.float64)
         ks, kv = self.knot_scores, self.knot_values
+        lo_slope, hi_slope = self._end_slopes()
         out = np.interp(z, ks, kv)
-        lo = min(int(np.searchsorted(ks, ks[0] + 1.0)), len(ks) - 1)
-        hi = max(int(np.searchsorted(ks, ks[-1] - 1.0, side="right")) - 1, 0)
-        lo_slope = (kv[lo] - kv[0]) / (ks[lo] - ks[0])
-        hi_slope = (kv[-1] - kv[hi]) / (ks[-1] - ks[hi])
         out = np.where(z < ks[0], kv[0] + (z - ks[0]) * lo_slope, out)
         return np.where(z > ks[-1], kv[-1] + (z - ks[-1]) * hi_slope, out)
+
+    def _end_slopes(self) -> tuple[float, float]:
+        ks, kv = self.knot_scores, self.knot_values
+        lo = min(int(np.searchsorted(ks, ks[0] + 1.0)), len(ks) - 1)
+        hi = max(int(np.searchsorted(ks, ks[-1] - 1.0, side="right")) - 1, 0)
+        return (kv[lo] - kv[0]) / (ks[lo] - ks[0]), (kv[-1] - kv[hi]) / (ks[-1] - ks[hi])
+
+    def scores_of(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(score, slope)`` of targets ``y``: the inverse of :meth:`values`, and that map's slope there
+        (at a knot, the slope of the segment above it)."""
+        y = np.asarray(y, dtype=np.float64)
+        ks, kv = self.knot_scores, self.knot_values
+        lo_slope, hi_slope = self._end_slopes()
+        z = np.interp(y, kv, ks)
+        z = np.where(y < kv[0], ks[0] + (y - kv[0]) / lo_slope, z)
+        z = np.where(y > kv[-1], ks[-1] + (y - kv[-1]) / hi_slope, z)
+        slopes = np.concatenate([[lo_slope], np.diff(kv) / np.diff(ks), [hi_slope]])
+        return z, slopes[np.searchsorted(kv, y, side="right")]  # 0: below the first knot; len(kv): above the last
+
+    def resolution(self, z: np.ndarray) -> np.ndarray:
+        """Half the score gap between the knots around each score ``z`` (at a knot, the mean of
+        its two gaps): no target finer than that can be placed by this warp."""
+        z = np.asarray(z, dtype=np.float64)
+        ks = self.knot_scores
+        gaps = np.diff(ks)
+        gaps = np.concatenate([[gaps[0]], gaps, [gaps[-1]]])
+        right = np.searchsorted(ks, z, side="right")
+        left = np.searchsorted(ks, z, side="left")
+        return 0.5 * np.where(right != left, 0.5 * (gaps[left] + gaps[right]), gaps[right])
 
     def inverse(self, mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(mean, std)`` in score units to target units: the mapped mean, and ``std`` times the

@@ -36,12 +36,12 @@ import numpy as np
 import xgboost as xgb
 
 from surrogate_nas.errors import InputDataError
-from surrogate_nas.predictors.base import Predictor
+from surrogate_nas.predictors.base import WarpedPredictor
 from surrogate_nas.predictors.calibration import calibrated_std, check_calibration, crossfit_variance
 from surrogate_nas.predictors.warping import TRANSFORMS, CopulaWarp
 
 
-class XGBEnsemble(Predictor):
+class XGBEnsemble(WarpedPredictor):
     """Bootstrap ensemble of ``xgboost.XGBRegressor`` models with a calibrated std.
 
     Args:
@@ -131,11 +131,9 @@ class XGBEnsemble(Predictor):
 
         return crossfit_variance(fit_predict, z, seed)
 
-    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _predict_scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         preds = _stack(self.models_, X)
-        mean = preds.mean(axis=0)
-        std = calibrated_std(preds.std(axis=0), self.variance_scale_, self.variance_floor_)
-        return (mean, std) if self.warp_ is None else self.warp_.inverse(mean, std)
+        return preds.mean(axis=0), calibrated_std(preds.std(axis=0), self.variance_scale_, self.variance_floor_)
 
     def export_state(self) -> tuple[dict[str, np.ndarray], dict[str, bytes]]:
         """Each member in XGBoost's own UBJSON model format; the variance calibration and warp as arrays."""

@@ -264,7 +264,9 @@ def check_predictor(predictor, X=None, y=None) -> None:
     an unfitted ``predictor``, with ``X`` (``n x d``, n >= 10) and ``y`` or a small random problem.
 
     ``fit(X, y)`` returns the predictor and ``predict(X)`` gives ``(mean, std)`` of shape ``(n,)``,
-    finite, ``std >= 0``; predicting before fitting raises NotFittedError; another feature count
+    finite, ``std >= 0``; a ``predict_distribution(X)``, where there is one, summarises to exactly
+    ``predict(X)``, its 90% intervals hold the predicted means and its density is finite and
+    positive at them; predicting before fitting raises NotFittedError; another feature count
     is InputDataError; neither touches torch's global random state; the same data give the same
     predictions; ``get_params``/``set_params`` and a clone from the parameters work as in
     scikit-learn (an unknown parameter is InputDataError).
@@ -301,6 +303,8 @@ def check_predictor(predictor, X=None, y=None) -> None:
            "predicted means are finite and standard deviations finite and >= 0")
     expect_raises(InputDataError, lambda: predictor.predict(X[:, :-1]), who,
                   "predicting with another number of features than fit saw raises InputDataError")
+    if callable(getattr(predictor, "predict_distribution", None)):
+        _check_distribution(predictor, X[:k], mean, std, who)
     again_mean, again_std = fresh.fit(X, y).predict(X[:k])
     expect(np.allclose(mean, again_mean) and np.allclose(std, again_std), who,
            "two predictors with the same parameters fitted on the same data predict the same")
@@ -311,6 +315,16 @@ def check_predictor(predictor, X=None, y=None) -> None:
                "set_params(random_state=...) sets it and returns the predictor")
     expect_raises(InputDataError, lambda: clone.set_params(no_such_parameter=1), who,
                   "set_params with an unknown parameter raises InputDataError")
+
+
+def _check_distribution(predictor, X, mean, std, who) -> None:
+    dist = predictor.predict_distribution(X)
+    m, s = dist.summary()
+    expect(np.array_equal(m, mean) and np.array_equal(s, std), who,
+           "predict_distribution(X).summary() is exactly predict(X)")
+    low, high = dist.interval(0.9)
+    expect(np.all(low <= mean) and np.all(mean <= high), who, "the 90% intervals hold the predicted means")
+    expect(np.all(np.isfinite(dist.logpdf(mean))), who, "the density is finite and positive at the predicted means")
 
 
 # -- the rest needs the search machinery ------------------------------------------------------

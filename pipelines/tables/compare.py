@@ -29,6 +29,7 @@ import pandas as pd  # noqa: E402
 
 from surrogate_nas.errors import FitError, InputDataError  # noqa: E402
 from surrogate_nas.predictors.metrics import evaluate_predictions  # noqa: E402
+from surrogate_nas.predictors.predictive import predictive  # noqa: E402
 from surrogate_nas.predictors.registry import (  # noqa: E402
     PREDICTOR_PLUGINS,
     expand_names,
@@ -40,7 +41,8 @@ from surrogate_nas.devices import own_latency_features  # noqa: E402
 
 METRICS: tuple[str, ...] = (
     "kendall_tau", "spearman", "pearson", "mae", "precision_at_10", "precision_top5", "nll",
-    "coverage_50", "coverage_80", "coverage_90", "coverage_95", "fit_seconds", "predict_seconds",
+    "coverage_50", "coverage_80", "coverage_90", "coverage_95", "nll_normal", "coverage_90_normal",
+    "fit_seconds", "predict_seconds",
 )  # fmt: skip
 """Metric columns of :func:`compare_predictors`'s result, in order."""
 
@@ -205,9 +207,10 @@ def score_split(predictor, X: np.ndarray, y: np.ndarray, train: np.ndarray, test
     try:
         predictor.fit(X[train], y[train])
         t1 = time.perf_counter()
-        mean, std = predictor.predict(X[test])
+        distribution = predictive(predictor, X[test])
         t2 = time.perf_counter()
-        scores = evaluate_predictions(y[test], mean, std, k=10)
+        mean, std = distribution.summary()
+        scores = evaluate_predictions(y[test], mean, std, k=10, distribution=distribution)
     except (FitError, ArithmeticError, ValueError, RuntimeError) as exc:  # also a non-PD matrix, an XGBoost error
         message = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
         return {"status": "failed", "message": message, **{m: np.nan for m in METRICS}}

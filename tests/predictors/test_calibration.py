@@ -6,7 +6,7 @@ import pytest
 from surrogate_nas.errors import InputDataError
 from surrogate_nas.pipelines.tables.compare import split_train_test
 from surrogate_nas.predictors.calibration import crossfit_variance, fit_variance
-from surrogate_nas.predictors.metrics import coverage, gaussian_nll
+from surrogate_nas.predictors.metrics import coverage, gaussian_nll, predictive_coverage, predictive_nll
 from surrogate_nas.predictors.registry import make_predictor
 from surrogate_nas.predictors.xgb import XGBEnsemble
 from surrogate_nas.tables import load_benchmark
@@ -41,7 +41,7 @@ SPLITS = {("nb201-cifar100", 17): ("xgb", "gp", "rf"), ("nb201-cifar10", 2): ("x
 @pytest.mark.parametrize("bench, seed", sorted(SPLITS))
 def test_learned_predictors_cover_and_score_close_to_xgb_on_a_small_real_split(bench, seed):
     space, train, y_train, test, y_test = _split(bench, seed)
-    nll = {}
+    nll, own = {}, {}
     for name in SPLITS[(bench, seed)]:
         kind, predictor = make_predictor(name, space)
         predictor.set_params(random_state=seed).fit(space.features(train, kind), y_train)
@@ -49,4 +49,8 @@ def test_learned_predictors_cover_and_score_close_to_xgb_on_a_small_real_split(b
         nll[name] = gaussian_nll(y_test, mean, std)
         assert np.isfinite(nll[name]) and np.all(std > 0), name
         assert 0.8 <= coverage(y_test, mean, std, 0.9) <= 0.98, name
+        dist = predictor.predict_distribution(space.features(test, kind))
+        own[name] = predictive_nll(y_test, dist)
+        assert 0.8 <= predictive_coverage(y_test, dist, 0.9) <= 0.98, name
     assert max(nll.values()) <= 2 * nll["xgb"], nll
+    assert max(own.values()) <= 2 * own["xgb"], own

@@ -63,8 +63,10 @@ def test_evaluate_predictions_returns_all_metrics():
     y = np.linspace(0, 1, 30)
     out = evaluate_predictions(y, y + 0.01, np.full(30, 0.1))
     assert set(out) == {"kendall_tau", "spearman", "pearson", "mae", "precision_at_10", "precision_top5", "nll",
-                        "coverage_50", "coverage_80", "coverage_90", "coverage_95"}
+                        "coverage_50", "coverage_80", "coverage_90", "coverage_95", "nll_normal", "coverage_90_normal"}
     assert out["coverage_90"] == 1.0 and out["mae"] == pytest.approx(0.01)
+    # Without a distribution of its own, a prediction's distribution is its Gaussian.
+    assert out["nll"] == pytest.approx(out["nll_normal"]) and out["coverage_90"] == out["coverage_90_normal"]
 
 
 def test_coverage_at_every_reported_level_matches_a_calibrated_gaussian():
