@@ -94,8 +94,9 @@ def fit_command(space, builder, target, kind, benchmark, metric, name, out, mlfl
 @click.option("--archs-file", type=click.File(), default=None, help="One architecture per line.")
 @click.argument("archs", nargs=-1)
 def predict_command(space, model, archs_file, archs) -> None:
-    """Predicted mean and standard deviation for architectures (in their space's text form)."""
+    """Predicted mean, standard deviation and 90% interval for architectures (in their space's text form)."""
     from surrogate_nas.errors import InputDataError
+    from surrogate_nas.predictors.predictive import predictive
     from surrogate_nas.spaces import get_space
     from surrogate_nas.pipelines.tracking.predictor_store import load_bundle, load_bundle_file
     from surrogate_nas.pipelines.tracking.tracker import Tracker
@@ -119,7 +120,12 @@ def predict_command(space, model, archs_file, archs) -> None:
             archs.append(space.parse(text))
         except InputDataError as exc:
             raise InputDataError(f"{where}: {exc}") from None
-    mean, std = bundle["predictor"].predict(space.features(archs, bundle["features"]))
+    distribution = predictive(bundle["predictor"], space.features(archs, bundle["features"]))
+    mean, std = distribution.summary()
+    low, high = distribution.interval(0.9)
     click.echo(f"{bundle['kind']} fitted on {bundle['n_train']} {space.name} architectures of {bundle['benchmark']}, "
                f"predicting {bundle['target']}")
-    print_table([{"arch": a.to_string(), "mean": float(m), "std": float(s)} for a, m, s in zip(archs, mean, std)])
+    print_table([{"arch": a.to_string(), "mean": float(m), "std": float(s), "90% low": float(lo), "90% high": float(hi)}
+                 for a, m, s, lo, hi in zip(archs, mean, std, low, high)])
+    click.echo("mean and std: the median and local spread of each prediction; 90% low-high: the central 90% of its "
+               "distribution (skewed where accuracies crowd)")

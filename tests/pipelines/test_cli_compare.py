@@ -78,6 +78,9 @@ def test_fit_then_predict(workdir):
     assert len(lines) == 2
     means = [float(ln.split()[1]) for ln in lines]
     assert means[0] > means[1]
+    for line in lines:  # arch, mean, std, then the central 90% of the prediction's distribution
+        mean, std, low, high = map(float, line.split()[1:5])
+        assert low < mean < high and std > 0
     bad = run_cli("predict", "--model", "mine", "|nope|")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
 
