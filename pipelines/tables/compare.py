@@ -208,8 +208,8 @@ def score_split(predictor, X: np.ndarray, y: np.ndarray, train: np.ndarray, test
         predictor.fit(X[train], y[train])
         t1 = time.perf_counter()
         distribution = predictive(predictor, X[test])
+        mean, std = distribution.summary()  # what predict returns, timed with it
         t2 = time.perf_counter()
-        mean, std = distribution.summary()
         scores = evaluate_predictions(y[test], mean, std, k=10, distribution=distribution)
     except (FitError, ArithmeticError, ValueError, RuntimeError) as exc:  # also a non-PD matrix, an XGBoost error
         message = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
