@@ -65,7 +65,9 @@ def calibration_table(df: pd.DataFrame, label: str, reference: str, keys: tuple[
             ) if bad]
             verdict = "yes" if not misses else "no: " + ", ".join(misses)
         worst_normal = part["ratio_normal"].max()
-        cells = [*map(str, group), *(f"{part[c].mean():.3f}" for c in levels), f"{nll.mean():.2f}",
+        se = part["coverage_90"].std(ddof=1) / np.sqrt(len(part)) if len(part) > 1 else 0.0
+        covers = [f"{part[c].mean():.3f}" + (f" ± {se:.3f}" if c == "coverage_90" else "") for c in levels]
+        cells = [*map(str, group), *covers, f"{nll.mean():.2f}",
                  f"{nll.min():.2f}-{nll.max():.2f}", "" if name == reference or np.isnan(worst) else f"{worst:.2f}",
                  verdict, f"{part['coverage_90_normal'].mean():.3f}",
                  "" if name == reference or np.isnan(worst_normal) else f"{worst_normal:.2f}"]
@@ -75,7 +77,8 @@ def calibration_table(df: pd.DataFrame, label: str, reference: str, keys: tuple[
 
 def bounds_text(reference: str = "xgb") -> str:
     """The sentences that state what the calibration table measures and its bounds."""
-    return (f"Calibration check, mean over seeds: the central 90% interval of each predictor's predictive "
+    return (f"Calibration check, mean over seeds (± its standard error for the 90% interval): the central 90% "
+            f"interval of each predictor's predictive "
             f"distribution should hold {COVERAGE_BOUNDS[0]}-{COVERAGE_BOUNDS[1]} of the test values, and its "
             f"negative log-likelihood (NLL, the mean negative log density of the test values) should stay within "
             f"{NLL_RATIO:g}x {reference}'s on every split (the worst ratio over the seeds is shown; blank where "
