@@ -79,6 +79,8 @@ def compare_command(benchmark, space, metric, minimize, names, train_sizes, seed
                f"test architectures per split: {shown} (train sizes {', '.join(map(str, sizes.index))})"
                + ("" if source is None else f"; with {source.name} as a prior feature (transfer, not data-free)"))
     print_table(compact_summary(summary))
+    click.echo("cover and nll: of each predictor's predictive distribution (its Gaussian summary's are the "
+               "nll_normal and coverage_90_normal columns of the per-seed rows)")
     if output:
         write_csv(rows, output, "\nper-seed rows")
     if tracker is not None:
