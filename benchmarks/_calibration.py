@@ -39,12 +39,10 @@ def calibration_table(df: pd.DataFrame, label: str, reference: str, keys: tuple[
     """
     ok = df[df["status"] == "ok"]
     split = [*keys, "train_size", "seed"]
-    ref = ok[ok[label] == reference].set_index(split)["nll"].rename("ref_nll")
-    ok = ok.join(ref, on=split)
-    ok = ok.assign(ratio=np.where(ok["ref_nll"] > 0, ok["nll"] / ok["ref_nll"], np.nan))
-    ref = ok[ok[label] == reference].set_index(split)["nll_normal"].rename("ref_normal")
-    ok = ok.join(ref, on=split)
-    ok = ok.assign(ratio_normal=np.where(ok["ref_normal"] > 0, ok["nll_normal"] / ok["ref_normal"], np.nan))
+    for nll, ratio in (("nll", "ratio"), ("nll_normal", "ratio_normal")):  # each NLL over the reference's
+        ref = ok[ok[label] == reference].set_index(split)[nll].rename("ref").reindex(
+            pd.MultiIndex.from_frame(ok[split])).to_numpy()
+        ok = ok.assign(**{ratio: np.where(ref > 0, ok[nll] / ref, np.nan)})
     levels = [c for c in ("coverage_50", "coverage_80", "coverage_90", "coverage_95") if c in ok]
     head = "| " + " | ".join([label, *keys, "n", *(f"cover {c.split('_')[1]}%" for c in levels), "NLL mean",
                               "NLL min-max", f"worst NLL / {reference}'s (same split)", "within bounds",

@@ -29,9 +29,6 @@ COVERAGE_LEVELS: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95)
 TOP_SHARE = 0.05
 """The share of the test set whose predicted top is compared with the true top (``precision_top5``)."""
 
-_MIN_STD = 1e-9
-
-
 def _pair(y_true, y_pred, minimum: int = 2) -> tuple[np.ndarray, np.ndarray]:
     a = np.asarray(y_true, dtype=np.float64).reshape(-1)
     b = np.asarray(y_pred, dtype=np.float64).reshape(-1)
@@ -98,24 +95,22 @@ def _std(std, n: int) -> np.ndarray:
         raise InputDataError(f"std has {s.size} values, expected {n}")
     if np.any(s < 0) or not np.all(np.isfinite(s)):
         raise InputDataError("std must be finite and non-negative")
-    return np.maximum(s, _MIN_STD)
+    return s
+
+
+def _normal(y_true, mean, std) -> tuple[np.ndarray, Predictive]:
+    a, m = _pair(y_true, mean, minimum=1)
+    return a, Predictive(m, _std(std, a.size))
 
 
 def gaussian_nll(y_true, mean, std) -> float:
     """Mean negative log-likelihood of ``y_true`` under ``N(mean, std**2)``."""
-    a, m = _pair(y_true, mean, minimum=1)
-    s = _std(std, a.size)
-    return float(np.mean(0.5 * np.log(2 * np.pi * s**2) + 0.5 * ((a - m) / s) ** 2))
+    return predictive_nll(*_normal(y_true, mean, std))
 
 
 def coverage(y_true, mean, std, level: float = 0.9) -> float:
     """Share of ``y_true`` inside the central ``level`` normal interval ``mean ± z * std``."""
-    if not 0 < level < 1:
-        raise InputDataError(f"level must be in (0, 1), got {level}")
-    a, m = _pair(y_true, mean, minimum=1)
-    s = _std(std, a.size)
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    return float(np.mean(np.abs(a - m) <= z * s))
+    return predictive_coverage(*_normal(y_true, mean, std), level)
 
 
 def predictive_nll(y_true, distribution: Predictive) -> float:
@@ -147,8 +142,7 @@ def evaluate_predictions(y_true, mean, std, k: int = 10, distribution: Predictiv
     """
     a, m = _pair(y_true, mean)
     k = min(k, a.size)
-    if distribution is None:
-        distribution = Predictive(m, _std(std, a.size))
+    distribution = _normal(a, m, std)[1] if distribution is None else distribution
     return {
         "kendall_tau": kendall_tau(a, m),
         "spearman": spearman(a, m),

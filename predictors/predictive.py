@@ -56,9 +56,6 @@ class Predictive:
         object.__setattr__(self, "loc", loc)
         object.__setattr__(self, "scale", scale)
 
-    def __len__(self) -> int:
-        return self.loc.size
-
     def summary(self) -> tuple[np.ndarray, np.ndarray]:
         """``(mean, std)`` in target units, as ``predict`` returns them (:meth:`.CopulaWarp.inverse`)."""
         if self.warp is None:
