@@ -105,12 +105,23 @@ def run(table, seeds: int) -> pd.DataFrame:
                     result = score_split(predictor.set_params(random_state=seed, **params), X, y, train, test)
                     row = {"table": table.name, "config": label, "protocol": protocol, "train_size": n,
                            "seed": seed, "test_size": len(test), **result}
-                    rows += [row, {**row, "protocol": "key split"}] if same_splits else [row]
+                    rows += [{**row, "protocol": "key split"}, row] if same_splits else [row]
                 done = pd.DataFrame(rows)
                 done = done[(done["config"] == label) & (done["protocol"] == protocol)]
                 print(table.name, label, protocol, np.round(done.groupby("train_size")["kendall_tau"].mean().values, 3),
                       flush=True)
     return pd.DataFrame(rows)
+
+
+def failed_fits(part: pd.DataFrame) -> list[str]:
+    """A line per configuration with failed fits: how many of its fits failed, and each distinct reason."""
+    lines = []
+    for config, fits in part.groupby("config", sort=False):
+        failed = fits[fits["status"] != "ok"]
+        if len(failed):
+            reasons = "; ".join(sorted(set(failed["message"])))
+            lines.append(f"\n{config}: {len(failed)} of {len(fits)} fits failed (left out of its means): {reasons}")
+    return lines
 
 
 def markdown(df: pd.DataFrame, seeds: int, same_split_tables: frozenset[str] = frozenset()) -> str:
@@ -134,9 +145,7 @@ def markdown(df: pd.DataFrame, seeds: int, same_split_tables: frozenset[str] = f
                     m, se, _ = stats.loc[(config, protocol, n)]
                     cells.append(f"{m:.3f} ± {se:.3f}")
             lines.append(f"| {config} | " + " | ".join(cells) + " |")
-        failed = part[part["status"] != "ok"]
-        if len(failed):
-            lines.append(f"\n{len(failed)} failed fits: " + "; ".join(sorted(set(failed["message"].str[:80]))))
+        lines += failed_fits(part if table not in same_split_tables else part[part["protocol"] == "row split"])
         if table in PUBLISHED:
             lines.append(f"\nPublished XGB+ZC (NAS-Bench-Suite-Zero): {PUBLISHED[table]}.")
         lines += ["", f"Calibration on {table}: coverage of the central 50/80/90/95% intervals of each predictor's "
