@@ -18,8 +18,8 @@ from surrogate_nas.records import NetworkConfig, Setting, Status, TrainConfig
 from surrogate_nas.spaces import get_space
 from surrogate_nas.storage import open_store
 
-# Successive halving with eta 3 over 1, 3 and 9 epochs: the first 9-epoch result comes after
-# 9 one-epoch, 3 three-epoch and 1 nine-epoch evaluations.
+# Rungs of eta 3 over 1, 3 and 9 epochs; which candidates climb them depends on the accuracies trained,
+# so the test reads the rungs each candidate reached from the trace and checks the store against them.
 SEARCH = ["search", "--benchmark", "digits", "--epochs", "9", "-C", "4", "-N", "1", "--budget", "13",
           "--batch-size", "1", "--seed", "0"]
 
@@ -30,17 +30,21 @@ def _store():
 
 def test_a_live_mf_bo_search_resumes_promoted_candidates_and_trains_no_epoch_twice(workdir):
     proc = run_cli(*SEARCH, "--strategy", "mf-bo", "--eta", "3", "--output", "trace.csv", check=True)
-    assert "at 0.111 fidelity" in proc.stdout and "1 at full fidelity" in proc.stdout, proc.stdout
     trace = pd.read_csv(workdir / "trace.csv")
+    at = trace["fidelity"].round(3).value_counts()
+    assert f"{at[0.111]} at 0.111 fidelity" in proc.stdout and f"{at[1.0]} at full fidelity" in proc.stdout, \
+        proc.stdout
+    reached = trace.groupby("canonical_key")["fidelity"].max() * 9
     evaluations = {e.canonical_key: e for e in _store().evaluations()}
     assert len(evaluations) == (trace["fidelity"] < 0.2).sum(), "one evaluation per architecture, whatever its rungs"
     for _, row in trace.iterrows():  # a rung's value is the accuracy after that many epochs of the one run
         e = evaluations[row["canonical_key"]]
         assert row["value"] == pytest.approx(e.valid_accs[round(row["fidelity"] * 9) - 1])
     done = [e for e in evaluations.values() if e.status is Status.OK]
-    assert len(done) == 1 and done[0].epochs_done == 9 and done[0].test_acc is not None
+    assert len(done) == at[1.0] >= 1 and all(e.epochs_done == 9 and e.test_acc is not None for e in done)
     paused = [e for e in evaluations.values() if e.status is Status.PAUSED]
-    assert {e.epochs_done for e in paused} == {1, 3} and len(paused) == len(evaluations) - 1
+    assert {e.epochs_done for e in paused} == {1, 3} and len(paused) == len(evaluations) - len(done)
+    assert all(e.epochs_done == round(reached[key]) for key, e in evaluations.items()), "paused at its top rung"
     assert all(e.checkpoint is None for e in paused), "a complete search drops its checkpoints"
     assert not list(_store().checkpoints.folder.glob("*.pt"))
 
@@ -52,7 +56,6 @@ def test_a_live_mf_bo_search_resumes_promoted_candidates_and_trains_no_epoch_twi
         steps = [m.step for m in client.get_metric_history(run.info.run_id, "valid_acc_curve")]
         assert len(steps) == len(set(steps)), "no epoch trained (and logged) twice"
         logged += len(steps)
-    reached = trace.groupby("canonical_key")["fidelity"].max() * 9
     assert logged == sum(e.epochs_done for e in evaluations.values()) == round(reached.sum()), \
         "epochs trained = the sum over candidates of the highest rung each reached"
     parent = next(r for r in runs if r.data.tags.get("kind") == "search")
