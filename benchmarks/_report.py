@@ -63,6 +63,8 @@ CODE_DIRS = ("surrogate_nas", "pipelines", "predictors", "benchmarks")
 """Folders whose files are the code behind the numbers."""
 CORE_PACKAGES = ("torch", "botorch", "gpytorch", "xgboost")
 """Libraries every section names the versions of."""
+DISTRIBUTIONS = {"xgboost": ("xgboost", "xgboost-cpu")}
+"""The names a library is installed under, where it has several (the package depends on ``xgboost-cpu`` on Linux)."""
 
 
 class DirtyCodeError(RuntimeError):
@@ -163,10 +165,14 @@ def versions(packages=()) -> str:
     """``name version`` for the core libraries and ``packages`` (the peers a run used), in one line."""
     out = []
     for name in (*CORE_PACKAGES, *packages):
-        try:
-            out.append(f"{name} {importlib.metadata.version(name)}")
-        except importlib.metadata.PackageNotFoundError:
-            out.append(f"{name} (not installed)")
+        found = "(not installed)"
+        for dist in DISTRIBUTIONS.get(name, (name,)):
+            try:
+                found = importlib.metadata.version(dist)
+                break
+            except importlib.metadata.PackageNotFoundError:
+                continue
+        out.append(f"{name} {found}")
     return ", ".join(out)
 
 

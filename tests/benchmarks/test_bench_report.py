@@ -107,3 +107,10 @@ def test_a_script_that_fixes_the_hash_seed_hashes_alike_in_every_run(tmp_path):
     runs = {subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, check=True).stdout
             for _ in range(2)}
     assert len(runs) == 1 and runs != {""}
+
+
+def test_versions_name_every_core_library_under_whichever_distribution_installed_it(report):
+    import xgboost
+
+    line = report.versions()
+    assert f"xgboost {xgboost.__version__}" in line and "not installed" not in line, line
